@@ -111,9 +111,38 @@ void hal_sha256_init(hal_sha256_ctx_t *ctx);
 void hal_sha256_update(hal_sha256_ctx_t *ctx, const void *data, size_t len);
 void hal_sha256_final(hal_sha256_ctx_t *ctx, uint8_t digest[32]);
 
-/* Ed25519 signature check of a 32-byte digest. true only for a valid signature by public_key. */
-bool hal_ed25519_verify(const uint8_t public_key[32], const uint8_t *msg, size_t msg_len,
-                        const uint8_t signature[64]);
+/* ECDSA P-256 check of a SHA-256 digest (mbedTLS on BL602 has P-256, not Ed25519).
+ * public_key: uncompressed point 0x04||X||Y; signature: r||s, 32 bytes each, big-endian.
+ * true only for a valid signature by public_key. */
+bool hal_ecdsa_p256_verify(const uint8_t public_key[65], const uint8_t digest[32],
+                           const uint8_t signature[64]);
+
+/* ---- Wi-Fi (the BL602 SDK's wifi manager; simulated on POSIX) ------------------------------------------
+ * The core speaks BSD sockets directly (lwIP on BL602); only link management is behind the HAL. */
+typedef enum {
+  HAL_WIFI_OFF = 0,
+  HAL_WIFI_CONNECTING,
+  HAL_WIFI_CONNECTED, /* station with an IP address */
+  HAL_WIFI_AP,        /* own access point for setup mode */
+} hal_wifi_state_t;
+
+typedef struct {
+  hal_wifi_state_t state;
+  int8_t rssi_dbm; /* station only; 0 when unknown */
+  uint8_t ipv4[4];
+} hal_wifi_status_t;
+
+typedef struct {
+  char ssid[33];
+  int8_t rssi_dbm;
+  bool secured;
+} hal_wifi_network_t;
+
+hal_status_t hal_wifi_connect(const char *ssid, const char *password);
+hal_status_t hal_wifi_start_ap(const char *ssid); /* open AP, e.g. "openbl602-a1b2c3" */
+void hal_wifi_status(hal_wifi_status_t *out);
+/* Fills at most max networks, returns how many. */
+size_t hal_wifi_scan(hal_wifi_network_t *out, size_t max);
 
 #ifdef __cplusplus
 }
