@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Prepares and drives the demo's Home Assistant through its public interfaces only.
+
+prepare  writes configuration.yaml, marks onboarding done and creates the user demo/demo
+setup    logs in over HTTP and adds MQTT and the plugs through the real config flows
+check    proves that HA shows each plug's entities with live values from the plugs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "http://127.0.0.1/"
+USER = "demo"
+PASSWORD = "demo"
+
+CONFIGURATION_YAML = """\
+# Written by scripts/demo. default_config is left out on purpose: it needs a go2rtc binary.
+homeassistant:
+  name: openbl602 demo
+  latitude: 52.52
+  longitude: 13.40
+  elevation: 34
+  unit_system: metric
+  time_zone: Europe/Berlin
+  currency: EUR
+  country: DE
+http:
+  server_host: 127.0.0.1
+  server_port: {ha_port}
+api:
+auth:
+config:
+frontend:
+history:
+logbook:
+energy:
+system_health:
+automation:
+logger:
+  default: warning
+  logs:
+    custom_components.openbl602_plug: debug
+"""
+
+
+def prepare(args: argparse.Namespace) -> None:
+    config = Path(args.config)
+    (config / ".storage").mkdir(parents=True, exist_ok=True)
+    (config / "configuration.yaml").write_text(CONFIGURATION_YAML.format(ha_port=args.ha_port))
+    for name in ("automations.yaml",):
+        (config / name).touch()
+    custom = config / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "openbl602_plug"
+    if not link.is_symlink():
+        link.symlink_to(ROOT / "custom_components" / "openbl602_plug")
+    onboarding = config / ".storage" / "onboarding"
+    if not onboarding.exists():
+        onboarding.write_text(
+            json.dumps(
+                {
+                    "version": 4,
+                    "minor_version": 1,
+                    "key": "onboarding",
+                    "data": {"done": ["user", "core_config", "analytics", "integration"]},
+                }
+            )
+        )
+    users = subprocess.run(
+        [sys.executable, "-m", "homeassistant", "--script", "auth", "-c", str(config), "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if USER not in users.split():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--script",
+                "auth",
+                "-c",
+                str(config),
+                "add",
+                USER,
+                PASSWORD,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
+class HomeAssistant:
+    """The few REST calls the demo needs, with a token from the normal login flow."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = ""
+
+    def _request(self, method: str, path: str, body: Any = None, form: bool = False) -> Any:
+        headers = {}
+        data = None
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def wait_up(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self._request("GET", "/api/")
+            except urllib.error.HTTPError as err:
+                if err.code == 401:
+                    return
+            except OSError:
+                pass
+            time.sleep(1)
+        raise SystemExit(f"Home Assistant did not answer at {self.base} within {timeout:.0f} s")
+
+    def login(self) -> None:
+        flow = self._request(
+            "POST",
+            "/auth/login_flow",
+            {"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID},
+        )
+        result = self._request(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": CLIENT_ID, "username": USER, "password": PASSWORD},
+        )
+        token = self._request(
+            "POST",
+            "/auth/token",
+            {"grant_type": "authorization_code", "code": result["result"], "client_id": CLIENT_ID},
+            form=True,
+        )
+        self.token = token["access_token"]
+
+    def entries(self, domain: str) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self._request("GET", "/api/config/config_entries/entry")
+            if e["domain"] == domain
+        ]
+
+    def flow(self, handler: str, answers: list[dict[str, Any]]) -> dict[str, Any]:
+        step = self._request(
+            "POST",
+            "/api/config/config_entries/flow",
+            {"handler": handler, "show_advanced_options": False},
+        )
+        for answer in answers:
+            if step.get("type") != "form":
+                break
+            url = f"/api/config/config_entries/flow/{step['flow_id']}"
+            step = self._request("POST", url, answer)
+        return step
+
+    def states(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/api/states")
+
+
+def setup(args: argparse.Namespace) -> HomeAssistant:
+    ha = HomeAssistant(args.ha)
+    ha.wait_up(args.timeout)
+    ha.login()
+    if not ha.entries("mqtt"):
+        step = ha.flow("mqtt", [{"broker": "127.0.0.1", "port": args.mqtt_port}])
+        print(f"demo: MQTT integration: {step.get('type')}")
+    have = {e["title"] for e in ha.entries("openbl602_plug")}
+    for index, spec in enumerate(args.plugs):
+        plug_id = spec.split(":")[0]
+        if any(plug_id in title for title in have):
+            continue
+        port = args.http_base + index
+        try:
+            step = ha.flow("openbl602_plug", [{"host": f"127.0.0.1:{port}"}, {}])
+        except urllib.error.HTTPError as err:
+            print(f"demo: adding plug {plug_id} failed: HTTP {err.code} {err.read().decode()}")
+            continue
+        print(f"demo: plug {plug_id}: {step.get('type')} {step.get('reason', '')}".rstrip())
+    return ha
+
+
+def check(args: argparse.Namespace) -> int:
+    ha = setup(args)
+    deadline = time.monotonic() + args.timeout
+    missing: list[str] = []
+    while time.monotonic() < deadline:
+        states = ha.states()
+        missing = []
+        for spec in args.plugs:
+            plug_id = spec.split(":")[0]
+            power = [
+                s
+                for s in states
+                if s["entity_id"].startswith("sensor.")
+                and plug_id in s["entity_id"]
+                and s["entity_id"].endswith("_power")
+                and s["state"] not in ("unknown", "unavailable")
+            ]
+            if not power:
+                missing.append(plug_id)
+            else:
+                print(f"demo check: {power[0]['entity_id']} = {power[0]['state']} W")
+        if not missing:
+            print(f"demo check: {len(args.plugs)} passed, 0 failed")
+            return 0
+        time.sleep(2)
+    print(f"demo check: no live power sensor for {', '.join(missing)}")
+    print(f"demo check: {len(args.plugs) - len(missing)} passed, {len(missing)} failed")
+    return 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["prepare", "setup", "check"])
+    parser.add_argument("--config", default=str(ROOT / ".demo" / "config"))
+    parser.add_argument("--ha", default="http://127.0.0.1:8123")
+    parser.add_argument("--ha-port", type=int, default=8123)
+    parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--http-base", type=int, default=8081)
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--plugs", nargs="*", default=[])
+    args = parser.parse_args()
+    if args.command == "prepare":
+        prepare(args)
+        return 0
+    if args.command == "setup":
+        setup(args)
+        return 0
+    return check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
