@@ -1,5 +1,36 @@
 """Constants for the openbl602 plug integration."""
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "openbl602_plug"
+MANUFACTURER: Final = "openbl602_plug"
+
+DEFAULT_PORT: Final = 80
+CONF_FIRMWARE_MANIFEST: Final = "firmware_manifest"
+# Release manifest published with every GitHub release of this project.
+DEFAULT_FIRMWARE_MANIFEST: Final = (
+    "https://github.com/openbl602-plug/openbl602_plug/releases/latest/download/manifest.json"
+)
+
+# Polling is the fallback while push (MQTT or server-sent events) is down; a plug costs one
+# small JSON request per interval.
+POLL_INTERVAL: Final = timedelta(seconds=30)
+FIRMWARE_CHECK_INTERVAL: Final = timedelta(hours=6)
+# Server-sent events reconnect backoff, seconds.
+PUSH_RETRY_MIN: Final = 1.0
+PUSH_RETRY_MAX: Final = 60.0
+# An install that shows no progress for this long is abandoned and the entity cleared.
+OTA_STALL_TIMEOUT: Final = timedelta(minutes=3)
+
+ISSUE_ENERGY_DECREASED: Final = "energy_decreased"
+ISSUE_UNSUPPORTED_PROTOCOL: Final = "unsupported_protocol"
+ISSUE_SAFE_MODE: Final = "safe_mode"
+
+SERVICE_CALIBRATE: Final = "calibrate"
+SERVICE_RESET_ENERGY: Final = "reset_energy"
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_POWER_W: Final = "power_w"
+ATTR_VOLTAGE_V: Final = "voltage_v"
+ATTR_CURRENT_A: Final = "current_a"
+ATTR_CONFIRM: Final = "confirm"

@@ -1,0 +1,160 @@
+"""Shared fixtures: HA harness, in-process fake plug, simulated plug, a real Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fakeplug import FakePlug
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIM = ROOT / "build" / "host" / "port" / "posix" / "openbl602-sim"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+async def fake_plug(socket_enabled: None) -> AsyncIterator[FakePlug]:
+    """A protocol-faithful plug on a free 127.0.0.1 port, no password."""
+    plug = FakePlug()
+    await plug.start()
+    yield plug
+    await plug.stop()
+
+
+@pytest.fixture
+def mqtt_broker(socket_enabled: None, tmp_path: Path) -> Iterator[int]:
+    """A real Mosquitto on a free 127.0.0.1 port; yields the port."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(binary).exists():
+        pytest.fail("mosquitto is not installed (scripts/setup installs it)")
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_port(port, proc, "mosquitto")
+        yield port
+    finally:
+        _stop(proc)
+
+
+def sim_binary() -> Path:
+    """The simulated plug; fails when OBL_SIM names a missing file, skips when unset and unbuilt."""
+    configured = os.environ.get("OBL_SIM")
+    path = Path(configured) if configured else DEFAULT_SIM
+    if not path.is_file():
+        if configured:
+            pytest.fail(f"OBL_SIM={configured} does not exist (build the simulated plug first)")
+        pytest.skip(f"simulated plug not built ({path}); set OBL_SIM to require it")
+    return path
+
+
+@dataclass
+class SimPlug:
+    """A running openbl602-sim process (docs/protocol.md §12)."""
+
+    device_id: str
+    http_port: int
+    control_port: int
+    flash: Path
+    proc: subprocess.Popen[bytes]
+
+    host = "127.0.0.1"
+
+    async def control(self, command: str) -> str:
+        """Send one control line, return the answer line ("ok ..." or "err ...")."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.control_port)
+        try:
+            writer.write(command.encode() + b"\n")
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), 10)
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        return line.decode().strip()
+
+
+@pytest.fixture
+def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., SimPlug]]:
+    """Start simulated plugs: sim_factory(device_id, mqtt_port=None, load="60W")."""
+    binary = sim_binary()
+    started: list[SimPlug] = []
+
+    def start(device_id: str = "simplug", mqtt_port: int | None = None, **extra: Any) -> SimPlug:
+        http_port, control_port = free_port(), free_port()
+        flash = tmp_path / f"{device_id}.flash"
+        args = [
+            str(binary),
+            "--id",
+            device_id,
+            "--http",
+            f"127.0.0.1:{http_port}",
+            "--flash",
+            str(flash),
+            "--control",
+            f"127.0.0.1:{control_port}",
+            "--load",
+            str(extra.get("load", "60W")),
+        ]
+        if mqtt_port is not None:
+            args += ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"]
+        proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_port(http_port, proc, "openbl602-sim")
+        _wait_port(control_port, proc, "openbl602-sim control port")
+        sim = SimPlug(device_id, http_port, control_port, flash, proc)
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        _stop(sim.proc)

@@ -1,0 +1,304 @@
+"""An in-process plug speaking docs/protocol.md over real HTTP on 127.0.0.1.
+
+The integration tests run against it when the simulated plug (openbl602-sim, the real
+firmware) is not needed for the promise under test; it follows the protocol document,
+not our client, so it catches a client that drifts from the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from typing import Any
+
+from aiohttp import web
+
+INFO: dict[str, Any] = {
+    "protocol": 1,
+    "id": "kettle",
+    "mac": "02a1b2c3d4e5",
+    "hostname": "openbl602-kettle",
+    "name": "Kettle",
+    "model": "BL602 BL0937 plug",
+    "board": "SM-028_V1.3",
+    "fw": "0.1.0",
+    "auth": False,
+    "setup_mode": False,
+    "capabilities": [
+        "relay",
+        "metering",
+        "energy",
+        "led",
+        "button",
+        "protection",
+        "calibration",
+        "identify",
+        "ota",
+        "events",
+    ],
+}
+
+STATE: dict[str, Any] = {
+    "relay": True,
+    "power_w": 115.2,
+    "voltage_v": 230.4,
+    "current_a": 0.502,
+    "apparent_power_va": 115.7,
+    "power_factor": 1.0,
+    "energy_wh": 12873,
+    "tripped": "none",
+    "rssi_dbm": -58,
+    "uptime_s": 86400,
+    "reset_reason": "power_on",
+    "safe_mode": False,
+    "ota": {"state": "idle", "progress": 0, "error": None},
+    "stale": {"voltage": False, "current": False},
+}
+
+CONFIG: dict[str, Any] = {
+    "name": "Kettle",
+    "startup": "restore",
+    "led": "relay",
+    "button": {"enabled": True, "setup_hold_s": 10},
+    "protection": {"max_power_w": 3680, "max_current_a": 16.0},
+    "calibration": {"voltage_gain": 1.0, "current_gain": 1.0, "power_gain": 1.0},
+    "report": {
+        "power_delta_w": 0.5,
+        "power_delta_pct": 1.0,
+        "min_interval_s": 2,
+        "heartbeat_s": 60,
+    },
+    "mqtt": {"enabled": False, "host": "", "port": 1883, "user": "", "password_set": False},
+    "wifi": {"ssid": "home", "password_set": True},
+    "api_password_set": False,
+}
+
+
+def _error(status: int, code: str, message: str = "", field: str | None = None) -> web.Response:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        err["field"] = field
+    return web.json_response({"error": err}, status=status)
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for key, value in src.items():
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            _merge(dst[key], value)
+        else:
+            dst[key] = value
+
+
+class FakePlug:
+    """The plug's HTTP API, SSE stream included; tests poke state and read requests."""
+
+    def __init__(self, password: str | None = None, **info: Any) -> None:
+        self.info = copy.deepcopy(INFO) | info
+        self.state = copy.deepcopy(STATE)
+        self.config = copy.deepcopy(CONFIG)
+        self.password = password
+        self.info["auth"] = password is not None
+        self.config["api_password_set"] = password is not None
+        self.requests: list[tuple[str, str, Any]] = []
+        self.ota_images: list[bytes] = []
+        self.ota_next_fw: str | None = None
+        self.calibrate_error: tuple[int, str, str | None] | None = None
+        self.online = True
+        self._streams: list[asyncio.Queue[str | None]] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def host(self) -> str:
+        """Address tests configure."""
+        return "127.0.0.1"
+
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1 (port 0 = any free port)."""
+        app = web.Application()
+        app.router.add_get("/api/v1/info", self._info)
+        app.router.add_get("/api/v1/state", self._get_state)
+        app.router.add_post("/api/v1/relay", self._relay)
+        app.router.add_get("/api/v1/config", self._get_config)
+        app.router.add_patch("/api/v1/config", self._patch_config)
+        app.router.add_post("/api/v1/calibrate", self._calibrate)
+        app.router.add_post("/api/v1/energy/reset", self._energy_reset)
+        app.router.add_post("/api/v1/identify", self._ok)
+        app.router.add_post("/api/v1/reboot", self._ok)
+        app.router.add_post("/api/v1/ota", self._ota_upload)
+        app.router.add_get("/api/v1/ota", self._ota_status)
+        app.router.add_get("/api/v1/events", self._events)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port or self.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.online = True
+
+    async def stop(self) -> None:
+        """Stop listening and drop every stream, like a plug losing power."""
+        self.online = False
+        self.drop_streams()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def drop_streams(self) -> None:
+        """End every SSE stream (the plug closes them)."""
+        for queue in self._streams:
+            queue.put_nowait(None)
+
+    @property
+    def stream_count(self) -> int:
+        """Open SSE streams."""
+        return len(self._streams)
+
+    def push(self, event: str, data: dict[str, Any]) -> None:
+        """Send one SSE event to every open stream."""
+        text = f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+        for queue in self._streams:
+            queue.put_nowait(text)
+
+    def push_state(self, **changes: Any) -> None:
+        """Change the state and report it, as the firmware does on a meaningful change."""
+        self.state.update(changes)
+        self.push("state", self.state)
+
+    def _authorized(self, request: web.Request) -> bool:
+        if self.password is None:
+            return True
+        return request.headers.get("Authorization") == f"Bearer {self.password}"
+
+    def _denied(self) -> web.Response:
+        resp = _error(401, "unauthorized", "password required")
+        resp.headers["WWW-Authenticate"] = 'Basic realm="openbl602"'
+        return resp
+
+    async def _body(self, request: web.Request) -> dict[str, Any] | None:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return None
+        self.requests.append((request.method, request.path, body))
+        return body if isinstance(body, dict) else None
+
+    async def _info(self, request: web.Request) -> web.Response:
+        return web.json_response(self.info)
+
+    async def _get_state(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        return web.json_response(self.state)
+
+    async def _relay(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        body = await self._body(request)
+        if body is None:
+            return _error(400, "invalid_json")
+        if "on" in body:
+            on = body["on"]
+        elif body.get("toggle") is True:
+            on = not self.state["relay"]
+        else:
+            return _error(400, "required", "on or toggle", "on")
+        self.state["relay"] = on
+        if on:
+            self.state["tripped"] = "none"
+        else:
+            self.state.update(power_w=0.0, current_a=0.0, apparent_power_va=0.0)
+        self.push("state", self.state)
+        return web.json_response(self.state)
+
+    async def _get_config(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        return web.json_response(self.config)
+
+    async def _patch_config(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        body = await self._body(request)
+        if body is None:
+            return _error(400, "invalid_json")
+        if "startup" in body and body["startup"] not in ("off", "on", "restore"):
+            return _error(400, "invalid_value", "one of off, on, restore", "startup")
+        if "led" in body and body["led"] not in ("relay", "inverted", "off"):
+            return _error(400, "invalid_value", "one of relay, inverted, off", "led")
+        limit = body.get("protection", {}).get("max_power_w")
+        if limit is not None and limit != 0 and not 10 <= limit <= 4000:
+            return _error(400, "out_of_range", "must be 0 or 10..4000", "protection.max_power_w")
+        _merge(self.config, body)
+        return web.json_response(self.config)
+
+    async def _calibrate(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        body = await self._body(request)
+        if self.calibrate_error is not None:
+            status, code, field = self.calibrate_error
+            return _error(status, code, "refused", field)
+        assert body is not None
+        gains = self.config["calibration"]
+        for key, gain in (
+            ("power_w", "power_gain"),
+            ("voltage_v", "voltage_gain"),
+            ("current_a", "current_gain"),
+        ):
+            if key in body:
+                gains[gain] = 1.01
+        return web.json_response(gains)
+
+    async def _energy_reset(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        body = await self._body(request)
+        if not body or body.get("confirm") is not True:
+            return _error(400, "required", "confirm", "confirm")
+        self.state["energy_wh"] = 0
+        self.push("state", self.state)
+        return web.json_response({"energy_wh": 0})
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        await self._body(request)
+        return web.json_response({"ok": True})
+
+    async def _ota_upload(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        if request.headers.get("Transfer-Encoding") or request.content_length is None:
+            return _error(400, "length_required")
+        image = await request.read()
+        self.ota_images.append(image)
+        self.push("ota", {"state": "receiving", "progress": 100, "error": None})
+        status = {"state": "rebooting", "progress": 100, "error": None}
+        self.state["ota"] = status
+        if self.ota_next_fw:
+            self.info["fw"] = self.ota_next_fw
+        return web.json_response(status | {"bytes": len(image), "total": len(image)})
+
+    async def _ota_status(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._denied()
+        return web.json_response(self.state["ota"])
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self._denied()
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._streams.append(queue)
+        queue.put_nowait(f"event: state\ndata: {json.dumps(self.state)}\n\n")
+        try:
+            while (text := await queue.get()) is not None:
+                await resp.write(text.encode())
+        finally:
+            self._streams.remove(queue)
+        return resp
