@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+# Import our package before the hass fixture puts HA's testing config on sys.path, so
+# "custom_components" is this repository's package.
+from custom_components.openbl602_plug.const import CONF_FIRMWARE_MANIFEST, DOMAIN
 
 from .fakeplug import FakePlug
 
@@ -158,3 +163,15 @@ def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., 
     yield start
     for sim in started:
         _stop(sim.proc)
+
+
+@pytest.fixture
+def plug_entry(fake_plug: FakePlug) -> MockConfigEntry:
+    """A config entry for the fake plug (no firmware manifest: no update checks)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Kettle",
+        unique_id=fake_plug.info["mac"],
+        data={"host": fake_plug.host, "port": fake_plug.port},
+        options={CONF_FIRMWARE_MANIFEST: ""},
+    )

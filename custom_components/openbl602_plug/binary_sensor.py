@@ -1,0 +1,47 @@
+"""Protection state of a plug."""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .client import Tripped
+from .coordinator import OblConfigEntry, OblCoordinator
+from .entity import OblEntity
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OblConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the protection sensor when the firmware has protection."""
+    coordinator = entry.runtime_data.coordinator
+    if "protection" in coordinator.info.capabilities:
+        async_add_entities([OblTrippedSensor(coordinator)])
+
+
+class OblTrippedSensor(OblEntity, BinarySensorEntity):
+    """On while over-power or over-current protection holds the relay open."""
+
+    _attr_translation_key = "tripped"
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "tripped")
+
+    @property
+    def is_on(self) -> bool:
+        """A protection opened the relay."""
+        return self.coordinator.data.tripped is not Tripped.NONE
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str]:
+        """Which protection."""
+        return {"cause": self.coordinator.data.tripped.value}

@@ -1,0 +1,322 @@
+"""Config flow: discovery over MQTT, zeroconf and DHCP, manual host, reauth, reconfigure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from yarl import URL
+
+from .client import (
+    SUPPORTED_PROTOCOL,
+    AuthFailed,
+    BadPayload,
+    CannotConnect,
+    DeviceInfo,
+    OblError,
+    OblHttpClient,
+    ProtocolMismatch,
+    ensure_supported,
+    normalize_mac,
+    parse_txt,
+)
+from .client import mqtt as mqtt_msg
+from .const import CONF_FIRMWARE_MANIFEST, DEFAULT_FIRMWARE_MANIFEST, DEFAULT_PORT, DOMAIN
+from .coordinator import OblConfigEntry
+
+_LOGGER = logging.getLogger(__package__)
+
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+PORT_SELECTOR = NumberSelector(
+    NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+)
+
+
+def _connection_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
+            vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
+        }
+    )
+
+
+def _parse_mqtt_discovery(discovery_info: MqttServiceInfo) -> tuple[DeviceInfo, URL]:
+    info = mqtt_msg.parse_discovery(discovery_info.topic, discovery_info.payload)
+    if info.http_url is None:
+        raise BadPayload("no http address")
+    url = URL(info.http_url)
+    if not url.host:
+        raise BadPayload("http address without host")
+    return info, url
+
+
+class OblConfigFlow(ConfigFlow, domain=DOMAIN):
+    """One entry per plug, keyed by its MAC."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._info: DeviceInfo | None = None
+        self._host = ""
+        self._port = DEFAULT_PORT
+
+    async def _probe(self, host: str, port: int, password: str | None) -> DeviceInfo:
+        """Connect before anything is stored: identity, protocol, then an authenticated read."""
+        client = OblHttpClient(async_get_clientsession(self.hass), host, port, password)
+        info = ensure_supported(await client.info())
+        await client.state()
+        return info
+
+    async def _probe_errors(
+        self, host: str, port: int, password: str | None
+    ) -> tuple[DeviceInfo | None, dict[str, str]]:
+        try:
+            return await self._probe(host, port, password), {}
+        except AuthFailed:
+            return None, {"base": "invalid_auth"}
+        except ProtocolMismatch:
+            return None, {"base": "unsupported_protocol"}
+        except CannotConnect:
+            return None, {"base": "cannot_connect"}
+        except OblError as err:
+            _LOGGER.warning("Unexpected answer from %s:%s: %s", host, port, err)
+            return None, {"base": "unknown"}
+
+    def _create(self, info: DeviceInfo, password: str | None) -> ConfigFlowResult:
+        data: dict[str, Any] = {CONF_HOST: self._host, CONF_PORT: self._port}
+        if password:
+            data[CONF_PASSWORD] = password
+        return self.async_create_entry(
+            title=info.name or info.hostname,
+            data=data,
+            options={CONF_FIRMWARE_MANIFEST: DEFAULT_FIRMWARE_MANIFEST},
+        )
+
+    # -- manual ---------------------------------------------------------------------
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Address typed by the user."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._host = user_input[CONF_HOST].strip()
+            self._port = int(user_input[CONF_PORT])
+            password = user_input.get(CONF_PASSWORD) or None
+            info, errors = await self._probe_errors(self._host, self._port, password)
+            if info is not None:
+                await self.async_set_unique_id(info.mac)
+                self._abort_if_unique_id_configured(
+                    updates={CONF_HOST: self._host, CONF_PORT: self._port}
+                )
+                return self._create(info, password)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                _connection_schema({}), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    # -- discovery ------------------------------------------------------------------
+
+    async def _async_discovered(self, info: DeviceInfo, host: str, port: int) -> ConfigFlowResult:
+        await self.async_set_unique_id(info.mac)
+        # A known plug seen at a new address: store it (discovery-update-info), done.
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        if info.protocol != SUPPORTED_PROTOCOL:
+            return self.async_abort(
+                reason="unsupported_protocol",
+                description_placeholders={"version": str(info.protocol)},
+            )
+        self._info, self._host, self._port = info, host, port
+        self.context["title_placeholders"] = {"name": info.name or info.hostname}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
+        """_openbl602._tcp with TXT id, mac, model, fw, protocol, board."""
+        try:
+            info = parse_txt(discovery_info.properties)
+        except BadPayload:
+            return self.async_abort(reason="invalid_discovery_info")
+        return await self._async_discovered(
+            info, str(discovery_info.ip_address), discovery_info.port or DEFAULT_PORT
+        )
+
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """Hostname openbl602-* or a known plug's MAC with a new address."""
+        try:
+            mac = normalize_mac(discovery_info.macaddress)
+        except BadPayload:
+            return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(mac)
+        # Only the address changes; a non-default port stays as configured.
+        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        client = OblHttpClient(async_get_clientsession(self.hass), discovery_info.ip, DEFAULT_PORT)
+        try:
+            info = await client.info()
+        except OblError:
+            return self.async_abort(reason="cannot_connect")
+        if info.mac != mac:
+            return self.async_abort(reason="invalid_discovery_info")
+        return await self._async_discovered(info, discovery_info.ip, DEFAULT_PORT)
+
+    async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
+        """Retained openbl602/<id>/info, which names the plug's HTTP address."""
+        try:
+            info, url = _parse_mqtt_discovery(discovery_info)
+        except (BadPayload, ValueError):
+            return self.async_abort(reason="invalid_discovery_info")
+        assert url.host is not None
+        return await self._async_discovered(info, url.host, url.port or DEFAULT_PORT)
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show what was found; connect when the user agrees."""
+        assert self._info is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info, errors = await self._probe_errors(self._host, self._port, None)
+            if errors.get("base") == "invalid_auth":
+                return await self.async_step_password()
+            if info is not None:
+                return self._create(info, None)
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            description_placeholders=self._placeholders(),
+            errors=errors,
+        )
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The discovered plug has an API password."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password = user_input[CONF_PASSWORD]
+            info, errors = await self._probe_errors(self._host, self._port, password)
+            if info is not None:
+                return self._create(info, password)
+        return self.async_show_form(
+            step_id="password",
+            data_schema=vol.Schema({vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR}),
+            description_placeholders=self._placeholders(),
+            errors=errors,
+        )
+
+    def _placeholders(self) -> dict[str, str]:
+        assert self._info is not None
+        return {
+            "name": self._info.name or self._info.hostname,
+            "model": self._info.model,
+            "host": f"{self._host}:{self._port}",
+            "firmware": self._info.firmware,
+        }
+
+    # -- reauth and reconfigure ----------------------------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The stored password stopped working."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new password."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password = user_input.get(CONF_PASSWORD) or None
+            info, errors = await self._probe_errors(
+                entry.data[CONF_HOST], entry.data.get(CONF_PORT, DEFAULT_PORT), password
+            )
+            if info is not None:
+                data = dict(entry.data)
+                data.pop(CONF_PASSWORD, None)
+                if password:
+                    data[CONF_PASSWORD] = password
+                return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR}),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change address or password of a configured plug."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host = user_input[CONF_HOST].strip()
+            port = int(user_input[CONF_PORT])
+            password = user_input.get(CONF_PASSWORD) or None
+            info, errors = await self._probe_errors(host, port, password)
+            if info is not None:
+                await self.async_set_unique_id(info.mac)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                data: dict[str, Any] = {CONF_HOST: host, CONF_PORT: port}
+                if password:
+                    data[CONF_PASSWORD] = password
+                return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _connection_schema(entry.data), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: OblConfigEntry) -> OblOptionsFlow:
+        """Firmware manifest location."""
+        return OblOptionsFlow()
+
+
+class OblOptionsFlow(OptionsFlow):
+    """Where firmware releases are looked up."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One field: manifest URL or file path (empty: no update checks)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_FIRMWARE_MANIFEST: user_input.get(CONF_FIRMWARE_MANIFEST, "").strip()}
+            )
+        current = self.config_entry.options.get(CONF_FIRMWARE_MANIFEST, DEFAULT_FIRMWARE_MANIFEST)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(
+                        CONF_FIRMWARE_MANIFEST, description={"suggested_value": current}
+                    ): TextSelector()
+                }
+            ),
+        )

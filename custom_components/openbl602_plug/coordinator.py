@@ -1,0 +1,401 @@
+"""One plug's connection: push (MQTT or server-sent events) with polling only while push is down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .client import (
+    AuthFailed,
+    BadPayload,
+    ButtonEvent,
+    CannotConnect,
+    DeviceInfo,
+    OblError,
+    OblHttpClient,
+    OtaProgress,
+    OtaState,
+    PlugState,
+    SseEvent,
+)
+from .client import mqtt as mqtt_msg
+from .client.payloads import loads_object, parse_state
+from .const import (
+    DOMAIN,
+    ISSUE_ENERGY_DECREASED,
+    ISSUE_SAFE_MODE,
+    POLL_INTERVAL,
+    PUSH_RETRY_MAX,
+    PUSH_RETRY_MIN,
+)
+
+if TYPE_CHECKING:
+    from .firmware import FirmwareCoordinator
+
+_LOGGER = logging.getLogger(__package__)
+
+EVENT_BUTTON = f"{DOMAIN}_button"
+
+
+@dataclass
+class OblRuntimeData:
+    """What a loaded entry holds."""
+
+    client: OblHttpClient
+    coordinator: OblCoordinator
+    firmware: FirmwareCoordinator
+
+
+type OblConfigEntry = ConfigEntry[OblRuntimeData]
+
+
+class OblCoordinator(DataUpdateCoordinator[PlugState]):
+    """Holds the plug's identity, state and settings and keeps them current."""
+
+    config_entry: OblConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: OblConfigEntry,
+        client: OblHttpClient,
+        info: DeviceInfo,
+    ) -> None:
+        """Create; nothing talks to the plug until the first refresh."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=info.hostname,
+            update_interval=POLL_INTERVAL,
+            always_update=False,
+        )
+        self.client = client
+        self.info = info
+        self.plug_config: dict[str, Any] = {}
+        self.ota = OtaProgress(OtaState.IDLE)
+        self.transport = "polling"
+        self.push_connected = False
+        self.energy_decreased = False
+        self._energy_floor: int | None = None
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._button_listeners: list[Callable[[ButtonEvent], None]] = []
+
+    @property
+    def issue_suffix(self) -> str:
+        """Repair issues are per plug."""
+        return self.config_entry.entry_id
+
+    async def _async_setup(self) -> None:
+        try:
+            self.plug_config = await self.client.config()
+        except AuthFailed as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except OblError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    async def _async_update_data(self) -> PlugState:
+        try:
+            state = await self.client.state()
+        except AuthFailed as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except OblError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._process(state)
+        return state
+
+    # -- state bookkeeping --------------------------------------------------------------
+
+    def _process(self, state: PlugState) -> None:
+        """Side effects of a new state: OTA progress, repairs, energy sanity."""
+        # OTA events carry byte counts the state's copy lacks; keep them while nothing moved.
+        if (state.ota.state, state.ota.progress) != (self.ota.state, self.ota.progress):
+            self.ota = state.ota
+        self._check_energy(state)
+        self._sync_issue(
+            ISSUE_SAFE_MODE, state.safe_mode, ir.IssueSeverity.WARNING, {"name": self.info.name}
+        )
+
+    def _sync_issue(
+        self,
+        key: str,
+        active: bool,
+        severity: ir.IssueSeverity,
+        placeholders: dict[str, str | None],
+        fixable: bool = False,
+    ) -> None:
+        issue_id = f"{key}_{self.issue_suffix}"
+        if active:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=fixable,
+                severity=severity,
+                translation_key=key,
+                translation_placeholders={k: v or "" for k, v in placeholders.items()},
+                data={"entry_id": self.config_entry.entry_id},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _check_energy(self, state: PlugState) -> None:
+        """A lifetime counter that went down (factory reset, swapped flash) must not reach
+        the statistics as a reset-plus-consumption spike; the user decides in a repair."""
+        energy = state.energy_wh
+        if energy is None:
+            return
+        if self._energy_floor is not None and energy < self._energy_floor:
+            if not self.energy_decreased:
+                _LOGGER.warning(
+                    "%s: lifetime energy went down from %s Wh to %s Wh; holding the energy "
+                    "sensor until this is confirmed in Repairs",
+                    self.name,
+                    self._energy_floor,
+                    energy,
+                )
+                self.energy_decreased = True
+                self._sync_issue(
+                    ISSUE_ENERGY_DECREASED,
+                    True,
+                    ir.IssueSeverity.WARNING,
+                    {
+                        "name": self.info.name,
+                        "previous": str(self._energy_floor),
+                        "current": str(energy),
+                    },
+                    fixable=True,
+                )
+            return
+        self._energy_floor = energy
+        if self.energy_decreased:
+            self.energy_decreased = False
+            self._sync_issue(ISSUE_ENERGY_DECREASED, False, ir.IssueSeverity.WARNING, {})
+
+    @callback
+    def note_energy_floor(self, energy_wh: int) -> None:
+        """The energy sensor's restored value: a reading below it is a counter that went down."""
+        if self._energy_floor is None or energy_wh > self._energy_floor:
+            self._energy_floor = energy_wh
+        if self.data is not None:
+            self._check_energy(self.data)
+
+    @callback
+    def accept_energy_reset(self) -> None:
+        """The user confirmed the counter's drop (repair flow, or the reset action)."""
+        self._energy_floor = None
+        if self.energy_decreased:
+            self.energy_decreased = False
+            self._sync_issue(ISSUE_ENERGY_DECREASED, False, ir.IssueSeverity.WARNING, {})
+        if self.data is not None:
+            self._check_energy(self.data)
+        self.async_update_listeners()
+
+    # -- push ------------------------------------------------------------------------
+
+    async def async_start_push(self) -> None:
+        """MQTT when the plug publishes to a broker HA also uses, else server-sent events."""
+        mqtt_on = bool(self.plug_config.get("mqtt", {}).get("enabled"))
+        if mqtt_on and self.info.mqtt and await self._mqtt_ready():
+            self.transport = "mqtt"
+            await self._subscribe_mqtt()
+        elif "events" in self.info.capabilities or not self.info.capabilities:
+            self.transport = "sse"
+            self.config_entry.async_create_background_task(
+                self.hass, self._sse_loop(), f"{DOMAIN} {self.info.device_id} events"
+            )
+        self.config_entry.async_on_unload(self._stop_push)
+
+    async def _mqtt_ready(self) -> bool:
+        entries = self.hass.config_entries.async_entries("mqtt")
+        if not entries or entries[0].state is not ConfigEntryState.LOADED:
+            return False
+        return await mqtt.async_wait_for_mqtt_client(self.hass)
+
+    @callback
+    def _stop_push(self) -> None:
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+
+    @callback
+    def _push_state(self, state: PlugState) -> None:
+        if not self.push_connected:
+            self.push_connected = True
+            self.update_interval = None
+            _LOGGER.debug("%s: push (%s) connected", self.name, self.transport)
+            # After a reboot (OTA, settings) the identity may have changed.
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh_info(), f"{DOMAIN} {self.info.device_id} info"
+            )
+        if not self.last_update_success:
+            _LOGGER.info("%s is reachable again", self.name)
+        self._process(state)
+        self.async_set_updated_data(state)
+
+    @callback
+    def _push_down(self) -> None:
+        if self.push_connected:
+            _LOGGER.debug("%s: push (%s) lost, polling", self.name, self.transport)
+        self.push_connected = False
+        self.update_interval = POLL_INTERVAL
+
+    @callback
+    def _ota_event(self, progress: OtaProgress) -> None:
+        self.ota = progress
+        self.async_update_listeners()
+
+    @callback
+    def _button_event(self, event: ButtonEvent) -> None:
+        for listener in list(self._button_listeners):
+            listener(event)
+
+    @callback
+    def async_add_button_listener(self, listener: Callable[[ButtonEvent], None]) -> CALLBACK_TYPE:
+        """Call listener on every button gesture; returns the remover."""
+        self._button_listeners.append(listener)
+        return lambda: self._button_listeners.remove(listener)
+
+    def _handle_event(self, kind: str, data: str) -> None:
+        try:
+            if kind == "state":
+                self._push_state(parse_state(loads_object(data)))
+                return
+            if kind not in ("ota", "button"):
+                return
+            event = mqtt_msg.decode_event(kind, loads_object(data))
+        except BadPayload as err:
+            _LOGGER.warning("%s: ignoring malformed %s event: %s", self.name, kind, err)
+            return
+        if isinstance(event, OtaProgress):
+            self._ota_event(event)
+        else:
+            self._button_event(event)
+
+    async def _sse_loop(self) -> None:
+        delay = PUSH_RETRY_MIN
+        while True:
+            try:
+                event: SseEvent
+                async for event in self.client.events():
+                    self._handle_event(event.event, event.data)
+                    delay = PUSH_RETRY_MIN
+            except AuthFailed:
+                self._push_down()
+                self.config_entry.async_start_reauth(self.hass)
+                return
+            except OblError as err:
+                _LOGGER.debug("%s: event stream ended: %s", self.name, err)
+            self._push_down()
+            await self.async_refresh()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, PUSH_RETRY_MAX)
+
+    async def _subscribe_mqtt(self) -> None:
+        topics = mqtt_msg.Topics(self.info.device_id)
+
+        @callback
+        def on_state(msg: mqtt.ReceiveMessage) -> None:
+            try:
+                state = mqtt_msg.parse_state_message(msg.payload)
+            except BadPayload as err:
+                _LOGGER.warning("%s: ignoring malformed state message: %s", self.name, err)
+                return
+            self._push_state(state)
+
+        @callback
+        def on_status(msg: mqtt.ReceiveMessage) -> None:
+            try:
+                online = mqtt_msg.parse_status(msg.payload)
+            except BadPayload as err:
+                _LOGGER.warning("%s: ignoring malformed status: %s", self.name, err)
+                return
+            if online:
+                return
+            # The broker published the plug's last will: it is gone. async_set_update_error
+            # logs once; polling takes over and notices when the plug is back.
+            self._push_down()
+            self.async_set_update_error(CannotConnect("the plug reported offline"))
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
+            )
+
+        @callback
+        def on_event(msg: mqtt.ReceiveMessage) -> None:
+            try:
+                event = mqtt_msg.parse_event_message(msg.payload)
+            except BadPayload as err:
+                _LOGGER.warning("%s: ignoring malformed event: %s", self.name, err)
+                return
+            if isinstance(event, OtaProgress):
+                self._ota_event(event)
+            else:
+                self._button_event(event)
+
+        for topic, handler in (
+            (topics.state, on_state),
+            (topics.status, on_status),
+            (topics.event, on_event),
+        ):
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
+            )
+
+    # -- identity and settings ----------------------------------------------------------
+
+    async def async_refresh_info(self) -> None:
+        """Re-read identity (firmware version after an update) and settings."""
+        try:
+            info = await self.client.info()
+            self.plug_config = await self.client.config()
+        except OblError as err:
+            _LOGGER.debug("%s: could not refresh identity: %s", self.name, err)
+            return
+        self.async_set_info(info)
+
+    @callback
+    def async_set_info(self, info: DeviceInfo) -> None:
+        """Adopt a new identity document and mirror it into the device registry."""
+        changed = info != self.info
+        self.info = info
+        if changed:
+            registry = dr.async_get(self.hass)
+            device = registry.async_get_device(identifiers={(DOMAIN, info.mac)})
+            if device is not None:
+                registry.async_update_device(
+                    device.id, sw_version=info.firmware, hw_version=info.board
+                )
+        self.async_update_listeners()
+
+    async def async_patch_config(self, changes: dict[str, Any]) -> None:
+        """Change settings on the plug and keep what it answers (the settings in force)."""
+        self.plug_config = await self.client.patch_config(changes)
+        self.async_update_listeners()
+
+    @callback
+    def async_set_state(self, state: PlugState) -> None:
+        """Adopt a state a command answered with (the relay endpoint returns one)."""
+        self._process(state)
+        self.async_set_updated_data(state)

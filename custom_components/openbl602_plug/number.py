@@ -1,0 +1,100 @@
+"""Numeric plug settings: protection limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import OblConfigEntry, OblCoordinator
+from .entity import OblEntity, plug_command
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OblNumberDescription(NumberEntityDescription):
+    """A field of the config's "protection" object (docs/protocol.md §4); 0 disables."""
+
+    field: str
+
+
+NUMBERS: tuple[OblNumberDescription, ...] = (
+    OblNumberDescription(
+        key="max_power",
+        translation_key="max_power",
+        field="max_power_w",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_min_value=0,
+        native_max_value=4000,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+    ),
+    OblNumberDescription(
+        key="max_current",
+        translation_key="max_current",
+        field="max_current_a",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=0,
+        native_max_value=17,
+        native_step=0.1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OblConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the protection limits the plug has."""
+    coordinator = entry.runtime_data.coordinator
+    protection = coordinator.plug_config.get("protection")
+    if not isinstance(protection, dict) or "protection" not in coordinator.info.capabilities:
+        return
+    async_add_entities(
+        OblProtectionNumber(coordinator, description)
+        for description in NUMBERS
+        if description.field in protection
+    )
+
+
+class OblProtectionNumber(OblEntity, NumberEntity):
+    """A protection limit; the plug validates ranges (e.g. 1-9 W is refused)."""
+
+    entity_description: OblNumberDescription
+
+    def __init__(self, coordinator: OblCoordinator, description: OblNumberDescription) -> None:
+        """Describe."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> float | None:
+        """The limit in force."""
+        value = self.coordinator.plug_config.get("protection", {}).get(
+            self.entity_description.field
+        )
+        return float(value) if isinstance(value, int | float) else None
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Write the limit to the plug."""
+        await plug_command(
+            self.coordinator,
+            self.coordinator.async_patch_config(
+                {"protection": {self.entity_description.field: value}}
+            ),
+        )

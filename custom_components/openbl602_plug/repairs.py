@@ -1,0 +1,55 @@
+"""Repair flows: confirming that a plug's energy counter really went down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant import data_entry_flow
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN, ISSUE_ENERGY_DECREASED
+from .coordinator import OblConfigEntry
+
+
+class EnergyDecreasedFlow(RepairsFlow):
+    """Accept the plug's lower counter as a meter reset."""
+
+    def __init__(self, issue_id: str, entry_id: str) -> None:
+        """Remember which plug."""
+        self.issue_id = issue_id
+        self.entry_id = entry_id
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Start at the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Confirm, then release the energy sensor."""
+        if user_input is not None:
+            entry: OblConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
+            if entry is not None and entry.state is ConfigEntryState.LOADED:
+                entry.runtime_data.coordinator.accept_energy_reset()
+            return self.async_create_entry(data={})
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            description_placeholders=dict(issue.translation_placeholders or {}) if issue else None,
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
+) -> RepairsFlow:
+    """Only the energy issue is fixable."""
+    assert issue_id.startswith(ISSUE_ENERGY_DECREASED)
+    assert data is not None
+    return EnergyDecreasedFlow(issue_id, str(data["entry_id"]))

@@ -1,0 +1,222 @@
+"""Measurements and diagnostics of a plug."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .client import PlugState
+from .coordinator import OblConfigEntry, OblCoordinator
+from .entity import OblEntity
+
+# Push-driven: updates never poll, so no limit is needed.
+PARALLEL_UPDATES = 0
+
+RESET_REASONS = ["power_on", "software", "watchdog", "brownout", "exception", "unknown"]
+# Uptime jitters by the request latency; the boot time only moves when it really changed.
+BOOT_TIME_TOLERANCE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OblSensorDescription(SensorEntityDescription):
+    """How to read one sensor from the state."""
+
+    value: Callable[[PlugState], float | int | str | None]
+    capability: str | None = None
+
+
+SENSORS: tuple[OblSensorDescription, ...] = (
+    OblSensorDescription(
+        key="power",
+        translation_key="power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=1,
+        capability="metering",
+        value=lambda s: s.power_w,
+    ),
+    OblSensorDescription(
+        key="voltage",
+        translation_key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        suggested_display_precision=1,
+        capability="metering",
+        # A stale reading (BL0937 not switched to voltage mode lately) is not a measurement.
+        value=lambda s: None if s.stale_voltage else s.voltage_v,
+    ),
+    OblSensorDescription(
+        key="current",
+        translation_key="current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=3,
+        capability="metering",
+        value=lambda s: None if s.stale_current else s.current_a,
+    ),
+    OblSensorDescription(
+        key="apparent_power",
+        translation_key="apparent_power",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        suggested_display_precision=1,
+        capability="metering",
+        entity_registry_enabled_default=False,
+        value=lambda s: s.apparent_power_va,
+    ),
+    OblSensorDescription(
+        key="power_factor",
+        translation_key="power_factor",
+        device_class=SensorDeviceClass.POWER_FACTOR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        capability="metering",
+        entity_registry_enabled_default=False,
+        value=lambda s: s.power_factor,
+    ),
+    OblSensorDescription(
+        key="rssi",
+        translation_key="rssi",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        # 0 dBm is the protocol's "unknown" (setup mode, not connected).
+        value=lambda s: s.rssi_dbm or None,
+    ),
+    OblSensorDescription(
+        key="reset_reason",
+        translation_key="reset_reason",
+        device_class=SensorDeviceClass.ENUM,
+        options=RESET_REASONS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value=lambda s: s.reset_reason if s.reset_reason in RESET_REASONS else "unknown",
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OblConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the plug's sensors; what its firmware lacks (capabilities) is left out."""
+    coordinator = entry.runtime_data.coordinator
+    caps = coordinator.info.capabilities
+    entities: list[SensorEntity] = [
+        OblSensor(coordinator, description)
+        for description in SENSORS
+        if description.capability is None or description.capability in caps
+    ]
+    if "energy" in caps:
+        entities.append(OblEnergySensor(coordinator))
+    entities.append(OblBootTimeSensor(coordinator))
+    async_add_entities(entities)
+
+
+class OblSensor(OblEntity, SensorEntity):
+    """A value read straight from the state."""
+
+    entity_description: OblSensorDescription
+
+    def __init__(self, coordinator: OblCoordinator, description: OblSensorDescription) -> None:
+        """Describe."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> float | int | str | None:
+        """The current reading."""
+        return self.entity_description.value(self.coordinator.data)
+
+
+class OblEnergySensor(OblEntity, RestoreSensor):
+    """Lifetime energy for the Energy dashboard.
+
+    Never a placeholder 0: while the plug is unreachable the entity is unavailable, and a
+    counter that went down (factory reset) holds the sensor at unknown until the user
+    confirms the reset in Repairs, so statistics never see a fake drop-and-rise.
+    """
+
+    _attr_translation_key = "energy"
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_native_unit_of_measurement = UnitOfEnergy.WATT_HOUR
+    _attr_suggested_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 3
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "energy")
+
+    async def async_added_to_hass(self) -> None:
+        """Remember the last value HA recorded: the plug's counter must not be below it."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float):
+            self.coordinator.note_energy_floor(int(last.native_value))
+
+    @property
+    def native_value(self) -> int | None:
+        """Lifetime Wh, or None while a decrease awaits confirmation."""
+        if self.coordinator.energy_decreased:
+            return None
+        return self.coordinator.data.energy_wh
+
+
+class OblBootTimeSensor(OblEntity, SensorEntity):
+    """When the plug last booted (from its uptime)."""
+
+    _attr_translation_key = "last_boot"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "last_boot")
+        self._boot: datetime | None = None
+        self._update_boot()
+
+    def _update_boot(self) -> None:
+        uptime = self.coordinator.data.uptime_s
+        if uptime is None:
+            return
+        boot = (dt_util.utcnow() - timedelta(seconds=uptime)).replace(microsecond=0)
+        if self._boot is None or abs(boot - self._boot) > BOOT_TIME_TOLERANCE:
+            self._boot = boot
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._update_boot()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Boot time."""
+        return self._boot

@@ -1,0 +1,53 @@
+"""The plug's relay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import OblConfigEntry, OblCoordinator
+from .entity import OblEntity, plug_command
+
+# One request at a time per plug: it serves one request per connection.
+PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OblConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the relay switch."""
+    async_add_entities([OblRelaySwitch(entry.runtime_data.coordinator)])
+
+
+class OblRelaySwitch(OblEntity, SwitchEntity):
+    """The relay. Not optimistic: the state shown is the one the plug answers with."""
+
+    _attr_translation_key = "relay"
+    _attr_name = None
+    _attr_device_class = SwitchDeviceClass.OUTLET
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "relay")
+
+    @property
+    def is_on(self) -> bool:
+        """Relay closed."""
+        return self.coordinator.data.relay
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Close the relay (also clears a protection trip)."""
+        await self._switch(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Open the relay."""
+        await self._switch(False)
+
+    async def _switch(self, on: bool) -> None:
+        state = await plug_command(self.coordinator, self.coordinator.client.set_relay(on))
+        self.coordinator.async_set_state(state)

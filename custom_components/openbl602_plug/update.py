@@ -1,0 +1,246 @@
+"""Firmware update entity: release manifest vs installed version, install with progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from homeassistant.components.update import (
+    UpdateDeviceClass,
+    UpdateEntity,
+    UpdateEntityFeature,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .client import CannotConnect, DeviceInfo, OblError, OtaImageError, OtaState
+from .client.ota_image import board_matches, inspect_image
+from .client.release import Release, is_newer
+from .const import DOMAIN, OTA_STALL_TIMEOUT
+from .coordinator import OblConfigEntry, OblCoordinator
+from .entity import OblEntity, plug_command
+from .firmware import FirmwareCoordinator, FirmwareError
+
+_LOGGER = logging.getLogger(__package__)
+
+PARALLEL_UPDATES = 1
+# How often to ask whether the plug is back after it rebooted into the new image.
+REBOOT_POLL_SECONDS = 2.0
+SUMMARY_MAX = 255
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OblConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the firmware update entity."""
+    data = entry.runtime_data
+    if "ota" in data.coordinator.info.capabilities:
+        async_add_entities([OblFirmwareUpdate(data.coordinator, data.firmware)])
+
+
+class OblFirmwareUpdate(OblEntity, UpdateEntity):
+    """Installs the release's image for this plug's board, after checking it here first."""
+
+    _attr_translation_key = "firmware"
+    _attr_device_class = UpdateDeviceClass.FIRMWARE
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_supported_features = (
+        UpdateEntityFeature.INSTALL
+        | UpdateEntityFeature.PROGRESS
+        | UpdateEntityFeature.RELEASE_NOTES
+    )
+
+    def __init__(self, coordinator: OblCoordinator, firmware: FirmwareCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "firmware")
+        self.firmware = firmware
+        self._installing = False
+        self._upload_percent: int | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the release manifest."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.firmware.async_add_listener(self._handle_coordinator_update))
+
+    @property
+    def _release(self) -> Release | None:
+        return self.firmware.data
+
+    @property
+    def installed_version(self) -> str:
+        """What the plug runs."""
+        return self.coordinator.info.firmware
+
+    @property
+    def latest_version(self) -> str | None:
+        """The release's version; with no manifest configured, the installed one."""
+        if self._release is None:
+            return None if self.firmware.source else self.installed_version
+        return self._release.version
+
+    def version_is_newer(self, latest_version: str, installed_version: str) -> bool:
+        """Semver order (a pre-release is older than its release)."""
+        try:
+            return is_newer(latest_version, installed_version)
+        except OblError:
+            return latest_version != installed_version
+
+    @property
+    def release_summary(self) -> str | None:
+        """The first part of the release notes."""
+        if self._release is None or not self._release.release_notes:
+            return None
+        return self._release.release_notes[:SUMMARY_MAX]
+
+    @property
+    def release_url(self) -> str | None:
+        """Link to the release."""
+        return self._release.release_url if self._release else None
+
+    async def async_release_notes(self) -> str | None:
+        """Full release notes."""
+        return self._release.release_notes if self._release else None
+
+    @property
+    def in_progress(self) -> bool:
+        """An install started from here is running."""
+        return self._installing
+
+    @property
+    def update_percentage(self) -> int | None:
+        """The plug's own OTA progress; our upload progress until it reports."""
+        if not self._installing:
+            return None
+        ota = self.coordinator.ota
+        if ota.state in (OtaState.RECEIVING, OtaState.VERIFYING):
+            return max(ota.progress, self._upload_percent or 0)
+        return self._upload_percent
+
+    @callback
+    def _upload_progress(self, sent: int, total: int) -> None:
+        percent = sent * 100 // total
+        if percent != self._upload_percent:
+            self._upload_percent = percent
+            self._bump()
+            self.async_write_ha_state()
+
+    def _bump(self) -> None:
+        """Any sign of progress pushes the stall deadline out."""
+        if self._deadline is not None:
+            self._deadline.reschedule(asyncio.get_running_loop().time() + self._stall_seconds)
+
+    _deadline: asyncio.Timeout | None = None
+    _stall_seconds: float = OTA_STALL_TIMEOUT.total_seconds()
+
+    async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
+        """Download, check, upload, and wait until the plug runs the new image."""
+        release = self._release
+        if release is None:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_release")
+        if version is not None and version != release.version:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="version_not_offered",
+                translation_placeholders={"version": version, "offered": release.version},
+            )
+        info = self.coordinator.info
+        image = await self._fetch_checked_image(release, info)
+
+        self._installing = True
+        self._upload_percent = 0
+        self._stall_seconds = OTA_STALL_TIMEOUT.total_seconds()
+        self.async_write_ha_state()
+        try:
+            async with asyncio.timeout(self._stall_seconds) as deadline:
+                self._deadline = deadline
+                await plug_command(
+                    self.coordinator,
+                    self.coordinator.client.upload_ota(image, self._upload_progress),
+                )
+                new_info = await self._wait_for_version(release.version, info.firmware)
+        except TimeoutError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="install_timeout",
+                translation_placeholders={"minutes": str(int(self._stall_seconds // 60))},
+            ) from err
+        finally:
+            self._deadline = None
+            self._installing = False
+            self._upload_percent = None
+            self.async_write_ha_state()
+        self.coordinator.async_set_info(new_info)
+
+    async def _fetch_checked_image(self, release: Release, info: DeviceInfo) -> bytes:
+        ref = release.image_for(info.board)
+        if ref is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_image_for_board",
+                translation_placeholders={"board": info.board, "version": release.version},
+            )
+        try:
+            data = await self.firmware.async_download(ref)
+        except FirmwareError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="download_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        try:
+            ref.verify(data)
+            image = inspect_image(data)
+        except OtaImageError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="bad_image",
+                translation_placeholders={"reason": err.reason, "detail": err.detail},
+            ) from err
+        # The vendor container carries no board identity (its hw field is an SDK default).
+        if image.format == "obli" and not board_matches(image.board or "", info.board):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="wrong_board",
+                translation_placeholders={"image": image.board or "?", "plug": info.board},
+            )
+        return data
+
+    async def _wait_for_version(self, target: str, old: str) -> DeviceInfo:
+        """The plug reboots into the image on trial; done when it reports the new version."""
+        client = self.coordinator.client
+        while True:
+            try:
+                info = await client.info()
+            except CannotConnect:
+                info = None  # rebooting
+            if info is not None and info.firmware == target:
+                return info
+            if info is not None:
+                status = await self._ota_failure()
+                if status is not None:
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="install_failed",
+                        translation_placeholders={"error": status, "version": old},
+                    )
+            await asyncio.sleep(REBOOT_POLL_SECONDS)
+
+    async def _ota_failure(self) -> str | None:
+        try:
+            status = await self.coordinator.client.ota_status()
+        except OblError:
+            return None
+        if status.state is OtaState.FAILED:
+            return status.error or "failed"
+        return None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        if self._installing and self.coordinator.ota.state is not OtaState.IDLE:
+            self._bump()
+        super()._handle_coordinator_update()
