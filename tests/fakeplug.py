@@ -60,8 +60,8 @@ CONFIG: dict[str, Any] = {
     "name": "Kettle",
     "startup": "restore",
     "led": "relay",
-    "button": {"enabled": True, "setup_hold_s": 10},
-    "protection": {"max_power_w": 3680, "max_current_a": 16.0},
+    "button": {"enabled": True, "double_press": True, "long_press_ms": 1000, "setup_hold_s": 10},
+    "protection": {"max_power_w": 3680, "max_current_a": 16.0, "hold_s": 2, "reclose_s": 0},
     "calibration": {"voltage_gain": 1.0, "current_gain": 1.0, "power_gain": 1.0},
     "report": {
         "power_delta_w": 0.5,
@@ -225,8 +225,8 @@ class FakePlug:
         body = await self._body(request)
         if body is None:
             return _error(400, "invalid_json")
-        if "startup" in body and body["startup"] not in ("off", "on", "restore"):
-            return _error(400, "invalid_value", "one of off, on, restore", "startup")
+        if "startup" in body and body["startup"] not in ("off", "on", "restore", "toggle"):
+            return _error(400, "invalid_value", "one of off, on, restore, toggle", "startup")
         if "led" in body and body["led"] not in ("relay", "inverted", "off"):
             return _error(400, "invalid_value", "one of relay, inverted, off", "led")
         limit = body.get("protection", {}).get("max_power_w")

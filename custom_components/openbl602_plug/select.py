@@ -28,7 +28,7 @@ SELECTS: tuple[OblSelectDescription, ...] = (
         key="startup",
         translation_key="startup",
         field="startup",
-        options=["off", "on", "restore"],
+        options=["off", "on", "restore", "toggle"],
         entity_category=EntityCategory.CONFIG,
     ),
     OblSelectDescription(

@@ -78,7 +78,7 @@ async def test_sim_startup_state_round_trip(
 ) -> None:
     sim = sim_factory("startplug")
     client = OblHttpClient(session, sim.host, sim.http_port)
-    for startup in ("off", "on", "restore"):
+    for startup in ("off", "on", "restore", "toggle"):
         assert (await client.patch_config({"startup": startup}))["startup"] == startup
         assert (await client.config())["startup"] == startup
     with pytest.raises(CommandError) as err:
