@@ -175,3 +175,29 @@ def plug_entry(fake_plug: FakePlug) -> MockConfigEntry:
         data={"host": fake_plug.host, "port": fake_plug.port},
         options={CONF_FIRMWARE_MANIFEST: ""},
     )
+
+
+async def setup_entry(
+    hass: Any, entry: MockConfigEntry, platforms: list[str] | None = None
+) -> None:
+    """Add and set up an entry, optionally with only some platforms (snapshot tests)."""
+    from unittest.mock import patch
+
+    entry.add_to_hass(hass)
+    if platforms is None:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    else:
+        with patch("custom_components.openbl602_plug.PLATFORMS", platforms):
+            assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def wait_for(hass: Any, predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the event loop run until predicate() holds."""
+    loop_time = asyncio.get_running_loop().time
+    deadline = loop_time() + seconds
+    while not predicate():
+        if loop_time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()

@@ -75,6 +75,11 @@ CONFIG: dict[str, Any] = {
 }
 
 
+# The firmware sends keep-alives after 15 s of silence; the fake is faster so tests see closed
+# streams quickly.
+KEEPALIVE_S = 0.2
+
+
 def _error(status: int, code: str, message: str = "", field: str | None = None) -> web.Response:
     err: dict[str, Any] = {"code": code, "message": message}
     if field:
@@ -297,8 +302,16 @@ class FakePlug:
         self._streams.append(queue)
         queue.put_nowait(f"event: state\ndata: {json.dumps(self.state)}\n\n")
         try:
-            while (text := await queue.get()) is not None:
+            while True:
+                try:
+                    text = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    text = ": keepalive\n\n"  # also how a closed client is noticed
+                if text is None:
+                    break
                 await resp.write(text.encode())
+        except (ConnectionError, RuntimeError):
+            pass
         finally:
             self._streams.remove(queue)
         return resp
