@@ -1,0 +1,390 @@
+/* Record store: on-flash format and recovery rules are in docs/storage.md. */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/crc32.h"
+
+#define SECTOR HAL_FLASH_SECTOR
+#define SECTOR_MAGIC 0x5453424Fu /* "OBST" */
+#define FORMAT_VERSION 1u
+#define REC_HDR 4u
+#define REC_CRC 4u
+#define CHUNK 64u
+#define ERASED_KEY 0xFFFFu
+
+static uint32_t pad4(uint32_t n) { return (n + 3u) & ~3u; }
+
+uint32_t store_record_size(size_t len) { return REC_HDR + pad4((uint32_t)len) + REC_CRC; }
+
+uint32_t store_used(const store_t *s) { return s->head; }
+
+static uint32_t sector_off(const store_t *s, uint16_t sector) {
+  return s->base + (uint32_t)sector * SECTOR;
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static void put16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static store_err_t rd(const store_t *s, uint16_t sector, uint32_t off, void *buf, size_t len) {
+  return hal_flash_read(s->part, sector_off(s, sector) + off, buf, len) == HAL_OK ? STORE_OK
+                                                                                 : STORE_ERR_IO;
+}
+static store_err_t wr(const store_t *s, uint16_t sector, uint32_t off, const void *buf, size_t len) {
+  if (len == 0) return STORE_OK;
+  return hal_flash_write(s->part, sector_off(s, sector) + off, buf, len) == HAL_OK ? STORE_OK
+                                                                                  : STORE_ERR_IO;
+}
+
+/* ---- sector header: magic, version, seq, CRC; written last when a sector becomes active ---- */
+
+static void header_encode(uint8_t h[STORE_SECTOR_HEADER], uint32_t seq) {
+  put32(h, SECTOR_MAGIC);
+  put16(h + 4, FORMAT_VERSION);
+  put16(h + 6, 0);
+  put32(h + 8, seq);
+  put32(h + 12, obl_crc32(0, h, 12));
+}
+
+/* true if the sector carries a complete header; *seq gets its sequence number. */
+static store_err_t header_read(const store_t *s, uint16_t sector, bool *valid, uint32_t *seq) {
+  uint8_t h[STORE_SECTOR_HEADER];
+  store_err_t e = rd(s, sector, 0, h, sizeof h);
+  if (e != STORE_OK) return e;
+  *valid = get32(h) == SECTOR_MAGIC && get16(h + 4) == FORMAT_VERSION &&
+           get32(h + 12) == obl_crc32(0, h, 12);
+  *seq = get32(h + 8);
+  return STORE_OK;
+}
+
+/* ---- records: key u16, len u16, payload, 0xFF padding to 4, CRC-32 of key|len|payload ---- */
+
+/* Checks the record at `off`: *ok false when it is torn or not a record. *hdr_erased when the header is
+ * still 0xFFFFFFFF (free space). CRC is computed over what flash holds, chunk by chunk. */
+static store_err_t record_check(const store_t *s, uint16_t sector, uint32_t off, bool *ok,
+                                bool *hdr_erased, uint16_t *key, uint16_t *len) {
+  uint8_t h[REC_HDR];
+  *ok = false;
+  *hdr_erased = false;
+  if (off + REC_HDR + REC_CRC > SECTOR) return STORE_OK;
+  store_err_t e = rd(s, sector, off, h, REC_HDR);
+  if (e != STORE_OK) return e;
+  *key = get16(h);
+  *len = get16(h + 2);
+  if (*key == ERASED_KEY && *len == 0xFFFFu) {
+    *hdr_erased = true;
+    return STORE_OK;
+  }
+  if (*key == 0 || *key == ERASED_KEY || *len > STORE_MAX_VALUE ||
+      off + store_record_size(*len) > SECTOR)
+    return STORE_OK;
+  uint32_t crc = obl_crc32(0, h, REC_HDR);
+  uint8_t buf[CHUNK];
+  for (uint32_t done = 0; done < *len;) {
+    uint32_t n = *len - done < CHUNK ? *len - done : CHUNK;
+    e = rd(s, sector, off + REC_HDR + done, buf, n);
+    if (e != STORE_OK) return e;
+    crc = obl_crc32(crc, buf, n);
+    done += n;
+  }
+  e = rd(s, sector, off + REC_HDR + pad4(*len), buf, REC_CRC);
+  if (e != STORE_OK) return e;
+  *ok = get32(buf) == crc;
+  return STORE_OK;
+}
+
+static store_err_t all_erased(const store_t *s, uint16_t sector, uint32_t from, bool *erased) {
+  uint8_t buf[CHUNK];
+  *erased = true;
+  for (uint32_t off = from; off < SECTOR;) {
+    uint32_t n = SECTOR - off < CHUNK ? SECTOR - off : CHUNK;
+    store_err_t e = rd(s, sector, off, buf, n);
+    if (e != STORE_OK) return e;
+    for (uint32_t i = 0; i < n; i++) {
+      if (buf[i] != 0xFF) {
+        *erased = false;
+        return STORE_OK;
+      }
+    }
+    off += n;
+  }
+  return STORE_OK;
+}
+
+static store_slot_t *slot_find(store_slot_t *idx, uint8_t n, uint16_t key) {
+  for (uint8_t i = 0; i < n; i++)
+    if (idx[i].key == key) return &idx[i];
+  return NULL;
+}
+
+/* Walks a sector's log from the first record: the latest intact record of each key lands in idx.
+ * The walk stops at free space or at the first bad record (everything after it is unusable: it is not
+ * known where the torn record ended). *head = where it stopped; *dirty when that point is not clean. */
+static store_err_t sector_scan(const store_t *s, uint16_t sector, store_slot_t *idx, uint8_t *n_keys,
+                               uint32_t *head, bool *dirty) {
+  uint32_t off = STORE_SECTOR_HEADER;
+  *n_keys = 0;
+  *dirty = false;
+  for (;;) {
+    bool ok, erased;
+    uint16_t key = 0, len = 0;
+    store_err_t e = record_check(s, sector, off, &ok, &erased, &key, &len);
+    if (e != STORE_OK) return e;
+    if (erased || off + REC_HDR + REC_CRC > SECTOR) {
+      bool clean = true;
+      if (off < SECTOR) {
+        e = all_erased(s, sector, off, &clean);
+        if (e != STORE_OK) return e;
+      }
+      *dirty = !clean;
+      break;
+    }
+    if (!ok) {
+      /* A bad record followed by a good one is bit rot in the middle, not a torn tail (nothing is ever
+       * appended after a torn record): skip it, the key keeps its previous value. */
+      bool plausible = key != 0 && key != ERASED_KEY && len <= STORE_MAX_VALUE &&
+                       off + store_record_size(len) <= SECTOR;
+      bool next_ok = false, next_erased;
+      uint16_t nk, nl;
+      if (plausible) {
+        e = record_check(s, sector, off + store_record_size(len), &next_ok, &next_erased, &nk, &nl);
+        if (e != STORE_OK) return e;
+      }
+      if (next_ok) {
+        off += store_record_size(len);
+        continue;
+      }
+      *dirty = true;
+      break;
+    }
+    store_slot_t *slot = slot_find(idx, *n_keys, key);
+    if (!slot) {
+      if (*n_keys >= STORE_MAX_KEYS) {
+        *dirty = true; /* more keys than a put ever allows: not ours, stop here */
+        break;
+      }
+      slot = &idx[(*n_keys)++];
+      slot->key = key;
+    }
+    slot->len = len;
+    slot->off = off;
+    off += store_record_size(len);
+  }
+  *head = off;
+  return STORE_OK;
+}
+
+static store_err_t erase_sector(store_t *s, uint16_t sector) {
+  s->stats.erases++;
+  if (hal_flash_erase(s->part, sector_off(s, sector), SECTOR) != HAL_OK) return STORE_ERR_IO;
+  bool erased;
+  store_err_t e = all_erased(s, sector, 0, &erased);
+  if (e != STORE_OK) return e;
+  return erased ? STORE_OK : STORE_ERR_IO;
+}
+
+static store_err_t write_header(store_t *s, uint16_t sector, uint32_t seq) {
+  uint8_t h[STORE_SECTOR_HEADER];
+  header_encode(h, seq);
+  store_err_t e = wr(s, sector, 0, h, sizeof h);
+  if (e != STORE_OK) return e;
+  bool valid;
+  uint32_t got;
+  e = header_read(s, sector, &valid, &got);
+  if (e != STORE_OK) return e;
+  return valid && got == seq ? STORE_OK : STORE_ERR_IO;
+}
+
+static store_err_t write_record(store_t *s, uint16_t sector, uint32_t off, uint16_t key,
+                                const void *data, uint16_t len) {
+  uint8_t h[REC_HDR], c[REC_CRC];
+  put16(h, key);
+  put16(h + 2, len);
+  put32(c, obl_crc32(obl_crc32(0, h, REC_HDR), data, len));
+  store_err_t e = wr(s, sector, off, h, REC_HDR);
+  if (e == STORE_OK) e = wr(s, sector, off + REC_HDR, data, len);
+  if (e == STORE_OK) e = wr(s, sector, off + REC_HDR + pad4(len), c, REC_CRC);
+  return e;
+}
+
+static store_err_t copy_record(store_t *s, uint16_t from, uint32_t from_off, uint16_t to,
+                               uint32_t to_off, uint32_t size) {
+  uint8_t buf[CHUNK];
+  for (uint32_t done = 0; done < size;) {
+    uint32_t n = size - done < CHUNK ? size - done : CHUNK;
+    store_err_t e = rd(s, from, from_off + done, buf, n);
+    if (e == STORE_OK) e = wr(s, to, to_off + done, buf, n);
+    if (e != STORE_OK) return e;
+    done += n;
+  }
+  return STORE_OK;
+}
+
+/* Moves the live records (and optionally a new value for `key`) into the next sector of the ring and
+ * makes it active by writing its header last. Until that header is complete, mount picks the old sector. */
+static store_err_t compact(store_t *s, bool with_new, uint16_t key, const void *data, uint16_t len) {
+  uint32_t need = STORE_SECTOR_HEADER;
+  for (uint8_t i = 0; i < s->n_keys; i++)
+    if (!with_new || s->idx[i].key != key) need += store_record_size(s->idx[i].len);
+  if (with_new) need += store_record_size(len);
+  if (need > SECTOR) return STORE_ERR_FULL;
+
+  uint16_t next = (uint16_t)((s->active + 1u) % s->n_sectors);
+  store_err_t e = erase_sector(s, next);
+  if (e != STORE_OK) return e;
+  store_slot_t idx[STORE_MAX_KEYS];
+  uint8_t n = 0;
+  uint32_t off = STORE_SECTOR_HEADER;
+  for (uint8_t i = 0; i < s->n_keys; i++) {
+    if (with_new && s->idx[i].key == key) continue;
+    uint32_t size = store_record_size(s->idx[i].len);
+    e = copy_record(s, s->active, s->idx[i].off, next, off, size);
+    if (e != STORE_OK) return e;
+    idx[n] = s->idx[i];
+    idx[n++].off = off;
+    off += size;
+  }
+  if (with_new) {
+    e = write_record(s, next, off, key, data, len);
+    if (e != STORE_OK) return e;
+    idx[n].key = key;
+    idx[n].len = len;
+    idx[n++].off = off;
+    off += store_record_size(len);
+  }
+  /* Read everything back before committing: a bad copy must not replace a good sector. */
+  store_slot_t check[STORE_MAX_KEYS];
+  uint8_t n_check;
+  uint32_t head;
+  bool dirty;
+  e = sector_scan(s, next, check, &n_check, &head, &dirty);
+  if (e != STORE_OK) return e;
+  if (n_check != n || head != off || dirty) return STORE_ERR_IO;
+
+  e = write_header(s, next, s->seq + 1u);
+  if (e != STORE_OK) return e;
+  s->active = next;
+  s->seq++;
+  s->head = off;
+  s->dirty = false;
+  s->n_keys = n;
+  memcpy(s->idx, idx, sizeof idx);
+  s->stats.compactions++;
+  return STORE_OK;
+}
+
+store_err_t store_mount(store_t *s, hal_partition_t part, uint32_t offset, uint32_t size) {
+  if (!s || size % SECTOR != 0 || offset % SECTOR != 0 || size / SECTOR < 2 ||
+      size / SECTOR > 0xFFFFu)
+    return STORE_ERR_ARG;
+  memset(s, 0, sizeof *s);
+  s->part = part;
+  s->base = offset;
+  s->n_sectors = (uint16_t)(size / SECTOR);
+
+  bool found = false;
+  for (uint16_t i = 0; i < s->n_sectors; i++) {
+    bool valid;
+    uint32_t seq;
+    store_err_t e = header_read(s, i, &valid, &seq);
+    if (e != STORE_OK) return e;
+    if (valid && (!found || seq > s->seq)) {
+      found = true;
+      s->active = i;
+      s->seq = seq;
+    }
+  }
+  if (!found) {
+    /* Blank (or never a store): start at sector 0 with seq 1. */
+    store_err_t e = erase_sector(s, 0);
+    if (e == STORE_OK) e = write_header(s, 0, 1);
+    if (e != STORE_OK) return e;
+    s->active = 0;
+    s->seq = 1;
+    s->head = STORE_SECTOR_HEADER;
+    return STORE_OK;
+  }
+  store_err_t e = sector_scan(s, s->active, s->idx, &s->n_keys, &s->head, &s->dirty);
+  if (e != STORE_OK) return e;
+  if (s->dirty) s->stats.torn_found++;
+  return STORE_OK;
+}
+
+store_err_t store_get(store_t *s, uint16_t key, void *buf, size_t cap, size_t *len_out) {
+  if (!s || key == 0 || key == ERASED_KEY) return STORE_ERR_ARG;
+  store_slot_t *slot = slot_find(s->idx, s->n_keys, key);
+  if (!slot) return STORE_ERR_NOT_FOUND;
+  if (len_out) *len_out = slot->len;
+  if (slot->len > cap) return STORE_ERR_TOO_BIG;
+  if (slot->len && !buf) return STORE_ERR_ARG;
+  uint8_t h[REC_HDR], c[REC_CRC];
+  store_err_t e = rd(s, s->active, slot->off, h, REC_HDR);
+  if (e == STORE_OK) e = rd(s, s->active, slot->off + REC_HDR, buf, slot->len);
+  if (e == STORE_OK) e = rd(s, s->active, slot->off + REC_HDR + pad4(slot->len), c, REC_CRC);
+  if (e != STORE_OK) return e;
+  uint32_t crc = obl_crc32(obl_crc32(0, h, REC_HDR), buf, slot->len);
+  if (get16(h) != key || get16(h + 2) != slot->len || get32(c) != crc) return STORE_ERR_CORRUPT;
+  return STORE_OK;
+}
+
+static store_err_t same_value(store_t *s, const store_slot_t *slot, const uint8_t *data, bool *same) {
+  uint8_t buf[CHUNK];
+  *same = false;
+  for (uint32_t done = 0; done < slot->len;) {
+    uint32_t n = slot->len - done < CHUNK ? slot->len - done : CHUNK;
+    store_err_t e = rd(s, s->active, slot->off + REC_HDR + done, buf, n);
+    if (e != STORE_OK) return e;
+    if (memcmp(buf, data + done, n) != 0) return STORE_OK;
+    done += n;
+  }
+  *same = true;
+  return STORE_OK;
+}
+
+store_err_t store_put(store_t *s, uint16_t key, const void *data, size_t len) {
+  if (!s || key == 0 || key == ERASED_KEY || (len && !data)) return STORE_ERR_ARG;
+  if (len > STORE_MAX_VALUE) return STORE_ERR_TOO_BIG;
+  store_slot_t *slot = slot_find(s->idx, s->n_keys, key);
+  if (!slot && s->n_keys >= STORE_MAX_KEYS) return STORE_ERR_FULL;
+  if (slot && slot->len == len) {
+    bool same;
+    store_err_t e = same_value(s, slot, data, &same);
+    if (e != STORE_OK) return e;
+    if (same) return STORE_OK;
+  }
+  uint32_t size = store_record_size(len);
+  if (!s->dirty && s->head + size <= SECTOR) {
+    uint32_t off = s->head;
+    /* Whatever happens next, bytes from head on may be programmed: only a good read-back clears this. */
+    s->dirty = true;
+    store_err_t e = write_record(s, s->active, off, key, data, (uint16_t)len);
+    if (e != STORE_OK) return e;
+    bool ok, erased;
+    uint16_t k, l;
+    e = record_check(s, s->active, off, &ok, &erased, &k, &l);
+    if (e != STORE_OK) return e;
+    if (ok && k == key && l == len) {
+      if (!slot) {
+        slot = &s->idx[s->n_keys++];
+        slot->key = key;
+      }
+      slot->len = (uint16_t)len;
+      slot->off = off;
+      s->head = off + size;
+      s->dirty = false;
+      s->stats.appends++;
+      return STORE_OK;
+    }
+    /* Read-back failed (weak cell, bits not programmed): fall through and compact with the new value. */
+  }
+  return compact(s, true, key, data, (uint16_t)len);
+}
