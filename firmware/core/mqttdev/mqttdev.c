@@ -81,7 +81,9 @@ static void fail(mqttdev_t *d, uint64_t now, const char *what, const char *detai
   uint64_t delay = d->cfg.backoff_min_ms;
   for (uint32_t i = 1; i < d->stats.consecutive_failures && delay < d->cfg.backoff_max_ms; i++) delay *= 2;
   if (delay > d->cfg.backoff_max_ms) delay = d->cfg.backoff_max_ms;
-  uint64_t wait = delay / 2 + rand32(d) % (delay / 2 + 1); /* uniform in [d/2, d]: plugs desynchronise */
+  /* ±20 % uniform jitter (protocol §8.1): plugs that lost the same broker do not return in lock step */
+  uint64_t span = delay * 2 / 5;
+  uint64_t wait = delay - delay / 5 + (span ? rand32(d) % (span + 1) : 0);
   d->stats.next_attempt_ms = now + wait;
   d->stats.state = MQTTDEV_WAITING;
 }
@@ -97,7 +99,7 @@ static void normalize(mqttdev_broker_t *out, const mqttdev_broker_t *in, const c
   else
     snprintf(out->client_id, sizeof out->client_id, "openbl602-%s", id);
   out->port = in->port ? in->port : 1883;
-  out->keep_alive_s = in->keep_alive_s ? in->keep_alive_s : 60;
+  out->keep_alive_s = in->keep_alive_s ? in->keep_alive_s : 30;
 }
 
 void mqttdev_set_broker(mqttdev_t *d, const mqttdev_broker_t *broker, uint64_t now_ms) {
@@ -127,6 +129,8 @@ void mqttdev_stop(mqttdev_t *d, uint64_t now_ms) {
   memset(&d->broker, 0, sizeof d->broker);
 }
 
+static bool publish_state(mqttdev_t *d, const mqttdev_snapshot_t *snap);
+
 /* ---- commands ---- */
 
 static bool cmd_name_valid(const char *s, size_t n) {
@@ -155,12 +159,20 @@ static void handle_command(mqttdev_t *d, const mqtt_event_t *ev) {
     ok = d->cfg.app.command(d->cfg.app.ctx, name_z, body, ev->payload_len, &err);
     if (!ok && err.code[0] == '\0') snprintf(err.code, sizeof err.code, "failed");
   } else {
-    snprintf(err.code, sizeof err.code, "unknown_command");
+    snprintf(err.code, sizeof err.code, "not_found");
     snprintf(err.message, sizeof err.message, "no such command");
   }
   d->stats.commands++;
+  /* protocol §8.3: the state change a command caused is published before its result */
+  mqttdev_snapshot_t snap;
+  memset(&snap, 0, sizeof snap);
+  d->cfg.app.snapshot(d->cfg.app.ctx, &snap);
+  if (!d->pending_state &&
+      mqttdev_report_decide(&d->cfg.report, &d->last_report, d->last_report_ms, &snap, d->now_ms) ==
+          MQTTDEV_REPORT_CHANGE)
+    (void)publish_state(d, &snap);
 
-  char req[48];
+  char req[33]; /* protocol: ≤ 32 chars; longer is not echoed */
   bool have_req = false;
   json_doc_t doc;
   if (json_parse(&doc, body, ev->payload_len, d->toks, sizeof d->toks / sizeof d->toks[0]) == JSON_OK &&
@@ -217,18 +229,17 @@ static void on_mqtt_event(void *ctx, const mqtt_event_t *ev) {
 /* ---- publishing ---- */
 
 /* MQTT_OK, MQTT_ERR_NO_SPACE (retry next poll) or another error (give up on this message). */
-static mqtt_status_t publish_json(mqttdev_t *d, const char *suffix, int (*build)(void *, char *, size_t),
-                                  uint8_t qos) {
+static mqtt_status_t publish_json(mqttdev_t *d, const char *suffix, int (*build)(void *, char *, size_t)) {
   int n = build(d->cfg.app.ctx, d->json, sizeof d->json);
   if (n < 0 || (size_t)n >= sizeof d->json) {
     set_error(d, suffix, "document larger than MQTTDEV_JSON_SIZE");
     return MQTT_ERR_ARG;
   }
-  return mqtt_publish(&d->mqtt, topic(d, suffix), d->json, (size_t)n, qos, true, NULL, d->now_ms);
+  return mqtt_publish(&d->mqtt, topic(d, suffix), d->json, (size_t)n, 1, true, NULL, d->now_ms);
 }
 
 static bool publish_state(mqttdev_t *d, const mqttdev_snapshot_t *snap) {
-  mqtt_status_t st = publish_json(d, "state", d->cfg.app.build_state, 0);
+  mqtt_status_t st = publish_json(d, "state", d->cfg.app.build_state);
   if (st == MQTT_ERR_NO_SPACE) return false;
   d->last_report = *snap; /* also on a build error: do not retry a broken document every poll */
   d->last_report_ms = d->now_ms;
@@ -236,6 +247,7 @@ static bool publish_state(mqttdev_t *d, const mqttdev_snapshot_t *snap) {
   return true;
 }
 
+/* After CONNACK, in the protocol's order: status, info, state, then the command subscription. */
 static void service(mqttdev_t *d) {
   mqtt_status_t st;
   if (d->pending_birth) {
@@ -244,9 +256,19 @@ static void service(mqttdev_t *d) {
     d->pending_birth = false;
   }
   if (d->pending_info) {
-    st = publish_json(d, "info", d->cfg.app.build_info, 1);
+    st = publish_json(d, "info", d->cfg.app.build_info);
     if (st == MQTT_ERR_NO_SPACE) return;
     d->pending_info = false;
+  }
+  mqttdev_snapshot_t snap;
+  memset(&snap, 0, sizeof snap);
+  d->cfg.app.snapshot(d->cfg.app.ctx, &snap);
+  if (d->pending_state) {
+    if (!publish_state(d, &snap)) return;
+    d->pending_state = false;
+  } else if (mqttdev_report_decide(&d->cfg.report, &d->last_report, d->last_report_ms, &snap, d->now_ms) !=
+             MQTTDEV_REPORT_NONE) {
+    (void)publish_state(d, &snap);
   }
   if (d->pending_sub) {
     mqtt_subscription_t sub = {topic(d, "cmd/+"), 1};
@@ -254,16 +276,6 @@ static void service(mqttdev_t *d) {
     if (st == MQTT_ERR_NO_SPACE) return;
     d->pending_sub = false;
   }
-  mqttdev_snapshot_t snap;
-  memset(&snap, 0, sizeof snap);
-  d->cfg.app.snapshot(d->cfg.app.ctx, &snap);
-  if (d->pending_state) {
-    if (publish_state(d, &snap)) d->pending_state = false;
-    return;
-  }
-  if (mqttdev_report_decide(&d->cfg.report, &d->last_report, d->last_report_ms, &snap, d->now_ms) !=
-      MQTTDEV_REPORT_NONE)
-    (void)publish_state(d, &snap);
 }
 
 void mqttdev_poll(mqttdev_t *d, uint64_t now_ms) {
@@ -333,12 +345,17 @@ uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms) {
   return t < 1000 ? t : 1000; /* the reporting policy looks at the meter about once a second */
 }
 
+void mqttdev_network_lost(mqttdev_t *d, uint64_t now_ms) {
+  if (d->stats.state == MQTTDEV_OFF || d->stats.state == MQTTDEV_WAITING) return;
+  fail(d, now_ms, "connection lost", "network down");
+}
+
 void mqttdev_state_changed(mqttdev_t *d) { d->pending_state = true; }
 void mqttdev_info_changed(mqttdev_t *d) { d->pending_info = true; }
 
 mqtt_status_t mqttdev_publish_event(mqttdev_t *d, const char *json, size_t len, uint64_t now_ms) {
   if (d->stats.state != MQTTDEV_ONLINE) return MQTT_ERR_STATE;
-  return mqtt_publish(&d->mqtt, topic(d, "event"), json, len, 1, false, NULL, now_ms);
+  return mqtt_publish(&d->mqtt, topic(d, "event"), json, len, 0, false, NULL, now_ms);
 }
 
 const mqttdev_stats_t *mqttdev_stats(const mqttdev_t *d) { return &d->stats; }

@@ -3,17 +3,20 @@
  * Topics under openbl602/<id>/:
  *   status   retained "online" (birth, after every CONNACK) / "offline" (last will, and on mqttdev_stop)
  *   info     retained, QoS 1: app->build_info()   — published after connect and on mqttdev_info_changed()
- *   state    retained, QoS 0: app->build_state()  — per the reporting policy in report.h
- *   event    QoS 1, not retained: mqttdev_publish_event()
+ *   state    retained, QoS 1: app->build_state()  — per the reporting policy in report.h; a state change
+ *            caused by a command goes out before that command's result
+ *   event    QoS 0, not retained: mqttdev_publish_event()
  *   cmd/+    subscribed QoS 1; each message → app->command(name, body); retained commands are ignored
  *            (a stale retained "reboot" must not boot-loop the plug)
  *   result   QoS 1, not retained: {"cmd": name, "req": <"req" string from the body>|null, "ok": bool,
- *            "error": {"code", "message", "field"?}|null}
+ *            "error": {"code", "message", "field"?}|null}; "req" is echoed if it is a string of <= 32 chars;
+ *            a command name outside [a-z0-9_]{1,24} is answered with "not_found" without calling the app
  *
- * Connection: non-blocking TCP through mqttdev_net_t, MQTT 3.1.1 clean session, keep-alive 60 s (default),
+ * After CONNACK, in this order: status "online", info, state, then SUBSCRIBE cmd/+ (protocol §8.1).
+ * Connection: non-blocking TCP through mqttdev_net_t, MQTT 3.1.1 clean session, keep-alive 30 s (default),
  * LWT "offline" retained QoS 1, credentials if set. Any failure closes the socket and retries after an
  * exponential backoff with jitter: delay d = min(backoff_max, backoff_min × 2^(failures-1)), waited as a
- * uniform random time in [d/2, d]; the failure count resets once a connection stayed up 60 s, so a broker
+ * uniform random time in [0.8 d, 1.2 d]; the failure count resets once a connection stayed up 60 s, so a broker
  * that accepts and then drops us (duplicate client id, ACL) cannot cause a tight loop.
  *
  * Main loop, every iteration (single thread; nothing here blocks except DNS for a non-numeric host):
@@ -54,7 +57,7 @@ extern "C" {
 
 /* A command's failure, mapped to the protocol's error object. Empty field = no "field" member. */
 typedef struct {
-  char code[32];    /* machine code, e.g. "bad_value", "unknown_command", "unauthorized" */
+  char code[32];    /* machine code, e.g. "invalid_value", "not_found", "not_allowed" */
   char message[96];
   char field[32];
 } mqttdev_error_t;
@@ -66,7 +69,7 @@ typedef struct {
   /* The values the reporting policy compares (cheap; called every poll while online). */
   void (*snapshot)(void *ctx, mqttdev_snapshot_t *out);
   /* Runs command name (e.g. "relay") with the message body (JSON, not NUL-terminated, may contain a "req"
-   * member the app must ignore). true = done; false = fill err. Unknown names: code "unknown_command". */
+   * member the app must ignore). true = done; false = fill err. Unknown names: code "not_found". */
   bool (*command)(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err);
   void *ctx;
 } mqttdev_app_t;
@@ -77,7 +80,7 @@ typedef struct {
   char username[64];   /* "" = none */
   char password[64];   /* "" = none */
   char client_id[48];  /* "" → "openbl602-<id>" */
-  uint16_t keep_alive_s; /* 0 → 60 */
+  uint16_t keep_alive_s; /* 0 → 30 */
 } mqttdev_broker_t;
 
 typedef struct {
@@ -148,12 +151,16 @@ void mqttdev_poll(mqttdev_t *d, uint64_t now_ms);
  * readable). */
 uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms);
 
+/* Wi-Fi went down: drop the connection now (no DISCONNECT: the broker publishes the will) and retry
+ * with the backoff; call mqttdev_poll as usual, it reconnects once the network is back. */
+void mqttdev_network_lost(mqttdev_t *d, uint64_t now_ms);
+
 /* Publish state at the next poll regardless of the policy (e.g. after a config change). */
 void mqttdev_state_changed(mqttdev_t *d);
 /* Re-publish the retained info (name, IP, firmware changed). */
 void mqttdev_info_changed(mqttdev_t *d);
 
-/* Publishes json on openbl602/<id>/event (QoS 1). MQTT_ERR_STATE when not online (events are not
+/* Publishes json on openbl602/<id>/event (QoS 0). MQTT_ERR_STATE when not online (events are not
  * queued across outages: they describe a moment), MQTT_ERR_NO_SPACE when the queue is full. */
 mqtt_status_t mqttdev_publish_event(mqttdev_t *d, const char *json, size_t len, uint64_t now_ms);
 

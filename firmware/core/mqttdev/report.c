@@ -4,7 +4,7 @@
 void mqttdev_report_defaults(mqttdev_report_cfg_t *cfg) {
   cfg->power_rel = 0.01f;
   cfg->power_abs_w = 0.5f;
-  cfg->min_interval_ms = 5000;
+  cfg->min_interval_ms = 2000;
   cfg->heartbeat_ms = 60000;
 }
 

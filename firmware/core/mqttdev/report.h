@@ -3,8 +3,8 @@
  * At once on a meaningful change: relay, protection trip, the app's own "generation" counter (config,
  * OTA state, stale flags ...), or a power change of at least max(rel × last reported power, abs W) — the
  * absolute floor keeps near-zero loads quiet, the relative part keeps big loads from reporting every watt.
- * Power-only changes are spaced by min_interval_ms (the first one after a quiet period still goes out at
- * once), so a noisy load cannot flood the broker; with nothing meaningful a heartbeat goes out every
+ * Power-only changes are spaced by min_interval_ms after the previous report (a change seen earlier goes
+ * out when the interval ends), so a noisy load cannot flood the broker (at most 30/min by default); with nothing meaningful a heartbeat goes out every
  * heartbeat_ms. A steady load therefore costs one message a minute (OpenBeken: 32 at a steady 115 W).
  */
 #ifndef OBL_MQTTDEV_REPORT_H
@@ -27,7 +27,7 @@ typedef struct {
 typedef struct {
   float power_rel;          /* 0.01 = 1 % (default) */
   float power_abs_w;        /* 0.5 W (default) */
-  uint32_t min_interval_ms; /* 5000 (default) between power-only reports; 0 = none */
+  uint32_t min_interval_ms; /* 2000 (default) between power-only reports; 0 = none */
   uint32_t heartbeat_ms;    /* 60000 (default) */
 } mqttdev_report_cfg_t;
 
