@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Compile-checks the BL602 port against a bl_iot_sdk tree, without the SDK's toolchain or build:
+#   BL602_SDK=/path/to/bl_iot_sdk firmware/port/bl602/check.sh
+# The SDK (bouffalolab/bl_iot_sdk or OpenBeken's fork openshwprojects/OpenBL602; the large binary blobs
+# are not needed) is only read: include paths come from its own component makefiles (bouffalo.mk), the
+# global defines are the ones its make scripts pass. Each file under src/ is compiled with -c -Werror
+# by Debian's riscv64-unknown-elf-gcc + picolibc, for rv32imafc and for the SDK's own -march=rv32imfc;
+# the core's module sources are compiled the same way, since the SDK build compiles them in this
+# environment too. Then the port's global symbols are checked against definitions in the SDK sources
+# (a clash is a link error in the real build). Nothing is fetched, built or installed; CI does not run it.
+# Exit status: 0 when everything compiled and no clash was found.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+CORE=$(cd "$HERE/../../core" && pwd)
+SDK=${BL602_SDK:?set BL602_SDK to a bl_iot_sdk / OpenBL602 checkout}
+SDK=$(cd "$SDK" && pwd)
+CC=${CC:-riscv64-unknown-elf-gcc}
+OUT=${CHECK_OUT:-$(mktemp -d /tmp/bl602-check.XXXXXX)}
+mkdir -p "$OUT"
+
+[ -d "$SDK/components" ] && [ -f "$SDK/make_scripts_riscv/project.mk" ] || {
+  echo "check.sh: $SDK does not look like a bl_iot_sdk tree" >&2
+  exit 2
+}
+
+# Component list: the same file the real Makefile includes.
+COMPONENTS=$(make -s --no-print-directory -f - <<EOF
+include $HERE/sdk_components.mk
+all: ; @echo \$(OBL_SDK_COMPONENTS)
+EOF
+)
+
+# Each component's exported include dirs, evaluated by make from its bouffalo.mk as the SDK does
+# (COMPONENT_ADD_INCLUDEDIRS starts as ". include" and components append to it).
+INCS=()
+COMP_DIRS=()
+for comp in $COMPONENTS; do
+  dir=""
+  while IFS= read -r cand; do
+    if [ -f "$cand/bouffalo.mk" ]; then dir=$cand; break; fi
+  done < <(find "$SDK/components" -type d -name "$comp" | sort)
+  if [ -z "$dir" ]; then
+    echo "check.sh: SDK component '$comp' not found under $SDK/components" >&2
+    exit 2
+  fi
+  COMP_DIRS+=("$dir")
+  for inc in $(make -s --no-print-directory -f - COMPONENT_PATH="$dir" BL60X_SDK_PATH="$SDK" \
+    CONFIG_CHIP_NAME=BL602 PROJECT_BOARD=evb <<'EOF'
+COMPONENT_ADD_INCLUDEDIRS := . include
+include $(COMPONENT_PATH)/bouffalo.mk
+all: ; @echo $(abspath $(addprefix $(COMPONENT_PATH)/,$(COMPONENT_ADD_INCLUDEDIRS)))
+EOF
+  ); do
+    # -isystem: the SDK's headers are not held to our warning flags, our sources are.
+    [ -d "$inc" ] && INCS+=("-isystem" "$inc")
+  done
+done
+
+# Global defines of make_scripts_riscv/project.mk and the components' Makefile.projbuild files, with
+# the values of our proj_config.mk.
+DEFS=(-D_GNU_SOURCE -DARCH_RISCV -DBL602 -DPLATFORM_BL602=1 '-DBL_CHIP_NAME="BL602"' '-DBL_SDK_VER="check"'
+  '-DMBEDTLS_CONFIG_FILE="mbedtls_sample_config.h"' -DCONFIG_MBEDTLS_SHA1_USE_HW=1
+  -DCONFIG_MBEDTLS_SHA256_USE_HW=1 -DCONFIG_MBEDTLS_AES_USE_HW=1 -DCONFIG_MBEDTLS_ECC_USE_HW=1
+  -DSYS_APP_TASK_STACK_SIZE=4096 -DSYS_APP_TASK_PRIORITY=15 -DCFG_COMPONENT_BLOG_ENABLE=0)
+
+WARN=(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
+COMMON=(--specs=picolibc.specs -misa-spec=2.2 -std=gnu11 -Os -ffunction-sections -fdata-sections
+  -ffp-contract=off -fno-common)
+
+fail=0
+core_fail=0
+compile() { # kind march abi src obj [extra flags...]
+  local kind=$1 march=$2 abi=$3 src=$4 obj=$5
+  shift 5
+  if ! "$CC" -march="$march" -mabi="$abi" "${COMMON[@]}" "$@" "${DEFS[@]}" \
+    -I"$HERE/src" -I"$CORE" "${INCS[@]}" -c "$src" -o "$obj" 2>"$obj.log"; then
+    echo "FAIL  $march  ${src#"$HERE"/}"
+    sed 's/^/      /' "$obj.log" | head -${LOG_LINES:-40}
+    if [ "$kind" = port ]; then fail=1; else core_fail=1; fi
+    return 1
+  fi
+  echo "ok    $march  ${src#"$HERE"/}"
+}
+
+SDK_REV=$( (git -C "$SDK" rev-parse --short HEAD 2>/dev/null ||
+  sed -n 's/.*BL_SDK_VER=\\"\([^\\]*\)\\".*/\1/p' "$SDK/version.mk" 2>/dev/null) | head -1)
+echo "SDK: $SDK (${SDK_REV:-unknown revision}); compiler: $("$CC" --version | head -1)"
+echo "include dirs from $(echo "$COMPONENTS" | wc -w) SDK components: $((${#INCS[@]} / 2))"
+
+for march in rv32imafc rv32imfc; do
+  mkdir -p "$OUT/$march"
+  echo "-- port ($march)"
+  for src in "$HERE"/src/*.c; do
+    compile port "$march" ilp32f "$src" "$OUT/$march/$(basename "$src" .c).o" "${WARN[@]}" || true
+  done
+  # The core against the SDK's include path. Informational: its libc here is picolibc, the SDK's
+  # toolchain brings newlib, so a failure may be a picolibc/lwIP-compat clash the real build avoids.
+  echo "-- core under the SDK's include path ($march, informational)"
+  for src in "$CORE"/*/*.c; do
+    [ -f "$(dirname "$src")/CMakeLists.txt" ] || continue
+    mod=$(basename "$(dirname "$src")")
+    compile core "$march" ilp32f "$src" "$OUT/$march/core_${mod}_$(basename "$src" .c).o" "${WARN[@]}" || true
+  done
+done
+
+# Port symbols that the SDK also defines would be duplicate definitions at link time.
+echo "symbol clash check (port objects against function definitions in the linked SDK components):"
+clash=0
+for obj in "$OUT"/rv32imafc/port_*.o "$OUT"/rv32imafc/main.o; do
+  [ -f "$obj" ] || continue
+  for sym in $(riscv64-unknown-elf-nm -g --defined-only "$obj" | awk '$2 ~ /[TDBR]/ {print $3}'); do
+    # main() is the app's by design: bfl_main.c calls it; the SDK's own main()s are host test tools.
+    [ "$sym" = main ] && continue
+    hits=$(grep -rlE "^[A-Za-z_][A-Za-z0-9_ \*]*[ \*]${sym}[[:space:]]*\([^;]*$" --include='*.c' \
+      "${COMP_DIRS[@]}" 2>/dev/null | grep -Ev '/(bl702|bl808|bl606p|bl616)' | head -3 || true)
+    if [ -n "$hits" ]; then
+      echo "CLASH $sym ($(basename "$obj")) also defined in: $hits"
+      clash=1
+    fi
+  done
+done
+[ "$clash" = 0 ] && echo "ok    no port symbol is defined by the SDK"
+
+# hal_reboot() is the SDK's own (see src/port_system.c); make sure it still does what hal.h needs.
+if grep -A3 -E '^void hal_reboot\(' "$SDK/components/platform/hosal/bl602_hal/hal_sys.c" | grep -q bl_sys_reset_por; then
+  echo "ok    SDK hal_reboot() resets through bl_sys_reset_por()"
+else
+  echo "FAIL  SDK no longer defines hal_reboot() via bl_sys_reset_por(): port_system.c must provide it"
+  fail=1
+fi
+
+echo "objects and logs: $OUT"
+[ "$core_fail" = 0 ] || echo "note: some core files did not compile under the SDK's headers (see above)"
+[ "$fail" = 0 ] && [ "$clash" = 0 ]

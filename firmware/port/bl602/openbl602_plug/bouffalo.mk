@@ -1,0 +1,12 @@
+# The app component: this port (../src) plus every core module folder (../../../core/<module>/*.c),
+# picked up the way firmware/core/CMakeLists.txt does it (a module is a folder with a CMakeLists.txt).
+# Sources stay in the repository; the SDK only compiles them.
+OBL_CORE := $(COMPONENT_PATH)/../../../core
+OBL_CORE_MODULES := $(patsubst $(COMPONENT_PATH)/%/,%,$(dir $(wildcard $(OBL_CORE)/*/CMakeLists.txt)))
+
+COMPONENT_SRCDIRS := ../src $(OBL_CORE_MODULES)
+COMPONENT_ADD_INCLUDEDIRS :=
+COMPONENT_PRIV_INCLUDEDIRS := ../src ../../../core
+
+# The core is C11 and bit-exact on floats across host and target (see firmware/cmake/obl.cmake).
+CFLAGS += -std=gnu11 -ffp-contract=off

@@ -1,0 +1,285 @@
+/* port_wifi.c — Wi-Fi link management for the core over the SDK's wifi_mgmr.
+ *
+ * Start-up follows the SDK's event protocol (events arrive on the aos event loop task): we start the
+ * Wi-Fi firmware task and post CODE_WIFI_ON_INIT_DONE; on it we start the manager; only after
+ * CODE_WIFI_ON_MGMR_DONE may station/AP calls be made. The core may ask earlier, so the latest request
+ * is kept and applied as soon as the manager is up (and again on every later request).
+ *
+ * Station mode keeps the manager's auto-reconnect on: routers that reboot or drop the plug are rejoined
+ * without the core's help (a complaint against OpenBeken, research/firmware.md §4). SNTP starts at the
+ * first address and keeps polling (lwIP's SNTP_UPDATE_DELAY, 1 h); answers feed hal_time_unix().
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <FreeRTOS.h>
+#include <semphr.h>
+#include <task.h>
+
+#include <aos/yloop.h>
+#include <hal_wifi.h>
+#include <lwip/tcpip.h>
+#include <sntp.h>
+#include <wifi_mgmr_ext.h>
+
+#include "hal.h"
+#include "port.h"
+
+#define SCAN_TIMEOUT_MS 10000u
+#define NTP_SERVER "pool.ntp.org"
+
+typedef enum { WANT_NONE = 0, WANT_STA, WANT_AP } want_kind_t;
+
+typedef struct {
+  want_kind_t kind;
+  uint32_t seq;
+  char ssid[33];
+  char password[65];
+} want_t;
+
+static wifi_conf_t s_conf = {.country_code = "EU"}; /* channels 1-13 */
+static wifi_interface_t s_iface;
+
+static want_t s_want;        /* written by the core's task, read by whoever applies it */
+static uint32_t s_applied_seq;
+static volatile bool s_mgmr_ready;
+static volatile bool s_sntp_started;
+
+static SemaphoreHandle_t s_apply_lock;
+static StaticSemaphore_t s_apply_lock_mem;
+static SemaphoreHandle_t s_scan_done;
+static StaticSemaphore_t s_scan_done_mem;
+static SemaphoreHandle_t s_scan_lock;
+static StaticSemaphore_t s_scan_lock_mem;
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+  size_t n = 0;
+  if (src != NULL) {
+    while (n + 1u < cap && src[n] != '\0') {
+      n++;
+    }
+    memcpy(dst, src, n);
+  }
+  dst[n] = '\0';
+}
+
+/* Applies the latest request once; serialised so the event loop and the core's task never interleave
+ * wifi_mgmr calls. */
+static void apply_wanted(void)
+{
+  if (!s_mgmr_ready) {
+    return;
+  }
+  xSemaphoreTake(s_apply_lock, portMAX_DELAY);
+  want_t w;
+  taskENTER_CRITICAL();
+  w = s_want;
+  taskEXIT_CRITICAL();
+  if (w.seq != s_applied_seq) {
+    s_applied_seq = w.seq;
+    if (w.kind == WANT_STA) {
+      wifi_mgmr_ap_stop(NULL);
+      s_iface = wifi_mgmr_sta_enable();
+      wifi_mgmr_sta_autoconnect_enable();
+      wifi_mgmr_sta_connect(&s_iface, w.ssid, w.password[0] != '\0' ? w.password : NULL, NULL, NULL, 0, 0);
+    } else if (w.kind == WANT_AP) {
+      wifi_mgmr_sta_autoconnect_disable();
+      wifi_mgmr_sta_disconnect();
+      s_iface = wifi_mgmr_ap_enable();
+      wifi_mgmr_ap_start(&s_iface, w.ssid, 0, NULL, 1); /* open, visible, channel 1, with DHCP server */
+    }
+  }
+  xSemaphoreGive(s_apply_lock);
+}
+
+static void request(want_kind_t kind, const char *ssid, const char *password)
+{
+  taskENTER_CRITICAL();
+  s_want.kind = kind;
+  copy_str(s_want.ssid, sizeof s_want.ssid, ssid);
+  copy_str(s_want.password, sizeof s_want.password, password);
+  s_want.seq++;
+  taskEXIT_CRITICAL();
+  apply_wanted();
+}
+
+static void sntp_start_in_tcpip_thread(void *arg)
+{
+  (void)arg;
+  sntp_setoperatingmode(SNTP_OPMODE_POLL);
+  sntp_setservername(0, NTP_SERVER);
+  sntp_init();
+}
+
+static void on_wifi_event(input_event_t *event, void *priv)
+{
+  (void)priv;
+  switch (event->code) {
+  case CODE_WIFI_ON_INIT_DONE:
+    wifi_mgmr_start_background(&s_conf);
+    break;
+  case CODE_WIFI_ON_MGMR_DONE:
+    s_mgmr_ready = true;
+    apply_wanted();
+    break;
+  case CODE_WIFI_ON_GOT_IP:
+    if (!s_sntp_started) {
+      s_sntp_started = true;
+      (void)tcpip_callback(sntp_start_in_tcpip_thread, NULL);
+    }
+    break;
+  case CODE_WIFI_ON_EMERGENCY_MAC:
+    /* The Wi-Fi firmware reports an unrecoverable MAC state; the SDK's own apps reboot here. */
+    hal_log(HAL_LOG_ERROR, "wifi", "Wi-Fi firmware emergency: rebooting");
+    hal_reboot();
+    break;
+  case CODE_WIFI_ON_PROV_SSID:
+  case CODE_WIFI_ON_PROV_BSSID:
+  case CODE_WIFI_ON_PROV_PASSWD:
+    /* Provisioning events carry heap strings the receiver owns; we do not provision this way. */
+    if (event->value != 0u) {
+      vPortFree((void *)event->value);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+void port_wifi_init(void)
+{
+  s_apply_lock = xSemaphoreCreateMutexStatic(&s_apply_lock_mem);
+  s_scan_lock = xSemaphoreCreateMutexStatic(&s_scan_lock_mem);
+  s_scan_done = xSemaphoreCreateBinaryStatic(&s_scan_done_mem);
+  aos_register_event_filter(EV_WIFI, on_wifi_event, NULL);
+  hal_wifi_start_firmware_task();
+  aos_post_event(EV_WIFI, CODE_WIFI_ON_INIT_DONE, 0);
+}
+
+hal_status_t hal_wifi_connect(const char *ssid, const char *password)
+{
+  if (ssid == NULL || ssid[0] == '\0' || strlen(ssid) > 32u || (password != NULL && strlen(password) > 64u)) {
+    return HAL_ERR_ARG;
+  }
+  request(WANT_STA, ssid, password);
+  return HAL_OK;
+}
+
+hal_status_t hal_wifi_start_ap(const char *ssid)
+{
+  if (ssid == NULL || ssid[0] == '\0' || strlen(ssid) > 32u) {
+    return HAL_ERR_ARG;
+  }
+  request(WANT_AP, ssid, NULL);
+  return HAL_OK;
+}
+
+static void ipv4_bytes(uint32_t addr, uint8_t out[4])
+{
+  /* lwIP keeps addresses in network order; on this little-endian core byte 0 is the first octet. */
+  out[0] = (uint8_t)addr;
+  out[1] = (uint8_t)(addr >> 8);
+  out[2] = (uint8_t)(addr >> 16);
+  out[3] = (uint8_t)(addr >> 24);
+}
+
+void hal_wifi_status(hal_wifi_status_t *out)
+{
+  memset(out, 0, sizeof *out);
+  out->state = HAL_WIFI_OFF;
+  taskENTER_CRITICAL();
+  const want_kind_t kind = s_want.kind;
+  taskEXIT_CRITICAL();
+  if (kind == WANT_NONE) {
+    return;
+  }
+  int state = WIFI_STATE_UNKNOWN;
+  if (s_mgmr_ready) {
+    (void)wifi_mgmr_state_get(&state);
+  }
+  const int sta_state = state & ~0x10; /* the WITH_AP_* states are the station states plus 0x10 */
+  uint32_t ip = 0, gw = 0, mask = 0;
+  if (sta_state == WIFI_STATE_CONNECTED_IP_GOT) {
+    out->state = HAL_WIFI_CONNECTED;
+    wifi_mgmr_sta_ip_get(&ip, &gw, &mask);
+    ipv4_bytes(ip, out->ipv4);
+    int rssi = 0;
+    wifi_mgmr_rssi_get(&rssi);
+    out->rssi_dbm = (int8_t)(rssi < -128 ? -128 : (rssi > 0 ? 0 : rssi));
+  } else if (kind == WANT_AP) {
+    if (WIFI_STATE_AP_IS_ENABLED(state)) {
+      out->state = HAL_WIFI_AP;
+      wifi_mgmr_ap_ip_get(&ip, &gw, &mask);
+      ipv4_bytes(ip, out->ipv4);
+    }
+  } else {
+    out->state = HAL_WIFI_CONNECTING; /* joining, or waiting to rejoin (auto-reconnect is on) */
+  }
+}
+
+/* ---- scan ---- */
+typedef struct {
+  hal_wifi_network_t *out;
+  size_t max;
+  size_t count;
+} scan_sink_t;
+
+static scan_sink_t s_sink; /* guarded by s_scan_lock */
+
+static void on_scan_done(void *data, void *param)
+{
+  (void)data;
+  (void)param;
+  xSemaphoreGive(s_scan_done);
+}
+
+static void on_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr_ap_item_t *item)
+{
+  (void)env;
+  (void)param1;
+  if (item->ssid_len == 0u || item->ssid[0] == '\0') {
+    return; /* hidden network */
+  }
+  char ssid[33];
+  copy_str(ssid, sizeof ssid, item->ssid);
+  for (size_t i = 0; i < s_sink.count; i++) {
+    if (strcmp(s_sink.out[i].ssid, ssid) == 0) { /* one entry per SSID: its strongest access point */
+      if (item->rssi > s_sink.out[i].rssi_dbm) {
+        s_sink.out[i].rssi_dbm = item->rssi;
+        s_sink.out[i].secured = item->auth != WM_WIFI_AUTH_OPEN;
+      }
+      return;
+    }
+  }
+  if (s_sink.count < s_sink.max) {
+    hal_wifi_network_t *n = &s_sink.out[s_sink.count++];
+    memcpy(n->ssid, ssid, sizeof n->ssid);
+    n->rssi_dbm = item->rssi;
+    n->secured = item->auth != WM_WIFI_AUTH_OPEN;
+  }
+}
+
+size_t hal_wifi_scan(hal_wifi_network_t *out, size_t max)
+{
+  if (out == NULL || max == 0u || !s_mgmr_ready) {
+    return 0;
+  }
+  xSemaphoreTake(s_scan_lock, portMAX_DELAY);
+  (void)xSemaphoreTake(s_scan_done, 0); /* drop a completion left over from a timed-out scan */
+  size_t found = 0;
+  if (wifi_mgmr_scan(NULL, on_scan_done) == 0) {
+    /* Blocks the calling task for the scan (~2-4 s over 13 channels); the list read below is the
+     * manager's cache, so a timeout still returns what it has. */
+    if (xSemaphoreTake(s_scan_done, pdMS_TO_TICKS(SCAN_TIMEOUT_MS)) != pdTRUE) {
+      hal_log(HAL_LOG_WARN, "wifi", "scan did not complete in %u ms", (unsigned)SCAN_TIMEOUT_MS);
+    }
+    s_sink = (scan_sink_t){.out = out, .max = max, .count = 0};
+    wifi_mgmr_scan_ap_all(NULL, NULL, on_scan_item);
+    found = s_sink.count;
+  }
+  xSemaphoreGive(s_scan_lock);
+  return found;
+}
