@@ -1,0 +1,137 @@
+/* mdns_responder.c — UDP side of the mDNS responder (see mdns_responder.h). */
+#include "mdns/mdns_responder.h"
+
+#include <errno.h>
+#include <string.h>
+
+#if defined(OBL_LWIP)
+#include "lwip/sockets.h"
+#else
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+#define MDNS_GROUP "224.0.0.251"
+#define ANNOUNCEMENTS 3
+#define ANNOUNCE_GAP_MS 1000u
+#define MAX_PER_POLL 8
+
+static void send_to(mdns_responder_t *r, const uint8_t *d, size_t n, const struct sockaddr_in *to) {
+  if (sendto(r->fd, d, n, 0, (const struct sockaddr *)to, sizeof *to) >= 0) r->replies++;
+}
+
+static struct sockaddr_in group_addr(const mdns_responder_t *r) {
+  struct sockaddr_in g;
+  memset(&g, 0, sizeof g);
+  g.sin_family = AF_INET;
+  g.sin_port = htons(r->port);
+  g.sin_addr.s_addr = inet_addr(MDNS_GROUP);
+  return g;
+}
+
+static void announce(mdns_responder_t *r, bool goodbye) {
+  mdns_reply_t rep = {.records = MDNS_REC_PTR | MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A, .goodbye = goodbye};
+  size_t n = mdns_build_response(r->out, sizeof r->out, &r->svc, &rep);
+  struct sockaddr_in g = group_addr(r);
+  if (n) send_to(r, r->out, n, &g);
+}
+
+bool mdns_responder_start(mdns_responder_t *r, const mdns_service_t *svc, uint16_t port, const uint8_t if_addr[4],
+                          uint64_t now_ms) {
+  memset(r, 0, sizeof *r);
+  r->fd = -1;
+  r->svc = *svc;
+  r->port = port ? port : MDNS_PORT;
+  if (if_addr) memcpy(r->if_addr, if_addr, 4);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#ifdef SO_REUSEPORT
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one); /* Avahi / other sims on 5353 */
+#endif
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(r->port);
+  sa.sin_addr.s_addr = htonl(INADDR_ANY);
+  struct ip_mreq mreq;
+  memset(&mreq, 0, sizeof mreq);
+  mreq.imr_multiaddr.s_addr = inet_addr(MDNS_GROUP);
+  memcpy(&mreq.imr_interface.s_addr, r->if_addr, 4);
+  uint8_t ttl = 255; /* RFC 6762 §11 */
+  uint8_t loop = 1;  /* other sims and resolvers on this host must hear us */
+  struct in_addr ifa;
+  memcpy(&ifa.s_addr, r->if_addr, 4);
+  int fl = fcntl(fd, F_GETFL, 0);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0 || fl < 0 ||
+      fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+    close(fd);
+    return false;
+  }
+  (void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+  (void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
+  if (ifa.s_addr != 0) (void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa);
+  r->fd = fd;
+  r->announce_left = ANNOUNCEMENTS;
+  r->next_announce_ms = now_ms;
+  return true;
+}
+
+void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
+  if (r->fd < 0) return;
+  for (int i = 0; i < MAX_PER_POLL; i++) {
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(r->fd, r->buf, sizeof r->buf, 0, (struct sockaddr *)&from, &fl);
+    if (n < 0) break; /* EAGAIN: nothing more */
+    mdns_query_t q;
+    mdns_status_t st = mdns_parse_query(r->buf, (size_t)n, &r->svc, &q);
+    if (st == MDNS_ERR_MALFORMED) {
+      r->malformed++;
+      continue;
+    }
+    if (st != MDNS_OK || !q.records) continue;
+    r->queries++;
+    bool legacy = ntohs(from.sin_port) != r->port; /* one-shot resolver: answer it directly */
+    mdns_reply_t rep = {.records = q.records, .id = legacy ? q.id : 0, .legacy = legacy, .query = r->buf,
+                        .questions_end = q.questions_end, .qdcount = q.qdcount};
+    size_t len = mdns_build_response(r->out, sizeof r->out, &r->svc, &rep);
+    if (!len) continue;
+    if (legacy || q.unicast) {
+      send_to(r, r->out, len, &from);
+    } else {
+      struct sockaddr_in g = group_addr(r);
+      send_to(r, r->out, len, &g);
+    }
+  }
+  if (r->announce_left > 0 && now_ms >= r->next_announce_ms) {
+    announce(r, false);
+    r->announce_left--;
+    r->next_announce_ms = now_ms + ANNOUNCE_GAP_MS;
+  }
+}
+
+void mdns_responder_update(mdns_responder_t *r, const mdns_service_t *svc, uint64_t now_ms) {
+  r->svc = *svc;
+  r->announce_left = ANNOUNCEMENTS;
+  r->next_announce_ms = now_ms;
+}
+
+void mdns_responder_stop(mdns_responder_t *r) {
+  if (r->fd < 0) return;
+  announce(r, true);
+  close(r->fd);
+  r->fd = -1;
+}
+
+int mdns_responder_fd(const mdns_responder_t *r) { return r->fd; }
+
+uint32_t mdns_responder_next_timeout_ms(const mdns_responder_t *r, uint64_t now_ms) {
+  if (r->fd < 0 || r->announce_left <= 0) return UINT32_MAX;
+  return r->next_announce_ms > now_ms ? (uint32_t)(r->next_announce_ms - now_ms) : 0;
+}
