@@ -5,7 +5,7 @@
 
 #include "app/app_model.h"
 
-#define CFG_TOKENS 96
+#define CFG_TOKENS 128
 
 void app_config_defaults(app_config_t *c, const char *hostname) {
   memset(c, 0, sizeof(*c));
@@ -358,7 +358,7 @@ static void patch_wifi(ctx_t *x, int obj, app_config_t *c) {
     }
     if (refuse_over_mqtt(x, field)) continue;
     if (strcmp(key, "ssid") == 0) {
-      get_str(x, v, field, 1, APP_SSID_MAX, false, c->wifi.ssid, sizeof(c->wifi.ssid));
+      get_str(x, v, field, 0, APP_SSID_MAX, false, c->wifi.ssid, sizeof(c->wifi.ssid));
     } else {
       char p[APP_WIFI_PASS_MAX + 1];
       if (get_str(x, v, field, 0, APP_WIFI_PASS_MAX, false, p, sizeof(p))) {
@@ -444,7 +444,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   return true;
 }
 
-void app_config_write(const app_config_t *c, jsonw_t *w) {
+static void config_write(const app_config_t *c, jsonw_t *w, bool secrets) {
   jsonw_obj_begin(w);
   jsonw_kstr(w, "name", c->name);
   jsonw_kstr(w, "startup", STARTUP_NAMES[c->startup < 4 ? c->startup : 2]);
@@ -482,13 +482,33 @@ void app_config_write(const app_config_t *c, jsonw_t *w) {
   jsonw_kstr(w, "host", c->mqtt.host);
   jsonw_kuint(w, "port", c->mqtt.port);
   jsonw_kstr(w, "user", c->mqtt.user);
-  jsonw_kbool(w, "password_set", c->mqtt.password[0] != '\0');
+  if (secrets) {
+    jsonw_kstr(w, "password", c->mqtt.password);
+  } else {
+    jsonw_kbool(w, "password_set", c->mqtt.password[0] != '\0');
+  }
   jsonw_obj_end(w);
   jsonw_key(w, "wifi");
   jsonw_obj_begin(w);
   jsonw_kstr(w, "ssid", c->wifi.ssid);
-  jsonw_kbool(w, "password_set", c->wifi.password[0] != '\0');
+  if (secrets) {
+    jsonw_kstr(w, "password", c->wifi.password);
+  } else {
+    jsonw_kbool(w, "password_set", c->wifi.password[0] != '\0');
+  }
   jsonw_obj_end(w);
-  jsonw_kbool(w, "api_password_set", c->api_password[0] != '\0');
+  if (secrets) {
+    jsonw_kstr(w, "api_password", c->api_password);
+  } else {
+    jsonw_kbool(w, "api_password_set", c->api_password[0] != '\0');
+  }
   jsonw_obj_end(w);
+}
+
+void app_config_write(const app_config_t *c, jsonw_t *w) {
+  config_write(c, w, false);
+}
+
+void app_config_write_persist(const app_config_t *c, jsonw_t *w) {
+  config_write(c, w, true);
 }

@@ -15,7 +15,7 @@
 #define APP_NAME_MAX 32
 #define APP_HOST_MAX 63
 #define APP_MQTT_USER_MAX 32
-#define APP_MQTT_PASS_MAX 64
+#define APP_MQTT_PASS_MAX 63
 #define APP_SSID_MAX 32
 #define APP_WIFI_PASS_MAX 63
 #define APP_API_PASS_MIN 8
@@ -89,6 +89,8 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
 
 /* The config as GET /api/v1/config shows it (secrets as *_set). */
 void app_config_write(const app_config_t *cfg, jsonw_t *w);
+/* The config with its secrets, for flash; app_config_patch() reads it back. */
+void app_config_write_persist(const app_config_t *cfg, jsonw_t *w);
 
 /* ---- state (§3) ----------------------------------------------------------------------------------- */
 typedef enum { APP_TRIP_NONE = 0, APP_TRIP_OVERPOWER, APP_TRIP_OVERCURRENT } app_trip_t;

@@ -1,0 +1,62 @@
+/* app_pages.c — the two HTML pages the plug serves at "/" (docs/protocol.md §5.11, §9): self-contained
+ * (no external resources: the plug may have no internet, and in setup mode nothing else is reachable),
+ * small, and driven by the JSON API so the pages never hold state of their own. */
+#include "app/app_priv.h"
+
+const char APP_STATUS_PAGE[] =
+    "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+    "<title>openbl602 plug</title><style>body{font-family:sans-serif;max-width:30em;margin:1em auto;padding:0 1em}"
+    "td{padding:.2em .8em}button{font-size:1.2em;padding:.4em 1.2em}.e{color:#b00}</style></head><body>"
+    "<h2 id=n>openbl602 plug</h2><p id=i></p><table id=t></table><p><button id=b>On/Off</button></p>"
+    "<p class=e id=err></p><form id=pw hidden>API password: <input type=password id=p> <button>OK</button></form>"
+    "<script>\n"
+    "let tok=sessionStorage.getItem('obl');\n"
+    "function h(){return tok?{Authorization:'Bearer '+tok}:{}}\n"
+    "function show(s){const r=[['Relay',s.relay?'on':'off'],['Power',s.power_w+' W'],['Voltage',s.voltage_v+' V'],"
+    "['Current',s.current_a+' A'],['Energy',s.energy_wh+' Wh'],['Protection',s.tripped],['Wi-Fi',s.rssi_dbm+' dBm'],"
+    "['Uptime',s.uptime_s+' s']];"
+    "document.getElementById('t').innerHTML=r.map(x=>'<tr><td>'+x[0]+'</td><td>'+x[1]+'</td></tr>').join('');}\n"
+    "async function get(u,o){const r=await fetch(u,Object.assign({headers:h()},o||{}));"
+    "if(r.status==401){document.getElementById('pw').hidden=false;throw 'password';}return r.json();}\n"
+    "async function load(){const i=await get('/api/v1/info');document.getElementById('n').textContent=i.name;"
+    "document.getElementById('i').textContent=i.id+' \\u00b7 '+i.model+' \\u00b7 firmware '+i.fw;"
+    "try{show(await get('/api/v1/state'));document.getElementById('err').textContent='';}"
+    "catch(e){document.getElementById('err').textContent='locked: enter the API password';}}\n"
+    "document.getElementById('b').onclick=async()=>{try{show(await get('/api/v1/relay',{method:'POST',"
+    "headers:Object.assign({'Content-Type':'application/json'},h()),body:'{\"toggle\":true}'}));}catch(e){}};\n"
+    "document.getElementById('pw').onsubmit=e=>{e.preventDefault();tok=document.getElementById('p').value;"
+    "sessionStorage.setItem('obl',tok);document.getElementById('pw').hidden=true;load();};\n"
+    "load();setInterval(load,5000);\n"
+    "</script></body></html>";
+const unsigned APP_STATUS_PAGE_LEN = sizeof(APP_STATUS_PAGE) - 1;
+
+const char APP_SETUP_PAGE[] =
+    "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+    "<title>openbl602 setup</title><style>body{font-family:sans-serif;max-width:30em;margin:1em auto;padding:0 1em}"
+    "label{display:block;margin-top:.6em}input,select{width:100%;font-size:1.1em}.e{color:#b00;font-size:.9em}"
+    "</style></head><body><h2>Plug setup</h2><form id=f>"
+    "<label>Wi-Fi network<select id=ssid></select></label><div class=e id=e_wifi_ssid></div>"
+    "<label>Wi-Fi password<input type=password id=wpass></label><div class=e id=e_wifi_password></div>"
+    "<label>Device name<input id=name></label><div class=e id=e_name></div>"
+    "<label>MQTT broker (host, empty = none)<input id=mhost></label><div class=e id=e_mqtt_host></div>"
+    "<label>MQTT port<input id=mport value=1883></label><div class=e id=e_mqtt_port></div>"
+    "<label>MQTT user<input id=muser></label><div class=e id=e_mqtt_user></div>"
+    "<label>MQTT password<input type=password id=mpass></label><div class=e id=e_mqtt_password></div>"
+    "<label>API password (8+ characters, empty = none)<input type=password id=apass></label>"
+    "<div class=e id=e_api_password></div><p><button>Save and connect</button></p><p class=e id=e_></p></form>"
+    "<script>\n"
+    "const v=id=>document.getElementById(id).value;\n"
+    "fetch('/api/v1/setup/networks').then(r=>r.json()).then(j=>{document.getElementById('ssid').innerHTML="
+    "j.networks.map(n=>'<option>'+n.ssid.replace(/</g,'&lt;')+'</option>').join('');});\n"
+    "document.getElementById('f').onsubmit=async e=>{e.preventDefault();"
+    "document.querySelectorAll('.e').forEach(x=>x.textContent='');"
+    "const b={wifi:{ssid:v('ssid'),password:v('wpass')}};if(v('name'))b.name=v('name');"
+    "if(v('mhost'))b.mqtt={enabled:true,host:v('mhost'),port:parseInt(v('mport'))||0,user:v('muser'),"
+    "password:v('mpass')};if(v('apass'))b.api_password=v('apass');"
+    "const r=await fetch('/api/v1/setup',{method:'POST',headers:{'Content-Type':'application/json'},"
+    "body:JSON.stringify(b)});const j=await r.json();"
+    "if(r.ok){document.body.innerHTML='<h2>Saved</h2><p>The plug now joins '+b.wifi.ssid+'.</p>';return;}"
+    "(j.errors||[j.error]).forEach(x=>{const el=document.getElementById('e_'+(x.field||'').replace('.','_'))||"
+    "document.getElementById('e_');el.textContent=x.message;});};\n"
+    "</script></body></html>";
+const unsigned APP_SETUP_PAGE_LEN = sizeof(APP_SETUP_PAGE) - 1;

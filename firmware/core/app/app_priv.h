@@ -1,0 +1,133 @@
+/* app_priv.h — the application's state, shared by its files (not a public API). */
+#ifndef OBL_APP_PRIV_H
+#define OBL_APP_PRIV_H
+
+#include "app/app.h"
+#include "board/board.h"
+#include "hal.h"
+#include "http/http_bsd.h"
+#include "http/http_server.h"
+#include "metering/bl0937.h"
+#include "mqttdev/mqttdev.h"
+#include "mqttdev/sock_net.h"
+#include "store/store.h"
+
+#define APP_HTTP_CONNS 4
+#define APP_SSE_MAX 2
+#define APP_STORE_SIZE (4u * HAL_FLASH_SECTOR)
+
+typedef enum { BTN_NONE = 0, BTN_SINGLE, BTN_DOUBLE, BTN_LONG, BTN_VERY_LONG } app_button_action_t;
+
+typedef struct {
+  app_options_t opt;
+  char id[APP_ID_MAX + 1];
+  char hostname[APP_ID_MAX + 11];
+  char mac[13];
+  board_profile_t board;
+  app_config_t cfg;
+  bool cfg_loaded;
+
+  /* storage */
+  store_t store;
+  bool store_ok;
+  uint64_t energy_saved_wh, energy_saved_ms;
+
+  /* metering */
+  bl0937_t meter;
+  bl0937_gains_t nominal;
+  bl0937_reading_t reading;
+  uint64_t energy_offset_uwh; /* lifetime energy = meter total (seeded from flash) */
+  uint64_t last_tick_us;
+
+  /* relay, protection, LED, button */
+  bool relay;
+  uint8_t tripped;
+  uint64_t over_since_ms;  /* 0 = not over the limit */
+  uint64_t tripped_ms;
+  uint64_t reclosed_ms;
+  uint64_t identify_until_ms;
+  bool btn_down;
+  bool btn_raw_last;
+  uint64_t btn_change_ms, btn_down_ms, btn_first_release_ms;
+  uint8_t btn_clicks;
+  bool btn_very_long_sent, btn_long_sent;
+
+  /* network */
+  hal_wifi_state_t wifi_state;
+  bool setup_mode;
+  uint64_t setup_since_ms;
+  bool setup_auto_exit; /* entered from a working network: leave after 10 min */
+  bool net_up;          /* sockets usable */
+  http_bsd_t http_bsd;
+  bool http_listening;
+  http_server_t http;
+  http_conn_t conns[APP_HTTP_CONNS];
+  sock_net_t mqtt_sock;
+  mqttdev_t mqtt;
+  bool mqtt_inited;
+
+  /* reporting to SSE (same policy as MQTT) */
+  mqttdev_snapshot_t sse_last;
+  uint64_t sse_last_ms;
+  uint32_t generation;
+  uint8_t last_ota_state;
+
+  /* auth rate limiting */
+  uint8_t auth_failures;
+  uint64_t auth_window_ms, auth_locked_until_ms;
+
+  /* pending actions */
+  uint64_t reboot_at_ms; /* 0 = none */
+  uint64_t boot_ms;
+  hal_reset_reason_t reset_reason;
+
+  app_ota_status_t ota;
+} app_t;
+
+extern app_t g_app;
+
+static inline uint64_t app_now_ms(void) {
+  return hal_time_us64() / 1000u;
+}
+
+/* app_device.c: relay, LED, button, protection, persistence */
+void dev_init_storage(app_t *a);
+void dev_load_config(app_t *a);
+bool dev_save_config(app_t *a);
+void dev_relay_boot(app_t *a);
+void dev_relay_set(app_t *a, bool on, bool by_user);
+void dev_led_update(app_t *a, uint64_t now_ms);
+app_button_action_t dev_button_poll(app_t *a, uint64_t now_ms);
+void dev_protection_poll(app_t *a, uint64_t now_ms);
+void dev_energy_persist(app_t *a, uint64_t now_ms, bool force);
+uint64_t dev_energy_wh(const app_t *a);
+void dev_energy_reset(app_t *a);
+void dev_apply_gains(app_t *a);
+
+/* app_ops.c: the protocol operations both transports share */
+void ops_state(app_t *a, app_state_t *s);
+void ops_info(app_t *a, app_info_t *i, bool for_mqtt);
+int ops_state_json(app_t *a, char *buf, size_t cap);
+int ops_info_json(app_t *a, char *buf, size_t cap, bool for_mqtt);
+/* Runs a parsed command. On success writes the answer body (HTTP) into w (may be NULL) and returns 200;
+ * otherwise fills errs and returns the HTTP status. */
+int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_source_t src, app_errors_t *errs,
+            jsonw_t *w);
+bool ops_config_apply(app_t *a, const app_config_t *next);
+void ops_state_changed(app_t *a);
+void ops_snapshot(app_t *a, mqttdev_snapshot_t *out);
+void ops_button_event(app_t *a, app_button_action_t act);
+void ops_ota_event(app_t *a);
+void ops_enter_setup(app_t *a, bool auto_exit);
+
+/* app_api.c */
+void api_init(app_t *a, const http_net_t *net);
+void api_sse_poll(app_t *a, uint64_t now_ms);
+
+/* app_pages.c */
+extern const char APP_STATUS_PAGE[];
+extern const unsigned APP_STATUS_PAGE_LEN;
+extern const char APP_SETUP_PAGE[];
+extern const unsigned APP_SETUP_PAGE_LEN;
+
+#endif
