@@ -130,6 +130,34 @@ else
   fail=1
 fi
 
+# The same sources through the SDK's own make machinery (project.mk, component_wrapper.mk, our Makefile,
+# proj_config.mk and openbl602_plug/bouffalo.mk), only the app component, with Debian's compiler and
+# picolibc in place of the SDK's toolchain: proves the project wiring and the SDK's warning flags
+# (-Wall -Werror=all -Wextra). Output stays under $OUT. CHECK_SDK_MAKE=0 skips it.
+if [ "${CHECK_SDK_MAKE:-1}" = 1 ]; then
+  echo "-- SDK make: component-openbl602_plug-build (port files must all compile; core informational)"
+  rm -rf "$OUT/sdk-build"
+  make -k -C "$HERE" -j2 BL60X_SDK_PATH="$SDK" CONFIG_CHIP_NAME=BL602 CONFIG_TOOLPREFIX="${CC%gcc}" \
+    BUILD_DIR_BASE="$OUT/sdk-build" EXTRA_CFLAGS="--specs=picolibc.specs -misa-spec=2.2" \
+    component-openbl602_plug-build >"$OUT/sdk-make.log" 2>&1 || true
+  for src in "$HERE"/src/*.c; do
+    obj="$OUT/sdk-build/openbl602_plug/src/$(basename "$src" .c).o"
+    if [ -f "$obj" ]; then
+      echo "ok    sdk-make  src/$(basename "$src")"
+    else
+      echo "FAIL  sdk-make  src/$(basename "$src") (see $OUT/sdk-make.log)"
+      fail=1
+    fi
+  done
+  for src in "$CORE"/*/*.c; do
+    [ -f "$(dirname "$src")/CMakeLists.txt" ] || continue
+    mod=$(basename "$(dirname "$src")")
+    obj="$OUT/sdk-build/openbl602_plug/core/$mod/$(basename "$src" .c).o"
+    [ -f "$obj" ] && echo "ok    sdk-make  core/$mod/$(basename "$src")" ||
+      { echo "FAIL  sdk-make  core/$mod/$(basename "$src") (informational)"; core_fail=1; }
+  done
+fi
+
 echo "objects and logs: $OUT"
 [ "$core_fail" = 0 ] || echo "note: some core files did not compile under the SDK's headers (see above)"
 [ "$fail" = 0 ] && [ "$clash" = 0 ]

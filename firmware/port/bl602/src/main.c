@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <FreeRTOS.h>
+#include <semphr.h>
 #include <task.h>
 
 #include <bl_sys.h>
@@ -28,6 +29,11 @@
 #define MAIN_TASK_STACK_WORDS 1024u /* 4 KiB */
 #define NET_TASK_STACK_WORDS 2048u  /* 8 KiB: HTTP/MQTT/JSON frames live on it */
 
+/* The core's two polls share its state and must not preempt each other (core/app/app.h): each pass
+ * runs under this mutex. Priority inheritance lifts the network task while the main loop waits. */
+static SemaphoreHandle_t s_core_lock;
+static StaticSemaphore_t s_core_lock_mem;
+
 static StaticTask_t s_main_tcb;
 static StackType_t s_main_stack[MAIN_TASK_STACK_WORDS];
 static StaticTask_t s_net_tcb;
@@ -40,11 +46,19 @@ static void sleep_ms(uint32_t ms)
   vTaskDelay(ticks > 0 ? ticks : 1);
 }
 
+static uint32_t locked_poll(uint32_t (*poll)(void))
+{
+  xSemaphoreTake(s_core_lock, portMAX_DELAY);
+  const uint32_t ms = poll();
+  xSemaphoreGive(s_core_lock);
+  return ms;
+}
+
 static void main_task(void *arg)
 {
   (void)arg;
   for (;;) {
-    sleep_ms(obl_app_main_poll());
+    sleep_ms(locked_poll(obl_app_main_poll));
   }
 }
 
@@ -52,7 +66,7 @@ static void net_task(void *arg)
 {
   (void)arg;
   for (;;) {
-    sleep_ms(obl_app_net_poll());
+    sleep_ms(locked_poll(obl_app_net_poll));
   }
 }
 
@@ -71,6 +85,7 @@ int main(void)
   tcpip_init(NULL, NULL);
   port_wifi_init();
 
+  s_core_lock = xSemaphoreCreateMutexStatic(&s_core_lock_mem);
   xTaskCreateStatic(main_task, "obl_main", MAIN_TASK_STACK_WORDS, NULL, MAIN_TASK_PRIORITY, s_main_stack,
                     &s_main_tcb);
   xTaskCreateStatic(net_task, "obl_net", NET_TASK_STACK_WORDS, NULL, NET_TASK_PRIORITY, s_net_stack, &s_net_tcb);

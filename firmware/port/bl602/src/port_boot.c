@@ -25,6 +25,7 @@
 
 #include "hal.h"
 #include "port.h"
+#include "store/crc32.h"
 
 #define MARK_MAGIC 0x544C424Fu /* "OBLT" little-endian */
 #define MARK_ATTEMPTS_AT 16u
@@ -73,18 +74,6 @@ static uint32_t le32(const uint8_t *p)
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-  uint32_t crc = 0xFFFFFFFFu;
-  while (n-- > 0u) {
-    crc ^= *p++;
-    for (int bit = 0; bit < 8; bit++) {
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-  }
-  return ~crc;
-}
-
 /* Length of the XZ stream at the start of [addr, addr+size): the first 4-aligned stream footer
  * (CRC32 of backward-size+flags, flags equal to the header's, "YZ") ends it. 0 if none is found. */
 static uint32_t xz_stream_length(uint32_t addr, uint32_t size)
@@ -101,7 +90,7 @@ static uint32_t xz_stream_length(uint32_t addr, uint32_t size)
     }
     for (uint32_t i = 0; i + 12u <= n; i += 4u) {
       const uint8_t *f = &win[i];
-      if (f[10] == 'Y' && f[11] == 'Z' && f[8] == head[6] && f[9] == head[7] && crc32_ieee(f + 4, 6) == le32(f)) {
+      if (f[10] == 'Y' && f[11] == 'Z' && f[8] == head[6] && f[9] == head[7] && obl_crc32(0, f + 4, 6) == le32(f)) {
         return base + i + 12u;
       }
     }
