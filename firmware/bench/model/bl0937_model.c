@@ -19,9 +19,11 @@ static double det_cos(double x) {
   double k = x / TWO_PI;
   double n = k >= 0 ? floor_pos(k + 0.5) : -floor_pos(-k + 0.5);
   double y = (x - n * TWO_PI) * 0.25;
+  static const double inv[10] = {0, 1.0 / 2, 1.0 / 12, 1.0 / 30, 1.0 / 56, 1.0 / 90,
+                                  1.0 / 132, 1.0 / 182, 1.0 / 240, 1.0 / 306}; /* 1/((2i−1)·2i) */
   double y2 = y * y, term = 1.0, sum = 1.0;
   for (int i = 1; i <= 9; i++) {
-    term = -term * y2 / (double)((2 * i - 1) * (2 * i));
+    term = -term * y2 * inv[i];
     sum += term;
   }
   double c2 = 2.0 * sum * sum - 1.0;
@@ -71,6 +73,8 @@ double bl0937_rng_normal(uint64_t s[4]) {
   return sum - 6.0;
 }
 
+static double cell_gain_at(const bl0937_model_t *m, uint64_t start);
+
 /* ---- model ---------------------------------------------------------------------------------------- */
 
 void bl0937_model_default_params(bl0937_model_params_t *p) {
@@ -96,6 +100,13 @@ void bl0937_model_init(bl0937_model_t *m, const bl0937_model_params_t *p, uint64
   m->acc[0] = bl0937_rng_uniform(m->rng);
   m->acc[1] = bl0937_rng_uniform(m->rng);
   m->cell_start_ns = UINT64_MAX;
+  /* When the ripple period is a whole number of cells (50 Hz: 40), the cell gains repeat: tabulate. */
+  double period_ns = m->p.mains_hz > 0.0 ? 1e9 / (2.0 * m->p.mains_hz) : 0.0;
+  uint64_t cells = (uint64_t)(period_ns / CELL_NS);
+  if (cells && cells <= BL0937_MODEL_TABLE && (double)(cells * CELL_NS) == period_ns) {
+    m->table_len = (uint32_t)cells;
+    for (uint32_t i = 0; i < m->table_len; i++) m->table[i] = cell_gain_at(m, (uint64_t)i * CELL_NS);
+  }
 }
 
 static double current_a(const bl0937_model_t *m) {
@@ -134,23 +145,26 @@ void bl0937_model_set_sel(bl0937_model_t *m, bool level) {
   m->sel_change_ns = m->now_ns ? m->now_ns : 1; /* 0 means "never changed" */
 }
 
-/* Mean of 1 + r·sin(ωt + φ) over the cell holding t. */
-static double cell_gain(bl0937_model_t *m, uint64_t t_ns) {
-  uint64_t start = t_ns - t_ns % CELL_NS;
-  if (start == m->cell_start_ns) return m->cell_gain;
-  m->cell_start_ns = start;
+/* Mean of 1 + r·sin(ωt + φ) over the cell [start, start + CELL_NS). */
+static double cell_gain_at(const bl0937_model_t *m, uint64_t start) {
   double r = m->p.ripple;
-  if (r == 0.0) return m->cell_gain = 1.0;
+  if (r == 0.0) return 1.0;
   double f2 = 2.0 * m->p.mains_hz;
   double ca = (double)start * 1e-9 * f2, cb = (double)(start + CELL_NS) * 1e-9 * f2;
   double base = floor_pos(ca); /* keep the cos argument small for precision */
   ca -= base;
   cb -= base;
   double a = TWO_PI * ca + m->p.ripple_phase, b = TWO_PI * cb + m->p.ripple_phase;
-  double mean_sin = (det_cos(a) - det_cos(b)) / (b - a);
-  return m->cell_gain = 1.0 + r * mean_sin;
+  return 1.0 + r * (det_cos(a) - det_cos(b)) / (b - a);
 }
 
+static double cell_gain(bl0937_model_t *m, uint64_t t_ns) {
+  uint64_t start = t_ns - t_ns % CELL_NS;
+  if (start == m->cell_start_ns) return m->cell_gain;
+  m->cell_start_ns = start;
+  if (m->table_len) return m->cell_gain = m->table[(start / CELL_NS) % m->table_len];
+  return m->cell_gain = cell_gain_at(m, start);
+}
 static uint64_t ns_until_edge(double acc, double rate_per_ns) {
   if (rate_per_ns <= 0.0) return UINT64_MAX;
   double need = 1.0 - acc;

@@ -61,6 +61,8 @@ typedef struct {
   uint64_t t_ns; /* model time of the edge, ns since the model's origin */
 } bl0937_edge_t;
 
+#define BL0937_MODEL_TABLE 64
+
 /* Opaque in spirit: callers use the functions below. Plain struct so it needs no heap. */
 typedef struct {
   bl0937_model_params_t p;
@@ -76,6 +78,8 @@ typedef struct {
   uint64_t emitted[2];       /* edges emitted per channel ("pulse truth") */
   uint64_t cell_start_ns;    /* ripple cell cache: cell [start, start+len) has mean factor cell_gain */
   double cell_gain;
+  uint32_t table_len;        /* cells per ripple period when whole (then gains are tabulated), else 0 */
+  double table[BL0937_MODEL_TABLE];
 } bl0937_model_t;
 
 /* Datasheet defaults for a 230 V plug with 1 mΩ shunt and 1981:1 divider (see the field comments). */

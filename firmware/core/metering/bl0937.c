@@ -1,0 +1,578 @@
+/* BL0937 metering: ISR rings, power by reciprocal averaging, pulse-exact energy, SEL scheduling. */
+#include "metering/bl0937.h"
+
+#include <string.h>
+
+enum { CF_IDLE = 0, CF_LONE, CF_RUN };
+enum { MODE_V = 0, MODE_I = 1 };
+
+#define RING_MASK (BL0937_RING_LEN - 1u)
+/* Edge timing slack: ISR latency/jitter on BL602 with Wi-Fi is tens of µs; an interval is "one period"
+ * within ±(15 % + 150 µs), so 20 µs σ jitter at 30 A (247 µs periods) is not mistaken for a lost edge. */
+#define TOL_REL 0.15f
+#define TOL_ABS_US 150.0f
+/* A step is declared when a tick's new edges disagree with the span by more than this (plus timing). */
+#define STEP_REL 0.02f
+#define STEP_ABS_US 100.0f
+/* Longest gap repaired with virtual edges: 256 periods (a 10 ms blackout at 30 A is 40). */
+#define REPAIR_MAX 256u
+/* CF1 segments agree when within 0.02 % or 3σ of their timing scatter. */
+#define SEG_TOL_MIN 0.0002f
+#define SEG_EDGE_NOISE_US 60.0f
+
+/* ---- interrupt side ---------------------------------------------------------------------------------- */
+
+static inline void ring_push(bl0937_ring_t *r, uint32_t t_us) {
+  uint32_t h = r->head;
+  if (h - r->tail >= BL0937_RING_LEN) {
+    r->dropped++;
+    return;
+  }
+  r->t_us[h & RING_MASK] = t_us;
+  __atomic_store_n(&r->head, h + 1u, __ATOMIC_RELEASE);
+}
+
+void bl0937_isr_cf(void *meter, uint32_t t_us) { ring_push(&((bl0937_t *)meter)->ring[0], t_us); }
+
+void bl0937_isr_cf1(void *meter, uint32_t t_us) { ring_push(&((bl0937_t *)meter)->ring[1], t_us); }
+
+/* ---- helpers ----------------------------------------------------------------------------------------- */
+
+static float absf(float x) { return x < 0.0f ? -x : x; }
+
+/* x ≥ 0: nearest integer k and whether |x − k| < tol. */
+static bool near_int(float x, float tol, uint32_t *k) {
+  if (x < 0.0f || x > 1e6f) return false;
+  uint32_t r = (uint32_t)(x + 0.5f);
+  *k = r;
+  return absf(x - (float)r) < tol;
+}
+
+/* 32-bit ISR timestamp → 64-bit, relative to now (edges may be a little after now: ISR latency). */
+static uint64_t extend(uint64_t now, uint32_t t32) {
+  int32_t d = (int32_t)((uint32_t)now - t32);
+  if (d > 0 && (uint64_t)d > now) return 0;
+  return now - (uint64_t)(int64_t)d;
+}
+
+static uint32_t span32(uint64_t a, uint64_t b) { /* b ≥ a, spans here are seconds, never 71 min */
+  uint64_t d = b - a;
+  return d > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)d;
+}
+
+static uint64_t creep_window_us(const bl0937_t *m) {
+  return (uint64_t)(m->cfg.gains.p_w_per_hz / m->cfg.p_zero_w * 1e6f);
+}
+
+static void update_uwh_per_pulse(bl0937_t *m) {
+  float uwh = m->cfg.gains.p_w_per_hz * (1e6f / 3600.0f);
+  m->uwh_q32 = (uint64_t)(uwh * 16777216.0f) << 8;
+}
+
+static void fold_energy(bl0937_t *m) {
+  while (m->pulses_folded != m->pulses) {
+    uint64_t n = m->pulses - m->pulses_folded;
+    if (n > 1000000u) n = 1000000u; /* keeps n × µWh·2^32 inside 64 bits */
+    uint64_t acc = m->energy_frac + n * m->uwh_q32;
+    m->energy_uwh += acc >> 32;
+    m->energy_frac = acc & 0xFFFFFFFFu;
+    m->pulses_folded += n;
+  }
+}
+
+/* ---- configuration ------------------------------------------------------------------------------------ */
+
+bool bl0937_gains_from_frontend(float shunt_ohm, float divider_ratio, float vref_v, bl0937_gains_t *out) {
+  if (!(shunt_ohm > 0.0f) || !(divider_ratio > 0.0f) || !(vref_v > 0.0f)) return false;
+  out->p_w_per_hz = vref_v * vref_v * divider_ratio / (1721506.0f * shunt_ohm);
+  out->v_per_hz = vref_v * divider_ratio / 15397.0f;
+  out->a_per_hz = vref_v / (94638.0f * shunt_ohm);
+  return true;
+}
+
+void bl0937_default_config(bl0937_config_t *c) {
+  memset(c, 0, sizeof *c);
+  (void)bl0937_gains_from_frontend(0.001f, 1981.0f, 1.218f, &c->gains);
+  c->sel_high_is_voltage = true;
+  c->sel_settle_us = 300000u;
+  c->v_segment_us = 100000u;
+  c->i_segment_us = 100000u;
+  c->v_max_us = 2000000u;
+  c->i_max_us = 5000000u;
+  c->i_refresh_us = 8000000u;
+  c->stale_us = 10000000u;
+  c->span_max_us = 1000000u;
+  c->glitch_us = 100u;
+  c->p_zero_w = 0.45f;
+  c->p_max_w = 8000.0f;
+}
+
+static void sel_enter(bl0937_t *m, uint8_t mode, uint64_t now) {
+  m->mode = mode;
+  m->mode_start_us = now;
+  m->cf1_have_last = false;
+  m->seg_a.n = 0;
+  m->seg_b.n = 0;
+}
+
+void bl0937_init(bl0937_t *m, const bl0937_config_t *cfg, uint64_t now_us) {
+  memset(m, 0, sizeof *m);
+  m->cfg = *cfg;
+  if (!(m->cfg.p_zero_w > 0.0f)) m->cfg.p_zero_w = 0.45f;
+  if (m->cfg.span_max_us < 1000u) m->cfg.span_max_us = 1000u;
+  m->now_us = now_us;
+  update_uwh_per_pulse(m);
+  sel_enter(m, MODE_V, now_us);
+}
+
+void bl0937_set_energy_uwh(bl0937_t *m, uint64_t total_uwh) {
+  fold_energy(m);
+  m->energy_uwh = total_uwh;
+  m->energy_frac = 0;
+}
+
+uint64_t bl0937_energy_uwh(const bl0937_t *m) { return m->energy_uwh; }
+
+void bl0937_set_gains(bl0937_t *m, const bl0937_gains_t *g) {
+  fold_energy(m);
+  m->cfg.gains = *g;
+  update_uwh_per_pulse(m);
+}
+
+void bl0937_get_gains(const bl0937_t *m, bl0937_gains_t *g) { *g = m->cfg.gains; }
+
+/* ---- CF: power window ------------------------------------------------------------------------------------ */
+
+static void cf_commit(bl0937_t *m, uint64_t t, uint32_t missing) {
+  m->pulses += missing + 1u;
+  m->idx += missing + 1u;
+  m->last_t = t;
+}
+
+/* A real edge that starts a new span (after a load step). */
+static void cf_restart(bl0937_t *m, uint64_t t) {
+  cf_commit(m, t, 0);
+  m->anchor.t_us = t;
+  m->anchor.idx = m->idx;
+  m->cp_count = 0;
+}
+
+static bool cf_period_us(const bl0937_t *m, float *p) {
+  uint32_t n = m->idx - m->anchor.idx;
+  if (n == 0 || m->last_t <= m->anchor.t_us) return false;
+  *p = (float)span32(m->anchor.t_us, m->last_t) / (float)n;
+  return true;
+}
+
+/* The edge after an anomalous one decides what the anomaly was. t0 last committed, t1 pending, t2 new.
+ * Returns true if t2 must wait for one more edge (t1 may be a spurious edge splitting a period, or the
+ * first edge of a load that doubled: only the interval after t2 can tell). */
+static bool cf_resolve(bl0937_t *m, uint64_t t2, float p) {
+  uint64_t t1 = m->cf_pending_t[0];
+  float x1 = (float)span32(m->last_t, t1) / p, x2 = (float)span32(t1, t2) / p;
+  float tol = TOL_REL + TOL_ABS_US / p;
+  uint32_t k1 = 0, k = 0, one = 0;
+  if (x1 > 1.0f && near_int(x1, tol, &k1) && k1 >= 2u && k1 <= REPAIR_MAX && near_int(x2, tol, &one) &&
+      one == 1u) {
+    m->repaired += k1 - 1u; /* lost edges inside a steady train */
+    cf_commit(m, t1, k1 - 1u);
+    cf_commit(m, t2, 0);
+  } else if (x1 < 1.0f && near_int(x1 + x2, tol, &one) && one == 1u) {
+    m->cf_pending_t[1] = t2;
+    m->cf_pending = 2;
+    return true;
+  } else if (x1 > 1.0f && x2 < 1.0f - tol && near_int(x1 + x2, tol, &k) && k >= 2u && k <= REPAIR_MAX) {
+    /* t1 is the one edge latched during an interrupt blackout, stamped late: k periods from t0 to t2. */
+    m->repaired += k - 2u;
+    cf_commit(m, t2, k - 1u);
+  } else {
+    cf_restart(m, t1); /* a load step: t1 is the first edge at the new rate */
+    cf_commit(m, t2, 0);
+  }
+  m->cf_pending = 0;
+  return false;
+}
+
+static void cf_run_edge(bl0937_t *m, uint64_t t);
+
+/* t0, t1, t2 with t1 + t2 one period: t1 was spurious if the train continues at the old period. */
+static void cf_resolve3(bl0937_t *m, uint64_t t3, float p) {
+  uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
+  float y = (float)span32(t2, t3) / p;
+  m->cf_pending = 0;
+  if (absf(y - 1.0f) <= TOL_REL + TOL_ABS_US / p) {
+    m->spurious++;
+    cf_commit(m, t2, 0);
+  } else {
+    cf_restart(m, t1);
+    cf_commit(m, t2, 0);
+  }
+  cf_run_edge(m, t3);
+}
+
+static void cf_edge(bl0937_t *m, uint64_t t) {
+  if (m->cf_have_raw && (int64_t)(t - m->cf_raw_last) < (int64_t)m->cfg.glitch_us) {
+    m->glitches++;
+    return;
+  }
+  m->cf_have_raw = true;
+  m->cf_raw_last = t;
+
+  if (m->cf_state == CF_IDLE) { /* a lone edge counts only once a neighbour confirms it (anti-creep) */
+    m->cf_state = CF_LONE;
+    m->last_t = t;
+    m->anchor.t_us = t;
+    m->anchor.idx = m->idx;
+    m->cp_count = 0;
+    return;
+  }
+  if (m->cf_state == CF_LONE) {
+    if (t - m->last_t <= creep_window_us(m)) {
+      m->pulses++; /* the lone edge, now confirmed */
+      cf_commit(m, t, 0);
+      m->cf_state = CF_RUN;
+    } else {
+      m->creep_dropped++;
+      m->last_t = t;
+      m->anchor.t_us = t;
+    }
+    return;
+  }
+  cf_run_edge(m, t);
+}
+
+static void cf_run_edge(bl0937_t *m, uint64_t t) {
+  if (m->cf_missing) { /* ring overflow: the missing edges lie in this interval */
+    cf_commit(m, t, m->cf_missing);
+    m->cf_missing = 0;
+    return;
+  }
+  float p;
+  bool have_p = cf_period_us(m, &p);
+  if (m->cf_pending == 2 && have_p) {
+    cf_resolve3(m, t, p);
+    return;
+  }
+  if (m->cf_pending == 1 && have_p) {
+    (void)cf_resolve(m, t, p);
+    return;
+  }
+  if (have_p && m->idx - m->anchor.idx >= 2u) {
+    float x = (float)span32(m->last_t, t) / p;
+    if (absf(x - 1.0f) > TOL_REL + TOL_ABS_US / p) {
+      m->cf_pending = 1;
+      m->cf_pending_t[0] = t;
+      return;
+    }
+  }
+  cf_commit(m, t, 0);
+}
+
+static void cf_go_idle(bl0937_t *m) {
+  m->cf_state = CF_IDLE;
+  m->cf_pending = 0;
+  m->cp_count = 0;
+  m->prov_p_w = 0.0f;
+}
+
+/* Candidate span starts, one per ~span_max/32, so the span can slide without storing every edge. */
+static void cf_marks(bl0937_t *m) {
+  while (m->cp_count && m->cp[m->cp_first].t_us <= m->anchor.t_us) {
+    m->cp_first = (m->cp_first + 1u) % BL0937_CP_LEN;
+    m->cp_count--;
+  }
+  if (m->last_t > m->anchor.t_us) {
+    uint64_t newest = m->cp_count ? m->cp[(m->cp_first + m->cp_count - 1u) % BL0937_CP_LEN].t_us : m->anchor.t_us;
+    if (m->last_t - newest >= m->cfg.span_max_us / 32u) {
+      if (m->cp_count == BL0937_CP_LEN) {
+        m->anchor = m->cp[m->cp_first];
+        m->cp_first = (m->cp_first + 1u) % BL0937_CP_LEN;
+        m->cp_count--;
+      }
+      bl0937_mark_t *c = &m->cp[(m->cp_first + m->cp_count) % BL0937_CP_LEN];
+      c->t_us = m->last_t;
+      c->idx = m->idx;
+      m->cp_count++;
+    }
+  }
+  while (m->last_t - m->anchor.t_us > m->cfg.span_max_us && m->cp_count &&
+         m->cp[m->cp_first].idx != m->idx) {
+    m->anchor = m->cp[m->cp_first];
+    m->cp_first = (m->cp_first + 1u) % BL0937_CP_LEN;
+    m->cp_count--;
+  }
+}
+
+static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
+  uint64_t creep = creep_window_us(m);
+  if (m->cf_pending && now > m->cf_raw_last && now - m->cf_raw_last > creep) {
+    uint64_t t1 = m->cf_pending_t[0];
+    if (m->cf_pending == 2) { /* nothing followed: take t1, t2 as the start of a new load */
+      m->cf_pending = 0;
+      cf_restart(m, t1);
+      cf_commit(m, m->cf_pending_t[1], 0);
+    } else { /* nothing followed it: it starts over as a lone edge */
+      m->cf_pending = 0;
+      m->cf_state = CF_LONE;
+      m->last_t = t1;
+      m->anchor.t_us = t1;
+      m->anchor.idx = m->idx;
+      m->cp_count = 0;
+    }
+  }
+  if (m->cf_state == CF_LONE && now > m->last_t && now - m->last_t > creep) {
+    m->creep_dropped++;
+    cf_go_idle(m);
+  }
+  if (m->cf_state != CF_RUN) {
+    m->p_hz = 0.0f;
+    return 0.0f;
+  }
+  float j = m->cfg.gains.p_w_per_hz;
+  uint32_t n = m->idx - m->anchor.idx;
+  float p, period_us;
+  if (n && m->last_t > m->anchor.t_us) {
+    float span = (float)span32(m->anchor.t_us, m->last_t);
+    m->p_hz = (float)n * 1e6f / span;
+    p = j * m->p_hz;
+    period_us = span / (float)n;
+  } else {
+    p = m->prov_p_w;
+    period_us = p > 0.0f ? j * 1e6f / p : 1e9f;
+  }
+  uint64_t elapsed = now > m->cf_raw_last ? now - m->cf_raw_last : 0; /* any edge, pending too */
+  if (elapsed > creep && !m->cf_pending) {
+    cf_go_idle(m);
+    m->p_hz = 0.0f;
+    return 0.0f;
+  }
+  /* An overdue edge bounds the power from above: had the load stayed ≥ P, it would have arrived. */
+  if ((float)elapsed > period_us * 1.02f + 200.0f) {
+    float bound = j * 1e6f / (float)span32(0, elapsed);
+    if (bound < p) p = bound;
+  }
+  if (p < m->cfg.p_zero_w) p = 0.0f;
+  if (p > m->cfg.p_max_w) {
+    *flags |= BL0937_P_OVERRANGE;
+    m->overrange++;
+    p = m->p_w;
+  }
+  return p;
+}
+
+static void cf_process(bl0937_t *m, uint64_t now) {
+  bl0937_ring_t *r = &m->ring[0];
+  uint32_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+  uint32_t tail = r->tail;
+  uint64_t pre_last = m->last_t;
+  uint32_t pre_idx = m->idx, pre_n = m->idx - m->anchor.idx;
+  uint64_t pre_anchor_t = m->anchor.t_us;
+  bool pre_run = m->cf_state == CF_RUN && !m->cf_pending;
+
+  while (tail != h) {
+    cf_edge(m, extend(now, r->t_us[tail & RING_MASK]));
+    tail++;
+  }
+  __atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+  uint32_t dropped = r->dropped;
+  if (dropped != m->dropped_seen[0]) { /* real pulses we have no time for: energy now, span next edge */
+    uint32_t d = dropped - m->dropped_seen[0];
+    m->dropped_seen[0] = dropped;
+    if (m->cf_state == CF_RUN) m->cf_missing += d;
+  }
+
+  /* Load step smaller than one edge can show: this tick's edges against the span before them. */
+  if (pre_run && pre_n >= 2u && m->cf_state == CF_RUN && m->anchor.t_us == pre_anchor_t &&
+      m->idx > pre_idx && m->last_t > pre_last && !m->cf_pending) {
+    float span_new = (float)span32(pre_last, m->last_t);
+    float p_new = span_new / (float)(m->idx - pre_idx);
+    float p_win = (float)span32(pre_anchor_t, pre_last) / (float)pre_n;
+    if (absf(p_new / p_win - 1.0f) > STEP_REL + STEP_ABS_US / span_new) {
+      m->anchor.t_us = m->last_t;
+      m->anchor.idx = m->idx;
+      m->cp_count = 0;
+      m->prov_p_w = m->cfg.gains.p_w_per_hz * 1e6f / p_new;
+    }
+  }
+  if (m->cf_state == CF_RUN) cf_marks(m);
+}
+
+/* ---- CF1: SEL scheduler ------------------------------------------------------------------------------------ */
+
+static void seg_start(bl0937_t *m, uint64_t t) {
+  m->seg_b.t0_us = t;
+  m->seg_b.t1_us = t;
+  m->seg_b.n = 0;
+  m->seg_s1 = 0.0f;
+  m->seg_s2 = 0.0f;
+}
+
+static void cf1_edge(bl0937_t *m, uint64_t t) {
+  if ((int64_t)(t - m->mode_start_us) < (int64_t)m->cfg.sel_settle_us) return;
+  if (!m->cf1_have_last) { /* the first edge after the settle time only opens the span */
+    m->cf1_have_last = true;
+    m->cf1_last = t;
+    seg_start(m, t);
+    return;
+  }
+  if ((int64_t)(t - m->cf1_last) < (int64_t)m->cfg.glitch_us) {
+    m->glitches++;
+    return;
+  }
+  float d = (float)span32(m->cf1_last, t);
+  m->cf1_last = t;
+  m->seg_b.t1_us = t;
+  m->seg_b.n++;
+  m->seg_s1 += d;
+  m->seg_s2 += d * d;
+}
+
+/* Relative variance of a segment's mean period. Timestamp noise enters once per end, so
+ * σ(mean) ≈ σ(single period)/n, measured from the scatter (it includes ripple) once there are enough
+ * periods; plus a fixed 60 µs per end for ISR latency spread, which dominates at low CF1 rates. */
+static float seg_rel_var(const bl0937_t *m) {
+  float n = (float)m->seg_b.n, mean = m->seg_s1 / n;
+  float span = mean * n;
+  float timing = SEG_EDGE_NOISE_US / span;
+  float v = timing * timing;
+  if (m->seg_b.n >= 8u) {
+    float var = m->seg_s2 / n - mean * mean;
+    if (var < 0.0f) var = 0.0f;
+    float scatter = var / (mean * mean) / (n * n);
+    if (scatter > v) v = scatter;
+  }
+  return v;
+}
+
+static void publish(bl0937_t *m, uint64_t now, float hz) {
+  if (m->mode == MODE_V) {
+    m->v_hz = hz;
+    m->v = hz * m->cfg.gains.v_per_hz;
+    m->v_time = now ? now : 1;
+  } else {
+    m->i_hz = hz;
+    m->i = hz * m->cfg.gains.a_per_hz;
+    m->i_time = now ? now : 1;
+  }
+}
+
+static void cf1_schedule(bl0937_t *m, uint64_t now, bool load_on) {
+  bool is_v = m->mode == MODE_V;
+  uint32_t seg_len = is_v ? m->cfg.v_segment_us : m->cfg.i_segment_us;
+  bool done = false;
+  uint32_t min_n = is_v ? 2u : 1u; /* slow current trains: one period is already ms-exact */
+  if (m->cf1_have_last && m->seg_b.n >= min_n && m->seg_b.t1_us - m->seg_b.t0_us >= seg_len) {
+    float rel_b = seg_rel_var(m);
+    if (m->seg_a.n == 0) {
+      m->seg_a = m->seg_b;
+      m->seg_a_rel = rel_b;
+    } else {
+      float pa = (float)span32(m->seg_a.t0_us, m->seg_a.t1_us) / (float)m->seg_a.n;
+      float pb = (float)span32(m->seg_b.t0_us, m->seg_b.t1_us) / (float)m->seg_b.n;
+      float dev = pb / pa - 1.0f;
+      float tol2 = 18.0f * (rel_b > m->seg_a_rel ? rel_b : m->seg_a_rel); /* (3σ·√2)² */
+      if (tol2 < SEG_TOL_MIN * SEG_TOL_MIN) tol2 = SEG_TOL_MIN * SEG_TOL_MIN;
+      if (dev * dev <= tol2) {
+        float span = (float)span32(m->seg_a.t0_us, m->seg_b.t1_us);
+        publish(m, now, (float)(m->seg_a.n + m->seg_b.n) * 1e6f / span);
+        done = true;
+      }
+      m->seg_a = m->seg_b; /* agreed or still settling: the older half is dropped */
+      m->seg_a_rel = rel_b;
+    }
+    seg_start(m, m->seg_b.t1_us);
+  }
+  uint64_t in_mode = now > m->mode_start_us ? now - m->mode_start_us : 0;
+  if (is_v) {
+    /* Voltage is the default mode: it refreshes every segment once settled. Current is measured when the
+     * load changed since the last current reading, or when that reading is getting old. */
+    bool i_due = load_on && (!m->i_time || now - m->i_time > m->cfg.i_refresh_us ||
+                             absf(m->p_w - m->p_at_i) > 0.03f * m->p_at_i);
+    if ((done || in_mode > m->cfg.v_max_us) && i_due) sel_enter(m, MODE_I, now);
+  } else {
+    if (done) m->p_at_i = m->p_w;
+    if (done || !load_on) {
+      sel_enter(m, MODE_V, now);
+    } else if (in_mode > m->cfg.i_max_us) {
+      if (!m->cf1_have_last) publish(m, now, 0.0f); /* not one edge: below the chip's current floor */
+      m->p_at_i = m->p_w;
+      sel_enter(m, MODE_V, now);
+    }
+  }
+}
+
+static void cf1_process(bl0937_t *m, uint64_t now) {
+  bl0937_ring_t *r = &m->ring[1];
+  uint32_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+  uint32_t tail = r->tail;
+  while (tail != h) {
+    cf1_edge(m, extend(now, r->t_us[tail & RING_MASK]));
+    tail++;
+  }
+  __atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+  uint32_t dropped = r->dropped;
+  if (dropped != m->dropped_seen[1]) { /* a hole in the CF1 train: restart the segments */
+    m->dropped_seen[1] = dropped;
+    m->cf1_have_last = false;
+    m->seg_a.n = 0;
+  }
+}
+
+/* ---- tick ------------------------------------------------------------------------------------------------- */
+
+bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out) {
+  m->now_us = now_us;
+  uint8_t flags = 0;
+  cf_process(m, now_us);
+  uint64_t now_eff = now_us > m->cf_raw_last ? now_us : m->cf_raw_last;
+  m->p_w = cf_power(m, now_eff, &flags);
+  fold_energy(m);
+
+  cf1_process(m, now_us);
+  cf1_schedule(m, now_us, m->p_w > 0.0f);
+
+  if (m->v_time) {
+    flags |= BL0937_V_VALID;
+    if (now_us - m->v_time > m->cfg.stale_us) flags |= BL0937_V_STALE;
+  }
+  if (m->i_time) {
+    flags |= BL0937_I_VALID;
+    if (now_us - m->i_time > m->cfg.stale_us && m->p_w > 0.0f) flags |= BL0937_I_STALE;
+  }
+  bool sel = (m->mode == MODE_V) == m->cfg.sel_high_is_voltage;
+  if (out) {
+    out->power_w = m->p_w;
+    out->voltage_v = m->v;
+    out->current_a = m->p_w > 0.0f ? m->i : 0.0f;
+    out->energy_uwh = m->energy_uwh;
+    out->pulses = m->pulses;
+    out->sel_level = sel;
+    out->flags = flags;
+  }
+  return sel;
+}
+
+bool bl0937_calibrate(bl0937_t *m, bl0937_quantity_t q, float true_value) {
+  if (!(true_value > 0.0f)) return false;
+  bl0937_gains_t g = m->cfg.gains;
+  switch (q) {
+    case BL0937_POWER:
+      if (m->cf_state != CF_RUN || !(m->p_hz > 0.0f)) return false;
+      g.p_w_per_hz = true_value / m->p_hz;
+      break;
+    case BL0937_VOLTAGE:
+      if (!m->v_time || m->now_us - m->v_time > m->cfg.stale_us || !(m->v_hz > 0.0f)) return false;
+      g.v_per_hz = true_value / m->v_hz;
+      m->v = true_value;
+      break;
+    case BL0937_CURRENT:
+      if (!m->i_time || m->now_us - m->i_time > m->cfg.stale_us || !(m->i_hz > 0.0f)) return false;
+      g.a_per_hz = true_value / m->i_hz;
+      m->i = true_value;
+      break;
+    default:
+      return false;
+  }
+  bl0937_set_gains(m, &g);
+  return true;
+}
