@@ -255,6 +255,11 @@ static mqtt_status_t process_rx(mqtt_client_t *c, uint64_t now) {
 }
 
 static mqtt_status_t receive(mqtt_client_t *c, uint64_t now) {
+  /* Packets left over from the last poll (a PUBACK that did not fit then) go first. */
+  if (c->rx_len > 0 && !c->rx_skip) {
+    mqtt_status_t st = process_rx(c, now);
+    if (st != MQTT_OK) return st;
+  }
   for (int reads = 0; reads < MAX_READS_PER_POLL && c->state != MQTT_STATE_DISCONNECTED; reads++) {
     uint8_t *dst;
     size_t want;

@@ -119,10 +119,19 @@ bool test_broker_start(test_broker_t *b, uint16_t port, bool with_password) {
 
 void test_broker_kill(test_broker_t *b) {
   if (b->pid > 0) {
+    kill(b->pid, SIGCONT);
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
   }
   b->pid = 0;
+}
+
+void test_broker_pause(test_broker_t *b) {
+  if (b->pid > 0) kill(b->pid, SIGSTOP);
+}
+
+void test_broker_resume(test_broker_t *b) {
+  if (b->pid > 0) kill(b->pid, SIGCONT);
 }
 
 bool test_broker_restart(test_broker_t *b) {

@@ -19,6 +19,9 @@ bool test_broker_start(test_broker_t *b, uint16_t port, bool with_password);
 /* SIGKILL: the broker vanishes like a crashed server. */
 void test_broker_kill(test_broker_t *b);
 bool test_broker_restart(test_broker_t *b);
+/* SIGSTOP / SIGCONT: the TCP connection stays open but nothing answers (a hung or unreachable broker). */
+void test_broker_pause(test_broker_t *b);
+void test_broker_resume(test_broker_t *b);
 /* Kills the broker and removes its directory. */
 void test_broker_cleanup(test_broker_t *b);
 

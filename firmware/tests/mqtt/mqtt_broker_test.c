@@ -78,6 +78,22 @@ static void test_keepalive_holds_an_idle_connection(void) {
   obs_close(&a);
 }
 
+static void test_hung_broker_is_detected_by_keepalive(void) {
+  static observer_t a;
+  mqtt_connect_info_t ci = {.client_id = "hung", .keep_alive_s = 1, .clean_session = true};
+  CHECK_EQ_INT(obs_connect(&a, broker.port, &ci), MQTT_OK);
+  a.c.cfg.ping_timeout_ms = 1000;
+  test_broker_pause(&broker);
+  uint64_t t0 = test_now_ms();
+  mqtt_status_t st = obs_run(&a, 5000);
+  uint64_t took = test_now_ms() - t0;
+  test_broker_resume(&broker);
+  CHECK_EQ_INT(st, MQTT_ERR_TIMEOUT);
+  CHECK(took <= 2500); /* keep-alive 1 s + PINGRESP timeout 1 s */
+  printf("hung broker detected after %llu ms (%s)\n", (unsigned long long)took, mqtt_last_error_detail(&a.c));
+  obs_drop(&a);
+}
+
 static void test_broker_death_is_detected(void) {
   static observer_t a;
   mqtt_connect_info_t ci = {.client_id = "death", .keep_alive_s = 30, .clean_session = true};
@@ -113,6 +129,7 @@ int main(void) {
   RUN(test_retained_message_reaches_a_later_subscriber);
   RUN(test_last_will_on_abrupt_disconnect_only);
   RUN(test_keepalive_holds_an_idle_connection);
+  RUN(test_hung_broker_is_detected_by_keepalive);
   RUN(test_broker_death_is_detected);
   RUN(test_wrong_password_is_refused_with_reason);
   test_broker_cleanup(&broker);

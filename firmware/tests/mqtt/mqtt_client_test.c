@@ -328,6 +328,27 @@ static void test_qos1_needs_inflight_store_and_table_limit(void) {
   CHECK_EQ_INT(mqtt_publish(&cli, "t", "x", 1, 0, false, NULL, 0), MQTT_OK);
 }
 
+static void test_incoming_qos1_waits_for_queue_space_then_acks(void) {
+  setup(sizeof rxb);
+  connect_ok(0);
+  char payload[200];
+  memset(payload, 'q', sizeof payload);
+  link_.send_blocked = true;
+  while (mqtt_publish(&cli, "t", payload, sizeof payload, 0, false, NULL, 1) == MQTT_OK) {
+  }
+  while (mqtt_publish(&cli, "t", NULL, 0, 0, false, NULL, 1) == MQTT_OK) { /* 5-byte packets: < 4 bytes left */
+  }
+  const uint8_t pub[] = {0x32, 6, 0, 1, 'a', 0, 9, 'X'};
+  mem_link_feed(&link_, pub, sizeof pub);
+  CHECK_EQ_INT(mqtt_poll(&cli, 2), MQTT_OK);
+  CHECK_EQ_INT(evs.publishes, 0); /* no room for its PUBACK yet: not taken */
+  link_.send_blocked = false;
+  CHECK_EQ_INT(mqtt_poll(&cli, 3), MQTT_OK); /* no new bytes arrive: the kept packet must still be handled */
+  CHECK_EQ_INT(evs.publishes, 1);
+  const uint8_t ack[] = {0x40, 2, 0, 9};
+  CHECK(link_.fc_len >= 4 && memcmp(link_.from_client + link_.fc_len - 4, ack, 4) == 0);
+}
+
 int main(void) {
   RUN(test_connect_sends_connect_and_reports_connack);
   RUN(test_refused_connack_is_an_error_with_reason);
@@ -345,5 +366,6 @@ int main(void) {
   RUN(test_publish_from_inside_callback);
   RUN(test_disconnect_sends_disconnect);
   RUN(test_qos1_needs_inflight_store_and_table_limit);
+  RUN(test_incoming_qos1_waits_for_queue_space_then_acks);
   return unit_report();
 }
