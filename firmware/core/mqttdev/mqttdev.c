@@ -345,6 +345,8 @@ uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms) {
   return t < 1000 ? t : 1000; /* the reporting policy looks at the meter about once a second */
 }
 
+void mqttdev_set_report(mqttdev_t *d, const mqttdev_report_cfg_t *report) { d->cfg.report = *report; }
+
 void mqttdev_network_lost(mqttdev_t *d, uint64_t now_ms) {
   if (d->stats.state == MQTTDEV_OFF || d->stats.state == MQTTDEV_WAITING) return;
   fail(d, now_ms, "connection lost", "network down");

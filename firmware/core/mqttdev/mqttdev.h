@@ -151,6 +151,9 @@ void mqttdev_poll(mqttdev_t *d, uint64_t now_ms);
  * readable). */
 uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms);
 
+/* New reporting thresholds (config change); they apply from the next poll. */
+void mqttdev_set_report(mqttdev_t *d, const mqttdev_report_cfg_t *report);
+
 /* Wi-Fi went down: drop the connection now (no DISCONNECT: the broker publishes the will) and retry
  * with the backoff; call mqttdev_poll as usual, it reconnects once the network is back. */
 void mqttdev_network_lost(mqttdev_t *d, uint64_t now_ms);

@@ -186,6 +186,23 @@ static void test_relay_change_and_power_step_publish_at_once(void) {
   CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 4);
 }
 
+static void test_report_thresholds_can_change_at_run_time(void) {
+  setup();
+  uint64_t now = 0;
+  go_online(now);
+  mqttdev_report_cfg_t rc;
+  mqttdev_report_defaults(&rc);
+  rc.power_abs_w = 50.0f;
+  mqttdev_set_report(&dev, &rc);
+  int before = fb_count(&fb, "openbl602/abc/state");
+  app.snap.power_w = 140.0f; /* +25 W: meaningful by default, not with a 50 W floor */
+  step(10000);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before);
+  app.snap.power_w = 170.0f;
+  step(11000);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 1);
+}
+
 static void test_power_threshold_is_max_of_relative_and_absolute(void) {
   mqttdev_report_cfg_t c;
   mqttdev_report_defaults(&c);
@@ -392,6 +409,7 @@ int main(void) {
   RUN(test_noisy_load_is_spaced);
   RUN(test_relay_change_and_power_step_publish_at_once);
   RUN(test_power_threshold_is_max_of_relative_and_absolute);
+  RUN(test_report_thresholds_can_change_at_run_time);
   RUN(test_command_runs_app_and_publishes_result_with_req);
   RUN(test_command_errors);
   RUN(test_retained_command_is_ignored);
