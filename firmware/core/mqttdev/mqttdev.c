@@ -140,14 +140,51 @@ static bool cmd_name_valid(const char *s, size_t n) {
   return true;
 }
 
+/* The command name if ev's topic is openbl602/<id>/cmd/<name>, else NULL. */
+static const char *cmd_name(const mqttdev_t *d, const mqtt_event_t *ev, size_t *name_len) {
+  size_t blen = strlen(d->base);
+  if (!ev->topic || ev->topic_len <= blen + 4 || memcmp(ev->topic, d->base, blen) != 0 ||
+      memcmp(ev->topic + blen, "cmd/", 4) != 0)
+    return NULL;
+  *name_len = ev->topic_len - blen - 4;
+  return ev->topic + blen + 4;
+}
+
+/* {"cmd": name, "req": req|null, "ok": ok, "error": {...}|null} on result, QoS 1. */
+static void publish_result(mqttdev_t *d, const char *name, size_t name_len, const char *req, bool ok,
+                           const mqttdev_error_t *err) {
+  jsonw_t w;
+  jsonw_init(&w, d->json, sizeof d->json);
+  jsonw_obj_begin(&w);
+  jsonw_key(&w, "cmd");
+  jsonw_strn(&w, name, name_len);
+  if (req)
+    jsonw_kstr(&w, "req", req);
+  else
+    jsonw_knull(&w, "req");
+  jsonw_kbool(&w, "ok", ok);
+  if (ok) {
+    jsonw_knull(&w, "error");
+  } else {
+    jsonw_key(&w, "error");
+    jsonw_obj_begin(&w);
+    jsonw_kstr(&w, "code", err->code);
+    jsonw_kstr(&w, "message", err->message);
+    if (err->field[0]) jsonw_kstr(&w, "field", err->field);
+    jsonw_obj_end(&w);
+  }
+  jsonw_obj_end(&w);
+  int32_t n = jsonw_finish(&w);
+  if (n < 0) return;
+  mqtt_status_t st = mqtt_publish(&d->mqtt, topic(d, "result"), d->json, (size_t)n, 1, false, NULL, d->now_ms);
+  if (st != MQTT_OK) set_error(d, "result", mqtt_strerror(st));
+}
+
 static void handle_command(mqttdev_t *d, const mqtt_event_t *ev) {
-  size_t plen = strlen(d->base) + 4;
-  if (ev->topic_len <= plen || memcmp(ev->topic, d->base, plen - 4) != 0 ||
-      memcmp(ev->topic + plen - 4, "cmd/", 4) != 0)
-    return; /* not ours (a broker may deliver overlapping subscriptions) */
+  size_t name_len = 0;
+  const char *name = cmd_name(d, ev, &name_len);
+  if (!name) return;      /* not ours (a broker may deliver overlapping subscriptions) */
   if (ev->retain) return; /* replayed on subscribe, not sent now: see header */
-  const char *name = ev->topic + plen;
-  size_t name_len = ev->topic_len - plen;
   const char *body = (const char *)ev->payload;
   mqttdev_error_t err;
   memset(&err, 0, sizeof err);
@@ -178,32 +215,21 @@ static void handle_command(mqttdev_t *d, const mqtt_event_t *ev) {
   if (json_parse(&doc, body, ev->payload_len, d->toks, sizeof d->toks / sizeof d->toks[0]) == JSON_OK &&
       json_get_string(&doc, json_obj_get(&doc, JSON_ROOT, "req"), req, sizeof req, NULL) == JSON_OK)
     have_req = true;
+  publish_result(d, name, name_len, have_req ? req : NULL, ok, &err);
+}
 
-  jsonw_t w;
-  jsonw_init(&w, d->json, sizeof d->json);
-  jsonw_obj_begin(&w);
-  jsonw_key(&w, "cmd");
-  jsonw_strn(&w, name, name_len);
-  if (have_req)
-    jsonw_kstr(&w, "req", req);
-  else
-    jsonw_knull(&w, "req");
-  jsonw_kbool(&w, "ok", ok);
-  if (ok) {
-    jsonw_knull(&w, "error");
-  } else {
-    jsonw_key(&w, "error");
-    jsonw_obj_begin(&w);
-    jsonw_kstr(&w, "code", err.code);
-    jsonw_kstr(&w, "message", err.message);
-    if (err.field[0]) jsonw_kstr(&w, "field", err.field);
-    jsonw_obj_end(&w);
-  }
-  jsonw_obj_end(&w);
-  int32_t n = jsonw_finish(&w);
-  if (n < 0) return;
-  mqtt_status_t st = mqtt_publish(&d->mqtt, topic(d, "result"), d->json, (size_t)n, 1, false, NULL, d->now_ms);
-  if (st != MQTT_OK) set_error(d, "result", mqtt_strerror(st));
+/* A command too big for the receive buffer still gets its one result (when its topic was readable). */
+static void handle_dropped(mqttdev_t *d, const mqtt_event_t *ev) {
+  set_error(d, "receive", "message larger than the receive buffer dropped");
+  size_t name_len = 0;
+  const char *name = cmd_name(d, ev, &name_len);
+  if (!name || ev->retain) return;
+  mqttdev_error_t err;
+  memset(&err, 0, sizeof err);
+  snprintf(err.code, sizeof err.code, "payload_too_large");
+  snprintf(err.message, sizeof err.message, "command larger than %u bytes", (unsigned)MQTTDEV_RX_SIZE);
+  d->stats.commands++;
+  publish_result(d, name, name_len, NULL, false, &err);
 }
 
 static void on_mqtt_event(void *ctx, const mqtt_event_t *ev) {
@@ -220,7 +246,7 @@ static void on_mqtt_event(void *ctx, const mqtt_event_t *ev) {
       if (!d->stats.subscribed) set_error(d, "subscribe", "broker refused cmd/+ (ACL?)");
       break;
     case MQTT_EVT_PUBLISH: handle_command(d, ev); break;
-    case MQTT_EVT_DROPPED: set_error(d, "receive", "message larger than the receive buffer dropped"); break;
+    case MQTT_EVT_DROPPED: handle_dropped(d, ev); break;
     case MQTT_EVT_PUBLISH_FAILED: set_error(d, "publish", "QoS 1 message never acknowledged"); break;
     case MQTT_EVT_PUBACK: break;
   }

@@ -10,7 +10,8 @@
  *            (a stale retained "reboot" must not boot-loop the plug)
  *   result   QoS 1, not retained: {"cmd": name, "req": <"req" string from the body>|null, "ok": bool,
  *            "error": {"code", "message", "field"?}|null}; "req" is echoed if it is a string of <= 32 chars;
- *            a command name outside [a-z0-9_]{1,24} is answered with "not_found" without calling the app
+ *            a command name outside [a-z0-9_]{1,24} is answered with "not_found" without calling the app;
+ *            a command larger than MQTTDEV_RX_SIZE with "payload_too_large"
  *
  * After CONNACK, in this order: status "online", info, state, then SUBSCRIBE cmd/+ (protocol §8.1).
  * Connection: non-blocking TCP through mqttdev_net_t, MQTT 3.1.1 clean session, keep-alive 30 s (default),
@@ -44,7 +45,9 @@ extern "C" {
 #define MQTTDEV_TX_SIZE 2048 /* transmit queue: state + info + result in one burst after connect */
 #endif
 #ifndef MQTTDEV_RX_SIZE
-#define MQTTDEV_RX_SIZE 1024 /* largest command accepted (bigger ones are dropped, see mqtt_client.h) */
+/* Largest command packet: the HTTP API's 2048-byte JSON body limit plus topic and header; a bigger
+ * command is skipped and answered with "payload_too_large". */
+#define MQTTDEV_RX_SIZE 2176
 #endif
 #ifndef MQTTDEV_INFLIGHT_SIZE
 #define MQTTDEV_INFLIGHT_SIZE 2048
@@ -114,7 +117,7 @@ typedef struct {
   char last_error[96];      /* e.g. "connect: CONNACK: bad user name or password" */
 } mqttdev_stats_t;
 
-/* Private fields; the struct is public for static allocation (about 7 KB with the default sizes). */
+/* Private fields; the struct is public for static allocation (about 8.5 KB with the default sizes). */
 typedef struct {
   mqttdev_config_t cfg;
   mqttdev_broker_t broker;

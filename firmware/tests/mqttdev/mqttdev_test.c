@@ -263,6 +263,31 @@ static void test_command_errors(void) {
   CHECK(strstr(fb_last(&fb, "openbl602/abc/result")->payload, "\"req\":null") != NULL);
 }
 
+static void test_oversized_command_gets_payload_too_large(void) {
+  setup();
+  go_online(0);
+  static char body[MQTTDEV_RX_SIZE + 100];
+  memset(body, ' ', sizeof body - 1);
+  body[0] = '{';
+  body[sizeof body - 2] = '}';
+  uint8_t pkt[MQTTDEV_RX_SIZE + 300];
+  int32_t n = mqtt_encode_publish(pkt, sizeof pkt, "openbl602/abc/cmd/config", body, strlen(body), 1, false, false, 4);
+  CHECK(n > 0);
+  for (int32_t off = 0; off < n; off += 1000) { /* arrives in pieces, like TCP */
+    mem_link_feed(&fb.link, pkt + off, (size_t)(n - off < 1000 ? n - off : 1000));
+    step(100 + (uint64_t)off);
+  }
+  CHECK_EQ_INT(app.commands, 0);
+  const fb_msg_t *r = fb_last(&fb, "openbl602/abc/result");
+  CHECK(r != NULL);
+  if (r) CHECK(strstr(r->payload, "\"cmd\":\"config\"") && strstr(r->payload, "payload_too_large"));
+  /* the connection survives and the next command works */
+  fb_publish(&fb, "openbl602/abc/cmd/relay", "{\"on\":true}", 1, false, 5);
+  step(5000);
+  CHECK_EQ_INT(app.commands, 1);
+  CHECK_EQ_INT(mqttdev_stats(&dev)->state, MQTTDEV_ONLINE);
+}
+
 static void test_retained_command_is_ignored(void) {
   setup();
   go_online(0);
@@ -413,6 +438,7 @@ int main(void) {
   RUN(test_command_runs_app_and_publishes_result_with_req);
   RUN(test_command_errors);
   RUN(test_retained_command_is_ignored);
+  RUN(test_oversized_command_gets_payload_too_large);
   RUN(test_backoff_doubles_with_jitter_up_to_max);
   RUN(test_lost_connection_reconnects_and_births_again);
   RUN(test_malformed_broker_packet_disconnects_and_retries);
