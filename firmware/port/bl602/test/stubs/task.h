@@ -1,0 +1,1 @@
+/* Host stand-in: see FreeRTOS.h here. */
