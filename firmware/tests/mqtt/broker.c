@@ -99,7 +99,8 @@ bool test_broker_start(test_broker_t *b, uint16_t port, bool with_password) {
   snprintf(path, sizeof path, "%s/mosquitto.conf", b->dir);
   FILE *f = fopen(path, "w");
   if (!f) return false;
-  fprintf(f, "listener %u 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type all\n", b->port);
+  /* set_tcp_nodelay: tests that compress simulated time must not wait on Nagle + delayed ACK (40 ms) */
+  fprintf(f, "listener %u 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type all\nset_tcp_nodelay true\n", b->port);
   if (getuid() == 0) fprintf(f, "user root\n");
   if (with_password) {
     fprintf(f, "allow_anonymous false\npassword_file %s/passwd\n", b->dir);

@@ -15,10 +15,14 @@ static sock_net_t sock;
 static mqttdev_t dev;
 static observer_t obs;
 static bool relay;
+static float power_w = 115.0f;
+static uint64_t sim_extra; /* simulated time the plug has lived beyond the real clock */
+
+static uint64_t plug_now(void) { return test_now_ms() + sim_extra; }
 
 static int build_state(void *ctx, char *buf, size_t cap) {
   (void)ctx;
-  return snprintf(buf, cap, "{\"relay\":%s,\"power_w\":115.0}", relay ? "true" : "false");
+  return snprintf(buf, cap, "{\"relay\":%s,\"power_w\":%.1f}", relay ? "true" : "false", (double)power_w);
 }
 static int build_info(void *ctx, char *buf, size_t cap) {
   (void)ctx;
@@ -27,7 +31,7 @@ static int build_info(void *ctx, char *buf, size_t cap) {
 static void snapshot(void *ctx, mqttdev_snapshot_t *out) {
   (void)ctx;
   out->relay = relay;
-  out->power_w = 115.0f;
+  out->power_w = power_w;
 }
 static bool command(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err) {
   (void)ctx;
@@ -43,7 +47,7 @@ static bool command(void *ctx, const char *name, const char *body, size_t len, m
 static void run(unsigned ms) {
   uint64_t end = test_now_ms() + ms;
   do {
-    mqttdev_poll(&dev, test_now_ms());
+    mqttdev_poll(&dev, plug_now());
     if (mqtt_state(&obs.c) != MQTT_STATE_DISCONNECTED) (void)mqtt_poll(&obs.c, test_now_ms());
     test_sleep_ms(2);
   } while (test_now_ms() < end);
@@ -72,7 +76,7 @@ static void start_plug(void) {
                           .app = {build_state, build_info, snapshot, command, NULL}, .random_seed = 7};
   CHECK(mqttdev_init(&dev, &cfg));
   mqttdev_broker_t b = {.host = "127.0.0.1", .port = broker.port};
-  mqttdev_set_broker(&dev, &b, test_now_ms());
+  mqttdev_set_broker(&dev, &b, plug_now());
 }
 
 static void test_online_publishes_status_info_state_retained(void) {
@@ -107,6 +111,27 @@ static void test_command_over_broker_switches_and_answers(void) {
   CHECK(relay);
 }
 
+static void test_steady_load_rate_through_real_broker(void) {
+  /* Ten simulated minutes at 115 W with ±0.3 W meter noise, the plug's clock running 1 s per step. */
+  int before = obs_count(&obs, "openbl602/t1/state");
+  for (int t = 0; t < 600; t++) {
+    sim_extra += 1000;
+    power_w = 115.0f + (float)((t * 7919) % 7 - 3) * 0.1f;
+    uint32_t f0 = mqttdev_stats(&dev)->failures;
+    mqttdev_poll(&dev, plug_now());
+    if (mqttdev_stats(&dev)->failures != f0) printf("connection lost at simulated second %d: %s\n", t, mqttdev_stats(&dev)->last_error);
+    (void)mqtt_poll(&obs.c, test_now_ms());
+    test_sleep_ms(1);
+  }
+  run(300);
+  int n = obs_count(&obs, "openbl602/t1/state") - before;
+  printf("real broker, steady 115 W: %d state messages in 10 simulated minutes (%.1f/min; OpenBeken 32/min)\n", n,
+         n / 10.0);
+  CHECK(n >= 9 && n <= 11);
+  CHECK_EQ_INT(mqttdev_stats(&dev)->state, MQTTDEV_ONLINE);
+  power_w = 115.0f;
+}
+
 static void test_reconnects_after_broker_restart(void) {
   int connects = (int)mqttdev_stats(&dev)->connects;
   test_broker_kill(&broker);
@@ -130,13 +155,13 @@ static void test_reconnects_after_broker_restart(void) {
 
 static void test_orderly_stop_publishes_offline(void) {
   int mark = obs.n;
-  mqttdev_stop(&dev, test_now_ms());
+  mqttdev_stop(&dev, plug_now());
   const obs_msg_t *m = wait_msg("openbl602/t1/status", "offline", mark, 2000);
   CHECK(m != NULL);
   CHECK_EQ_INT(mqttdev_stats(&dev)->state, MQTTDEV_OFF);
   mqttdev_broker_t b = {.host = "127.0.0.1", .port = broker.port};
   mark = obs.n;
-  mqttdev_set_broker(&dev, &b, test_now_ms());
+  mqttdev_set_broker(&dev, &b, plug_now());
   CHECK(run_until_online(3000));
   CHECK(wait_msg("openbl602/t1/status", "online", mark, 2000) != NULL);
 }
@@ -167,6 +192,7 @@ int main(void) {
   }
   RUN(test_online_publishes_status_info_state_retained);
   RUN(test_command_over_broker_switches_and_answers);
+  RUN(test_steady_load_rate_through_real_broker);
   RUN(test_reconnects_after_broker_restart);
   RUN(test_orderly_stop_publishes_offline);
   RUN(test_power_cut_publishes_last_will_offline);
