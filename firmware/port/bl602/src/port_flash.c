@@ -19,7 +19,6 @@
 #include <task.h>
 
 #include <bl_flash.h>
-#include <bl_sys.h>
 #include <hal_boot2.h>
 
 #include "hal.h"

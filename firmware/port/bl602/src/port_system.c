@@ -26,6 +26,7 @@
 #include <bl_efuse.h>
 #include <bl_sec.h>
 #include <bl_sys.h>
+#include <bl_timer.h>
 #include <bl_wdt.h>
 #include <bl_wifi.h>
 
@@ -115,7 +116,7 @@ void hal_log(hal_log_level_t level, const char *module, const char *fmt, ...)
   static const char k_level[] = "EWID";
   char line[LOG_LINE];
   const unsigned lvl = (unsigned)level < 4u ? (unsigned)level : 3u;
-  const unsigned long ms = (unsigned long)(xTaskGetTickCount() * portTICK_PERIOD_MS);
+  const unsigned long ms = (unsigned long)(bl_timer_now_us64() / 1000u); /* also valid in an ISR */
   int n = snprintf(line, sizeof line, "%lu %c %s: ", ms, k_level[lvl], module != NULL ? module : "-");
   if (n < 0) {
     return;
@@ -128,7 +129,8 @@ void hal_log(hal_log_level_t level, const char *module, const char *fmt, ...)
   }
   /* The SDK's printf formats into one static buffer shared by all tasks; format here, then emit the
    * finished line under our lock with puts (no shared buffer, no newline added). */
-  const bool locked = s_log_lock != NULL && xTaskGetSchedulerState() == taskSCHEDULER_RUNNING &&
+  const bool locked = s_log_lock != NULL && xPortIsInsideInterrupt() == pdFALSE &&
+                      xTaskGetSchedulerState() == taskSCHEDULER_RUNNING &&
                       xSemaphoreTake(s_log_lock, pdMS_TO_TICKS(50)) == pdTRUE;
   puts(line);
   puts("\r\n");
