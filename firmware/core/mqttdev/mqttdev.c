@@ -349,6 +349,7 @@ void mqttdev_poll(mqttdev_t *d, uint64_t now_ms) {
   }
   bool was_online = s->state == MQTTDEV_ONLINE;
   mqtt_status_t st = mqtt_poll(&d->mqtt, now_ms);
+  if (s->state != MQTTDEV_MQTT_CONNECTING && s->state != MQTTDEV_ONLINE) return; /* a callback stopped us */
   if (st != MQTT_OK) {
     const char *detail = mqtt_last_error_detail(&d->mqtt);
     fail(d, now_ms, was_online ? "connection lost" : "connect", detail[0] ? detail : mqtt_strerror(st));

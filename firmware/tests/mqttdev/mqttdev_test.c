@@ -14,11 +14,11 @@ typedef struct {
   char last_cmd[32];
   char last_body[256];
   bool fail_next;
+  bool stop_in_command;
 } app_t;
 
 static fake_broker_t fb;
 static app_t app;
-static mqttdev_t dev;
 
 static int build_state(void *ctx, char *buf, size_t cap) {
   app_t *a = (app_t *)ctx;
@@ -30,9 +30,12 @@ static int build_info(void *ctx, char *buf, size_t cap) {
   return snprintf(buf, cap, "{\"id\":\"abc\",\"protocol\":1}");
 }
 static void snapshot(void *ctx, mqttdev_snapshot_t *out) { *out = ((app_t *)ctx)->snap; }
+static mqttdev_t dev;
+
 static bool command(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err) {
   app_t *a = (app_t *)ctx;
   a->commands++;
+  if (a->stop_in_command) mqttdev_stop(&dev, 0);
   snprintf(a->last_cmd, sizeof a->last_cmd, "%s", name);
   snprintf(a->last_body, sizeof a->last_body, "%.*s", (int)len, body);
   if (strcmp(name, "relay") != 0) {
@@ -416,6 +419,17 @@ static void test_event_publish(void) {
   CHECK(e != NULL && !e->retain && e->qos == 0);
 }
 
+static void test_app_may_stop_mqtt_from_a_command(void) {
+  setup();
+  go_online(0);
+  app.stop_in_command = true;
+  fb_publish(&fb, "openbl602/abc/cmd/relay", "{\"on\":true}", 0, false, 0);
+  step(100);
+  CHECK_EQ_INT(app.commands, 1);
+  CHECK_EQ_INT(mqttdev_stats(&dev)->state, MQTTDEV_OFF); /* not turned into "connection lost" + backoff */
+  CHECK_EQ_INT(fb.disconnects, 1);
+}
+
 static void test_network_lost_drops_without_disconnect(void) {
   setup();
   go_online(0);
@@ -448,5 +462,6 @@ int main(void) {
   RUN(test_broker_change_reconnects_same_settings_do_not);
   RUN(test_event_publish);
   RUN(test_network_lost_drops_without_disconnect);
+  RUN(test_app_may_stop_mqtt_from_a_command);
   return unit_report();
 }
