@@ -201,3 +201,24 @@ async def wait_for(hass: Any, predicate: Callable[[], bool], seconds: float = 10
             pytest.fail("condition not reached in time")
         await asyncio.sleep(0.05)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, also those disabled by default (snapshots)."""
+    from unittest.mock import PropertyMock, patch
+
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def snapshot(snapshot: Any) -> Any:
+    """Snapshots with HA's serializer (registry ids and times normalized), in tests/snapshots/."""
+    from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

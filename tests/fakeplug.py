@@ -109,6 +109,9 @@ class FakePlug:
         self.ota_images: list[bytes] = []
         self.ota_next_fw: str | None = None
         self.calibrate_error: tuple[int, str, str | None] | None = None
+        self.command_error: tuple[int, str, str | None] | None = None
+        self.ota_fail_after: str | None = None
+        self.files: dict[str, bytes] = {}
         self.online = True
         self._streams: list[asyncio.Queue[str | None]] = []
         self._runner: web.AppRunner | None = None
@@ -134,6 +137,7 @@ class FakePlug:
         app.router.add_post("/api/v1/ota", self._ota_upload)
         app.router.add_get("/api/v1/ota", self._ota_status)
         app.router.add_get("/api/v1/events", self._events)
+        app.router.add_get("/fw/{name}", self._file)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port or self.port, reuse_address=True)
@@ -182,6 +186,18 @@ class FakePlug:
         resp.headers["WWW-Authenticate"] = 'Basic realm="openbl602"'
         return resp
 
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data)
+
+    def _injected_error(self) -> web.Response | None:
+        if self.command_error is None:
+            return None
+        status, code, field = self.command_error
+        return _error(status, code, "refused", field)
+
     async def _body(self, request: web.Request) -> dict[str, Any] | None:
         raw = await request.read()
         try:
@@ -203,6 +219,8 @@ class FakePlug:
         if not self._authorized(request):
             return self._denied()
         body = await self._body(request)
+        if (injected := self._injected_error()) is not None:
+            return injected
         if body is None:
             return _error(400, "invalid_json")
         if "on" in body:
@@ -228,6 +246,8 @@ class FakePlug:
         if not self._authorized(request):
             return self._denied()
         body = await self._body(request)
+        if (injected := self._injected_error()) is not None:
+            return injected
         if body is None:
             return _error(400, "invalid_json")
         if "startup" in body and body["startup"] not in ("off", "on", "restore", "toggle"):
@@ -272,6 +292,8 @@ class FakePlug:
         if not self._authorized(request):
             return self._denied()
         await self._body(request)
+        if (injected := self._injected_error()) is not None:
+            return injected
         return web.json_response({"ok": True})
 
     async def _ota_upload(self, request: web.Request) -> web.Response:
@@ -283,6 +305,10 @@ class FakePlug:
         self.ota_images.append(image)
         self.push("ota", {"state": "receiving", "progress": 100, "error": None})
         status = {"state": "rebooting", "progress": 100, "error": None}
+        if self.ota_fail_after is not None:
+            # accepted, rebooted, the new image did not confirm itself: rolled back
+            self.state["ota"] = {"state": "failed", "progress": 0, "error": self.ota_fail_after}
+            return web.json_response(status)
         self.state["ota"] = status
         if self.ota_next_fw:
             self.info["fw"] = self.ota_next_fw
