@@ -14,7 +14,7 @@
 #include "unit.h"
 
 static mdns_service_t svc;
-static mdns_responder_t resp;
+static mdns_responder_t resp, resp2;
 static uint16_t port;
 
 static uint64_t now_ms(void) {
@@ -40,6 +40,7 @@ static bool await(int fd, unsigned ms, dns_msg_t *m, bool (*want)(const dns_msg_
   uint8_t buf[1500];
   while (now_ms() < end) {
     mdns_responder_poll(&resp, now_ms());
+    mdns_responder_poll(&resp2, now_ms());
     ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0 && dns_read(buf, (size_t)n, m) && (m->flags & 0x8000) && (!want || want(m))) return true;
     if (n <= 0) {
@@ -125,7 +126,44 @@ static void test_multicast_announce_query_and_goodbye(void) {
   close(fd);
 }
 
+static bool is_second_plug(const dns_msg_t *m) {
+  return m->an == 1 && m->rr[0].type == 12 && strcmp(m->rr[0].target, "openbl602-second._openbl602._tcp.local") == 0;
+}
+static bool is_first_plug(const dns_msg_t *m) {
+  return m->an == 1 && m->rr[0].type == 12 && strcmp(m->rr[0].target, "openbl602-simtest._openbl602._tcp.local") == 0;
+}
+
+static void test_two_plugs_on_one_host_both_answer(void) {
+  int fd = group_listener();
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  const uint8_t ip[4] = {127, 0, 0, 1};
+  const char *txt[] = {"id=second"};
+  mdns_service_t s2;
+  CHECK(mdns_service_init(&s2, "second", ip, 8081, txt, 1));
+  CHECK(mdns_responder_start(&resp, &svc, port, NULL, now_ms()));
+  CHECK(mdns_responder_start(&resp2, &s2, port, NULL, now_ms()));
+  uint32_t before = resp.replies;
+  mdns_responder_poll(&resp, now_ms());
+  if (resp.replies == before) {
+    printf("SKIP: no multicast route on this host\n");
+    close(fd);
+    return;
+  }
+  uint8_t q[256];
+  size_t n = dns_query(q, 0, "_openbl602._tcp.local", 12, 1);
+  struct sockaddr_in g = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = inet_addr("224.0.0.251")};
+  CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
+  dns_msg_t m;
+  CHECK(await(fd, 3000, &m, is_first_plug));
+  CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
+  CHECK(await(fd, 3000, &m, is_second_plug));
+  mdns_responder_stop(&resp2);
+  close(fd);
+}
+
 int main(void) {
+  resp2.fd = -1; /* not started yet */
   port = free_udp_port();
   const uint8_t ip[4] = {127, 0, 0, 1};
   const char *txt[] = {"id=simtest", "protocol=1"};
@@ -136,6 +174,7 @@ int main(void) {
   }
   RUN(test_one_shot_query_is_answered_directly);
   RUN(test_multicast_announce_query_and_goodbye);
+  RUN(test_two_plugs_on_one_host_both_answer);
   mdns_responder_stop(&resp);
   return unit_report();
 }
