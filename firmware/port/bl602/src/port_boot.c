@@ -11,9 +11,12 @@
  * trial, which erases the marker. This only works for images that reach port_boot_init(): one that
  * crashes earlier keeps boot-looping (the stock boot2 cannot help).
  *
- * boot2 also accepts an XZ-compressed FW_OTA.bin in the selected slot: it decompresses it over the OTHER
- * slot, so the previous image is gone and no rollback is possible for XZ updates. The table entry needs the
- * compressed length for that; hal.h does not pass one, so we find the end of the XZ stream ourselves.
+ * boot2 also accepts an XZ-compressed FW_OTA.bin in the selected slot: it test-decompresses it, then
+ * decompresses it over the OTHER slot, so the previous image is gone and no rollback is possible for XZ
+ * updates. boot2 reads the stream to its end by itself (and records the unpacked length); a stream that
+ * fails its test decompression is, without boot2's optional rollback build, booted as if it were an image,
+ * which hangs the plug in boot2. So before switching we require a complete stream: the footer must be
+ * there with a valid CRC. The compressed length we find goes into the entry's len, as OpenBeken does.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -128,7 +131,7 @@ static hal_status_t point_table_at(uint8_t idx)
     hal_log(HAL_LOG_ERROR, "boot", "slot %u holds no boot header or XZ stream", (unsigned)idx);
     return HAL_ERR_ARG;
   }
-  e.len = len; /* boot2 reads compressed length from here; raw images leave it 0 */
+  e.len = len; /* compressed length for XZ (informational for boot2), 0 for raw images */
   /* hal_boot2_update_ptable flips activeIndex itself (e.activeIndex != idx and idx is 0 or 1). */
   return hal_boot2_update_ptable(&e) == 0 ? HAL_OK : HAL_ERR_IO;
 }
