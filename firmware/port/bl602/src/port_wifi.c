@@ -46,6 +46,7 @@ static want_t s_want;        /* written by the core's task, read by whoever appl
 static uint32_t s_applied_seq;
 static volatile bool s_mgmr_ready;
 static volatile bool s_sntp_started;
+static bool s_ap_on; /* only apply_wanted touches it, under s_apply_lock */
 
 static SemaphoreHandle_t s_apply_lock;
 static StaticSemaphore_t s_apply_lock_mem;
@@ -81,15 +82,22 @@ static void apply_wanted(void)
   if (w.seq != s_applied_seq) {
     s_applied_seq = w.seq;
     if (w.kind == WANT_STA) {
-      wifi_mgmr_ap_stop(NULL);
+      if (s_ap_on) {
+        wifi_mgmr_ap_stop(NULL);
+        s_ap_on = false;
+      }
       s_iface = wifi_mgmr_sta_enable();
       wifi_mgmr_sta_autoconnect_enable();
       wifi_mgmr_sta_connect(&s_iface, w.ssid, w.password[0] != '\0' ? w.password : NULL, NULL, NULL, 0, 0);
     } else if (w.kind == WANT_AP) {
       wifi_mgmr_sta_autoconnect_disable();
       wifi_mgmr_sta_disconnect();
+      if (s_ap_on) {
+        wifi_mgmr_ap_stop(NULL); /* restart with the new name */
+      }
       s_iface = wifi_mgmr_ap_enable();
       wifi_mgmr_ap_start(&s_iface, w.ssid, 0, NULL, 1); /* open, visible, channel 1, with DHCP server */
+      s_ap_on = true;
     }
   }
   xSemaphoreGive(s_apply_lock);
