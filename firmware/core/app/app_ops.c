@@ -90,9 +90,10 @@ void ops_snapshot(app_t *a, mqttdev_snapshot_t *out) {
   out->generation = a->generation;
 }
 
+/* A new generation is a "meaningful change" for both reporters (MQTT and SSE), which compare snapshots.
+ * (Not mqttdev_state_changed(): that defers the report to the next poll, after a command's result.) */
 void ops_state_changed(app_t *a) {
   a->generation++;
-  if (a->mqtt_inited) mqttdev_state_changed(&a->mqtt);
 }
 
 /* Applies a validated config: persists it first (the answer promises it is on flash), then acts. */

@@ -1,0 +1,182 @@
+"""docs/protocol.md §8 against a real Mosquitto: discovery info, LWT status, retained state,
+commands and results, reporting policy, reconnects."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .plug import Recorder, wait_until
+
+
+def test_connect_publishes_status_info_state_retained(sims, broker):
+    sim = sims("mq", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mq/#"]) as rec:
+        status = rec.wait("openbl602/mq/status")
+        assert status.payload == b"online"
+        assert status.retain  # a fresh subscriber gets retained copies
+        info = rec.wait("openbl602/mq/info").json()
+        assert info["protocol"] == 1
+        assert info["id"] == "mq"
+        assert info["http"] == f"http://127.0.0.1:{sim.http_port}"
+        assert info["mac"] == sim.info()["mac"]
+        state = rec.wait("openbl602/mq/state")
+        assert state.retain
+        assert set(state.json()) == set(sim.state())
+
+
+def test_discovery_by_wildcard_sees_every_plug(sims, broker):
+    sims("disc-a", mqtt_port=broker.port)
+    sims("disc-b", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/+/info"]) as rec:
+        wait_until(lambda: len({m.topic for m in rec.messages}) == 2, 10, "both infos")
+        ids = sorted(m.json()["id"] for m in rec.messages)
+        assert ids == ["disc-a", "disc-b"]
+
+
+def test_relay_command_result_and_state(sims, broker):
+    sim = sims("mqcmd", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqcmd/#"]) as rec:
+        rec.wait("openbl602/mqcmd/state")
+        rec.clear()
+        rec.publish("openbl602/mqcmd/cmd/relay", json.dumps({"on": True, "req": "r-1"}))
+        result = rec.wait("openbl602/mqcmd/result").json()
+        assert result == {"cmd": "relay", "req": "r-1", "ok": True, "error": None}
+        assert rec.wait("openbl602/mqcmd/state", lambda m: m.json()["relay"]).json()["relay"]
+        state_t = rec.on("openbl602/mqcmd/state")[0].t
+        assert state_t <= rec.on("openbl602/mqcmd/result")[0].t  # state before result (§8.3)
+        assert sim.outputs()["relay"] == 1
+        rec.publish("openbl602/mqcmd/cmd/relay", "off")  # bare word
+        rec.wait("openbl602/mqcmd/result", lambda m: m.json()["req"] is None)
+        wait_until(lambda: sim.outputs()["relay"] == 0, 5, "relay off")
+
+
+def test_command_errors(sims, broker):
+    sims("mqerr", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqerr/result"]) as rec:
+        cases = [
+            ("relay", {"on": "yes", "req": "1"}, "wrong_type", "on"),
+            ("config", {"led": "blue", "req": "2"}, "invalid_value", "led"),
+            (
+                "config",
+                {"api_password": "takeover-pass", "req": "3"},
+                "not_allowed",
+                "api_password",
+            ),
+            ("config", {"mqtt": {"host": "evil"}, "req": "4"}, "not_allowed", "mqtt.host"),
+            ("energy_reset", {"req": "5"}, "required", "confirm"),
+            ("dance", {"req": "6"}, "not_found", None),
+        ]
+        for name, body, code, fld in cases:
+            rec.publish(f"openbl602/mqerr/cmd/{name}", json.dumps(body))
+            res = rec.wait("openbl602/mqerr/result", lambda m, r=body["req"]: m.json()["req"] == r)
+            doc = res.json()
+            assert doc["ok"] is False, name
+            assert doc["error"]["code"] == code, name
+            assert doc["error"].get("field") == fld, name
+        rec.publish("openbl602/mqerr/cmd/relay", "{not json")
+        res = rec.wait("openbl602/mqerr/result", lambda m: m.json()["req"] is None)
+        assert res.json()["error"]["code"] == "invalid_json"
+
+
+def test_config_over_mqtt_applies_and_is_seen_over_http(sims, broker):
+    sim = sims("mqcfg", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqcfg/result", "openbl602/mqcfg/info"]) as rec:
+        rec.wait("openbl602/mqcfg/info")
+        rec.publish("openbl602/mqcfg/cmd/config", json.dumps({"name": "Fridge", "req": "n"}))
+        assert rec.wait("openbl602/mqcfg/result").json()["ok"] is True
+        assert sim.get("/api/v1/config").json()["name"] == "Fridge"
+        rec.wait("openbl602/mqcfg/info", lambda m: m.json()["name"] == "Fridge")
+
+
+def test_retained_commands_are_ignored(sims, broker):
+    with Recorder(broker.port, ["openbl602/mqret/result"]) as rec:
+        rec.publish("openbl602/mqret/cmd/relay", json.dumps({"on": True}), retain=True)
+        sim = sims("mqret", mqtt_port=broker.port)
+        time.sleep(2)
+        assert rec.on("openbl602/mqret/result") == []
+        assert sim.outputs()["relay"] == 0
+        rec.publish("openbl602/mqret/cmd/relay", b"", retain=True)  # clear it
+
+
+def test_lwt_on_network_loss_and_power_cut(sims, broker):
+    sim = sims("mqlwt", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqlwt/status"]) as rec:
+        rec.wait("openbl602/mqlwt/status", lambda m: m.payload == b"online")
+        rec.clear()
+        assert sim.control("net down") == "ok net down"
+        rec.wait("openbl602/mqlwt/status", lambda m: m.payload == b"offline", 10)
+        assert sim.control("net up") == "ok net up"
+        rec.wait("openbl602/mqlwt/status", lambda m: m.payload == b"online", 15)
+        rec.clear()
+        sim.proc.send_signal(9)  # power cut: no goodbye
+        sim.proc.wait(5)
+        rec.wait("openbl602/mqlwt/status", lambda m: m.payload == b"offline", 10)
+
+
+def test_orderly_stop_publishes_offline(sims, broker):
+    sim = sims("mqbye", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqbye/status"]) as rec:
+        rec.wait("openbl602/mqbye/status", lambda m: m.payload == b"online")
+        sim.stop()
+        rec.wait("openbl602/mqbye/status", lambda m: m.payload == b"offline", 5)
+    with Recorder(broker.port, ["openbl602/mqbye/status"]) as fresh:
+        assert fresh.wait("openbl602/mqbye/status").payload == b"offline"  # retained
+
+
+def test_reconnects_after_broker_restart(sims, broker):
+    sims("mqre", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqre/status"]) as rec:
+        rec.wait("openbl602/mqre/status", lambda m: m.payload == b"online")
+    broker.stop()
+    time.sleep(1)
+    broker.start()  # same port, empty (persistence off)
+    with Recorder(broker.port, ["openbl602/mqre/#"]) as rec:
+        rec.wait("openbl602/mqre/status", lambda m: m.payload == b"online", 30)
+        rec.wait("openbl602/mqre/info", timeout=10)
+        rec.wait("openbl602/mqre/state", timeout=10)
+        rec.publish("openbl602/mqre/cmd/identify", "{}")
+        assert rec.wait("openbl602/mqre/result").json()["ok"] is True
+
+
+def test_button_event_on_mqtt(sims, broker):
+    sim = sims("mqbtn", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/mqbtn/event", "openbl602/mqbtn/state"]) as rec:
+        rec.wait("openbl602/mqbtn/state")
+        assert sim.control("press 100").startswith("ok")
+        ev = rec.wait("openbl602/mqbtn/event")
+        assert ev.json() == {"type": "button", "action": "single"}
+        assert not ev.retain
+
+
+def test_steady_load_reports_once_a_minute(sims, broker):
+    """§8.4: at a steady load one state message per heartbeat (OpenBeken: 32/min at 115 W)."""
+    sim = sims("mqrate", load="115W", mqtt_port=broker.port)
+    sim.relay(True)
+    with Recorder(broker.port, ["openbl602/mqrate/state"]) as rec:
+        # settle: the first readings after switching on are reports of their own
+        wait_until(lambda: abs(sim.state()["power_w"] - 115) < 1, 15, "steady reading")
+        time.sleep(3)
+        rec.clear()
+        t0 = time.monotonic()
+        time.sleep(65)
+        window = [m for m in rec.on("openbl602/mqrate/state") if m.t >= t0]
+    # one heartbeat per 60 s, plus at most one late settle report
+    assert 1 <= len(window) <= 2, [m.payload[:60] for m in window]
+    print(f"steady 115 W: {len(window)} state messages in 65 s")
+
+
+def test_noisy_load_is_rate_limited(sims, broker, tmp_path):
+    """A load jumping by 10 % every second: reports spaced by report.min_interval_s (2 s)."""
+    profile = tmp_path / "noisy.csv"
+    profile.write_text("".join(f"{t},{100 + (30 if t % 2 else 0)}\n" for t in range(20)))
+    sim = sims("mqnoisy", load=None, mqtt_port=broker.port, profile=profile)
+    sim.relay(True)
+    with Recorder(broker.port, ["openbl602/mqnoisy/state"]) as rec:
+        time.sleep(3)
+        rec.clear()
+        t0 = time.monotonic()
+        time.sleep(20)
+        n = len([m for m in rec.on("openbl602/mqnoisy/state") if m.t >= t0])
+    assert 5 <= n <= 11, n  # ≤ 20 s / 2 s + 1
+    print(f"noisy 100/130 W: {n} state messages in 20 s ({n * 3} per minute)")
