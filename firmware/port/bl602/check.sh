@@ -99,7 +99,7 @@ compile() { # kind march abi src obj [extra flags...]
   local kind=$1 march=$2 abi=$3 src=$4 obj=$5
   shift 5
   if ! "$CC" -march="$march" -mabi="$abi" "${COMMON[@]}" "$@" "${DEFS[@]}" \
-    -I"$HERE/src" -I"$CORE" "${INCS[@]}" -c "$src" -o "$obj" 2>"$obj.log"; then
+    -I"$HERE/src" -I"$HERE/include" -I"$CORE" "${INCS[@]}" -c "$src" -o "$obj" 2>"$obj.log"; then
     echo "FAIL  $march  ${src#"$HERE"/}"
     sed 's/^/      /' "$obj.log" | head -${LOG_LINES:-40}
     if [ "$kind" = port ]; then fail=1; else core_fail=1; fi

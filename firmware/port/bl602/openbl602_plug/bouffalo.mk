@@ -6,7 +6,8 @@ OBL_CORE_MODULES := $(patsubst $(COMPONENT_PATH)/%/,%,$(dir $(wildcard $(OBL_COR
 
 COMPONENT_SRCDIRS := ../src $(OBL_CORE_MODULES)
 COMPONENT_ADD_INCLUDEDIRS :=
-COMPONENT_PRIV_INCLUDEDIRS := ../src ../../../core
+# ../include: POSIX socket headers lwIP does not provide (netinet/*), mapped onto lwIP.
+COMPONENT_PRIV_INCLUDEDIRS := ../src ../include ../../../core
 
 # The core is C11 and bit-exact on floats across host and target (see firmware/cmake/obl.cmake).
 CFLAGS += -std=gnu11 -ffp-contract=off
