@@ -89,6 +89,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self.push_connected = False
         self.energy_decreased = False
         self._energy_floor: int | None = None
+        self._energy_reset_pending = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._button_listeners: list[Callable[[ButtonEvent], None]] = []
 
@@ -166,7 +167,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         """A lifetime counter that went down (factory reset, swapped flash) must not reach
         the statistics as a reset-plus-consumption spike; the user decides in a repair."""
         energy = state.energy_wh
-        if energy is None:
+        if energy is None or self._energy_reset_pending:
             return
         if self._energy_floor is not None and energy < self._energy_floor:
             if not self.energy_decreased:
@@ -204,14 +205,19 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             self._check_energy(self.data)
 
     @callback
+    def expect_energy_reset(self) -> None:
+        """A reset was requested: its pushed zero may arrive before the HTTP answer."""
+        self._energy_reset_pending = True
+
+    @callback
     def accept_energy_reset(self) -> None:
         """The user confirmed the counter's drop (repair flow, or the reset action)."""
+        self._energy_reset_pending = False
         self._energy_floor = None
         if self.energy_decreased:
             self.energy_decreased = False
             self._sync_issue(ISSUE_ENERGY_DECREASED, False, ir.IssueSeverity.WARNING, {})
-        if self.data is not None:
-            self._check_energy(self.data)
+        # The next reading sets the floor again; self.data may still predate the reset.
         self.async_update_listeners()
 
     # -- push ------------------------------------------------------------------------

@@ -88,9 +88,12 @@ async def _reset_energy(call: ServiceCall) -> None:
     coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
     if not call.data[ATTR_CONFIRM]:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="confirm_required")
-    await plug_command(coordinator, coordinator.client.reset_energy())
     # The drop to 0 is the user's intent: statistics see one meter reset, no repair.
-    coordinator.accept_energy_reset()
+    coordinator.expect_energy_reset()
+    try:
+        await plug_command(coordinator, coordinator.client.reset_energy())
+    finally:
+        coordinator.accept_energy_reset()
     await coordinator.async_refresh()
 
 

@@ -140,14 +140,8 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
         """Download, check, upload, and wait until the plug runs the new image."""
         release = self._release
-        if release is None:
+        if release is None:  # pragma: no cover - HA offers no install without a latest version
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_release")
-        if version is not None and version != release.version:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="version_not_offered",
-                translation_placeholders={"version": version, "offered": release.version},
-            )
         info = self.coordinator.info
         image = await self._fetch_checked_image(release, info)
 
