@@ -1,0 +1,438 @@
+/* OTA manager: streaming parse, lazy erase, hashing, verification, trial boot bookkeeping. */
+#include "ota/ota.h"
+
+#include <string.h>
+
+#define REC_FORMAT 1u
+#define REC_LEN 21u
+#define DETECT_BYTES 16u
+#define IO_CHUNK 256u
+
+static const uint8_t k_xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+
+/* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
+
+typedef struct {
+  bool pending;
+  uint8_t slot;
+  uint8_t trial_boots;
+  uint8_t last_error;
+  char version[17];
+} ota_rec_t;
+
+static store_err_t rec_read(store_t *st, ota_rec_t *r) {
+  uint8_t b[REC_LEN];
+  size_t len = 0;
+  memset(r, 0, sizeof *r);
+  store_err_t e = store_get(st, STORE_KEY_OTA, b, sizeof b, &len);
+  if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
+  if (e != STORE_OK) return e;
+  if (len != REC_LEN || b[0] != REC_FORMAT) return STORE_OK;
+  r->pending = b[1] == 1;
+  r->slot = b[2];
+  r->trial_boots = b[3];
+  r->last_error = b[4] < OTA_ERR_COUNT ? b[4] : 0;
+  memcpy(r->version, b + 5, 16);
+  r->version[16] = 0;
+  return STORE_OK;
+}
+
+static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
+  uint8_t b[REC_LEN] = {REC_FORMAT, r->pending ? 1 : 0, r->slot, r->trial_boots, r->last_error};
+  strncpy((char *)b + 5, r->version, 16);
+  return store_put(st, STORE_KEY_OTA, b, sizeof b);
+}
+
+static hal_partition_t other_slot(hal_partition_t p) {
+  return p == HAL_PART_FW_A ? HAL_PART_FW_B : HAL_PART_FW_A;
+}
+
+static void copy_id(char dst[17], const char *src) {
+  size_t n = 0;
+  if (src)
+    while (n < 16 && src[n]) {
+      dst[n] = src[n];
+      n++;
+    }
+  dst[n] = 0;
+}
+
+void ota_config_defaults(ota_config_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->board_id = "unknown";
+  cfg->accept_obli = true;
+  cfg->accept_bl60x = false;
+  cfg->confirm_timeout_s = 300;
+}
+
+static void roll_back(ota_t *o, ota_rec_t *r, const char *why) {
+  hal_partition_t running = hal_boot_running_slot();
+  hal_log(HAL_LOG_ERROR, "ota", "image %s in slot %c %s: rolling back", r->version,
+          running == HAL_PART_FW_A ? 'A' : 'B', why);
+  if (hal_boot_select(other_slot(running), false) != HAL_OK)
+    hal_log(HAL_LOG_ERROR, "ota", "rollback: boot selection failed");
+  r->pending = false;
+  r->last_error = OTA_ERR_ROLLED_BACK;
+  (void)rec_write(o->store, r);
+  o->pending_confirm = false;
+  o->reboot_requested = true;
+  o->state = OTA_FAILED;
+  o->error = OTA_ERR_ROLLED_BACK;
+}
+
+store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t now_us) {
+  ota_config_t def;
+  if (!cfg) {
+    ota_config_defaults(&def);
+    cfg = &def;
+  }
+  memset(o, 0, sizeof *o);
+  o->store = st;
+  copy_id(o->board_id, cfg->board_id);
+  o->has_bl60x_hw = cfg->bl60x_hw != NULL;
+  copy_id(o->bl60x_hw, cfg->bl60x_hw);
+  o->accept_obli = cfg->accept_obli;
+  o->accept_bl60x = cfg->accept_bl60x;
+  o->confirm_timeout_s = cfg->confirm_timeout_s ? cfg->confirm_timeout_s : 300;
+  o->boot_us = now_us;
+  o->state = OTA_IDLE;
+
+  ota_rec_t r;
+  store_err_t e = rec_read(st, &r);
+  if (e != STORE_OK || !r.pending) return e;
+  hal_partition_t running = hal_boot_running_slot();
+  memcpy(o->version, r.version, sizeof o->version);
+  if ((uint8_t)running != r.slot) {
+    /* The bootloader already went back to the old image. */
+    hal_log(HAL_LOG_ERROR, "ota", "image %s did not confirm itself: the previous image runs", r.version);
+    r.pending = false;
+    r.last_error = OTA_ERR_ROLLED_BACK;
+    o->state = OTA_FAILED;
+    o->error = OTA_ERR_ROLLED_BACK;
+    return rec_write(st, &r);
+  }
+  r.trial_boots++;
+  if (r.trial_boots > 1) {
+    roll_back(o, &r, "was booted before and never confirmed");
+    return STORE_OK;
+  }
+  o->pending_confirm = true;
+  hal_log(HAL_LOG_INFO, "ota", "trial boot of %s: confirming when the network is healthy", r.version);
+  return rec_write(st, &r);
+}
+
+void ota_set_public_key(ota_t *o, const uint8_t *key65) {
+  o->has_key = key65 != NULL;
+  if (key65)
+    memcpy(o->key, key65, sizeof o->key);
+  else
+    memset(o->key, 0, sizeof o->key);
+}
+
+static ota_err_t fail(ota_t *o, ota_err_t e) {
+  o->state = OTA_FAILED;
+  o->error = e;
+  hal_log(HAL_LOG_ERROR, "ota", "update failed after %u of %u bytes: %s", (unsigned)o->received,
+          (unsigned)o->total, ota_err_message(e));
+  return e;
+}
+
+ota_err_t ota_begin(ota_t *o, uint32_t total_len) {
+  if (o->state == OTA_RECEIVING || o->state == OTA_VERIFYING || o->state == OTA_REBOOTING ||
+      o->pending_confirm || o->reboot_requested)
+    return OTA_ERR_BUSY; /* never overwrite the rollback target while a trial image runs */
+  o->target = other_slot(hal_boot_running_slot());
+  hal_partition_info_t info;
+  if (hal_flash_info(o->target, &info) != HAL_OK) return fail(o, OTA_ERR_FLASH);
+  o->target_size = info.size;
+  o->total = total_len;
+  o->received = 0;
+  o->erased_to = 0;
+  o->hdr_need = DETECT_BYTES;
+  o->hdr_done = false;
+  o->format = OTA_FORMAT_NONE;
+  o->trailer_len = 0;
+  o->version[0] = 0;
+  o->error = OTA_ERR_NONE;
+  o->state = OTA_RECEIVING;
+  if (total_len < DETECT_BYTES) return fail(o, OTA_ERR_TRUNCATED);
+  if (total_len > o->target_size + OTA_BL60X_HEADER_SIZE) return fail(o, OTA_ERR_TOO_LARGE);
+  hal_log(HAL_LOG_INFO, "ota", "receiving %u bytes into slot %c", (unsigned)total_len,
+          o->target == HAL_PART_FW_A ? 'A' : 'B');
+  return OTA_ERR_NONE;
+}
+
+/* Writes at slot offset `off`, erasing sectors just ahead of the data: one 4 KiB erase at a time keeps the
+ * network responsive (erasing a whole slot at once stalled OpenBeken's HTTP server for seconds). */
+static ota_err_t slot_write(ota_t *o, uint32_t off, const uint8_t *p, size_t n) {
+  if (off > o->target_size || n > o->target_size - off) return OTA_ERR_TOO_LARGE;
+  while (o->erased_to < off + n) {
+    if (hal_flash_erase(o->target, o->erased_to, HAL_FLASH_SECTOR) != HAL_OK) return OTA_ERR_FLASH;
+    o->erased_to += HAL_FLASH_SECTOR;
+  }
+  return hal_flash_write(o->target, off, p, n) == HAL_OK ? OTA_ERR_NONE : OTA_ERR_FLASH;
+}
+
+static ota_err_t header_obli(ota_t *o) {
+  if (!o->accept_obli) return OTA_ERR_BAD_MAGIC;
+  ota_err_t e = ota_obli_parse_header(o->hdr, &o->obli);
+  if (e) return e;
+  copy_id(o->version, o->obli.version);
+  if (strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
+  uint64_t min = (uint64_t)OTA_OBLI_HEADER_SIZE + o->obli.payload_size + 4u;
+  if (o->total < min || o->total - (min - 4u) > OTA_TRAILER_MAX) return OTA_ERR_SIZE_MISMATCH;
+  if (o->total > o->target_size) return OTA_ERR_TOO_LARGE;
+  o->trailer_len = o->total - OTA_OBLI_HEADER_SIZE - o->obli.payload_size;
+  hal_sha256_init(&o->sha);
+  hal_sha256_update(&o->sha, o->hdr, OTA_OBLI_HEADER_SIZE);
+  return slot_write(o, 0, o->hdr, OTA_OBLI_HEADER_SIZE);
+}
+
+static ota_err_t header_bl60x(ota_t *o) {
+  if (!o->accept_bl60x) return OTA_ERR_BAD_MAGIC;
+  ota_err_t e = ota_bl60x_parse_header(o->hdr, &o->bl60x);
+  if (e) return e;
+  copy_id(o->version, o->bl60x.sw_version);
+  if (o->has_bl60x_hw && strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
+  if ((uint64_t)o->bl60x.body_len + OTA_BL60X_HEADER_SIZE != o->total) return OTA_ERR_SIZE_MISMATCH;
+  if (o->bl60x.body_len > o->target_size) return OTA_ERR_TOO_LARGE;
+  if (o->bl60x.xz && o->bl60x.unpacked_len != 0xFFFFFFFFu) {
+    /* boot2 unpacks into the other slot, i.e. the one running now */
+    hal_partition_info_t run;
+    if (hal_flash_info(hal_boot_running_slot(), &run) != HAL_OK) return OTA_ERR_FLASH;
+    if (o->bl60x.unpacked_len > run.size) return OTA_ERR_TOO_LARGE;
+  }
+  if (o->has_key) {
+    /* The signature covers the header (with the body's SHA-256): check it before taking any body. */
+    if (!o->bl60x.has_signature) return OTA_ERR_UNSIGNED;
+    uint8_t digest[32];
+    hal_sha256_init(&o->sha);
+    hal_sha256_update(&o->sha, o->hdr, OTA_BL60X_SIGNED_SPAN);
+    hal_sha256_final(&o->sha, digest);
+    if (!hal_ecdsa_p256_verify(o->key, digest, o->bl60x.signature)) return OTA_ERR_BAD_SIGNATURE;
+  }
+  hal_sha256_init(&o->sha);
+  return OTA_ERR_NONE;
+}
+
+static ota_err_t take_header_bytes(ota_t *o, const uint8_t **p, size_t *len) {
+  while (*len && !o->hdr_done) {
+    size_t take = o->hdr_need - o->received;
+    if (take > *len) take = *len;
+    memcpy(o->hdr + o->received, *p, take);
+    o->received += (uint32_t)take;
+    *p += take;
+    *len -= take;
+    if (!ota_prefix_possible(o->hdr, o->received)) return OTA_ERR_BAD_MAGIC;
+    if (o->received < o->hdr_need) break;
+    if (o->format == OTA_FORMAT_NONE) {
+      o->format = ota_detect(o->hdr, o->received);
+      if (o->format == OTA_FORMAT_NONE) return OTA_ERR_BAD_MAGIC;
+      o->hdr_need = o->format == OTA_FORMAT_OBLI ? OTA_OBLI_HEADER_SIZE : OTA_BL60X_HEADER_SIZE;
+      if (o->total < o->hdr_need) return OTA_ERR_TRUNCATED;
+      continue;
+    }
+    o->hdr_done = true;
+    ota_err_t e = o->format == OTA_FORMAT_OBLI ? header_obli(o) : header_bl60x(o);
+    if (e) return e;
+  }
+  return OTA_ERR_NONE;
+}
+
+static ota_err_t take_body_bytes(ota_t *o, const uint8_t *p, size_t len) {
+  if (o->format == OTA_FORMAT_BL60X) {
+    hal_sha256_update(&o->sha, p, len);
+    ota_err_t e = slot_write(o, o->received - OTA_BL60X_HEADER_SIZE, p, len);
+    o->received += (uint32_t)len;
+    return e;
+  }
+  uint32_t hashed_end = OTA_OBLI_HEADER_SIZE + o->obli.payload_size;
+  ota_err_t e = slot_write(o, o->received, p, len);
+  if (e) return e;
+  size_t n = o->received < hashed_end ? hashed_end - o->received : 0;
+  if (n > len) n = len;
+  hal_sha256_update(&o->sha, p, n);
+  if (len > n) memcpy(o->trailer + (o->received + n - hashed_end), p + n, len - n);
+  o->received += (uint32_t)len;
+  return OTA_ERR_NONE;
+}
+
+ota_err_t ota_write(ota_t *o, const void *data, size_t len) {
+  if (o->state == OTA_FAILED) return o->error;
+  if (o->state != OTA_RECEIVING) return OTA_ERR_BUSY;
+  if (len > o->total - o->received) return fail(o, OTA_ERR_SIZE_MISMATCH);
+  const uint8_t *p = data;
+  ota_err_t e = take_header_bytes(o, &p, &len);
+  if (e) return fail(o, e);
+  if (len) {
+    e = take_body_bytes(o, p, len);
+    if (e) return fail(o, e);
+  }
+  return OTA_ERR_NONE;
+}
+
+/* SHA-256 of `len` bytes of the target slot from `off`, as flash holds them now. */
+static ota_err_t slot_hash(ota_t *o, uint32_t off, uint32_t len, uint8_t digest[32]) {
+  uint8_t buf[IO_CHUNK];
+  hal_sha256_init(&o->sha);
+  while (len) {
+    uint32_t n = len < IO_CHUNK ? len : IO_CHUNK;
+    if (hal_flash_read(o->target, off, buf, n) != HAL_OK) return OTA_ERR_FLASH;
+    hal_sha256_update(&o->sha, buf, n);
+    off += n;
+    len -= n;
+  }
+  hal_sha256_final(&o->sha, digest);
+  return OTA_ERR_NONE;
+}
+
+static ota_err_t verify(ota_t *o) {
+  uint8_t digest[32], again[32];
+  hal_sha256_final(&o->sha, digest);
+  if (o->format == OTA_FORMAT_OBLI) {
+    ota_obli_trailer_t t;
+    ota_err_t e = ota_obli_parse_trailer(o->trailer, o->trailer_len, &t);
+    if (e) return e;
+    if (memcmp(digest, t.sha256, 32) != 0) return OTA_ERR_HASH_MISMATCH;
+    if (o->has_key) {
+      if (!t.has_signature) return OTA_ERR_UNSIGNED;
+      if (!hal_ecdsa_p256_verify(o->key, digest, t.signature)) return OTA_ERR_BAD_SIGNATURE;
+    }
+    e = slot_hash(o, 0, OTA_OBLI_HEADER_SIZE + o->obli.payload_size, again);
+    if (e) return e;
+  } else {
+    if (memcmp(digest, o->bl60x.sha256, 32) != 0) return OTA_ERR_HASH_MISMATCH;
+    if (o->bl60x.xz) {
+      uint8_t m[6];
+      if (o->bl60x.body_len < 6 || hal_flash_read(o->target, 0, m, 6) != HAL_OK ||
+          memcmp(m, k_xz_magic, 6) != 0)
+        return OTA_ERR_BAD_HEADER;
+    }
+    ota_err_t e = slot_hash(o, 0, o->bl60x.body_len, again);
+    if (e) return e;
+  }
+  /* Read back: what boots is what is in flash, not what was received. */
+  return memcmp(digest, again, 32) == 0 ? OTA_ERR_NONE : OTA_ERR_FLASH;
+}
+
+ota_err_t ota_finish(ota_t *o) {
+  if (o->state == OTA_FAILED) return o->error;
+  if (o->state != OTA_RECEIVING) return OTA_ERR_BUSY;
+  if (o->received < o->total || !o->hdr_done) return fail(o, OTA_ERR_TRUNCATED);
+  o->state = OTA_VERIFYING;
+  ota_err_t e = verify(o);
+  if (e) return fail(o, e);
+  /* Record first, then switch: a cut in between leaves the old image with a stale "pending" that the next
+   * boot reports as rolled back, never a switched image nobody will confirm. */
+  ota_rec_t r;
+  memset(&r, 0, sizeof r);
+  r.pending = true;
+  r.slot = (uint8_t)o->target;
+  memcpy(r.version, o->version, sizeof r.version);
+  if (rec_write(o->store, &r) != STORE_OK) return fail(o, OTA_ERR_FLASH);
+  if (hal_boot_select(o->target, true) != HAL_OK) {
+    r.pending = false;
+    (void)rec_write(o->store, &r);
+    return fail(o, OTA_ERR_FLASH);
+  }
+  o->state = OTA_REBOOTING;
+  hal_log(HAL_LOG_INFO, "ota", "image %s verified, slot %c selected for a trial boot", o->version,
+          o->target == HAL_PART_FW_A ? 'A' : 'B');
+  return OTA_ERR_NONE;
+}
+
+void ota_abort(ota_t *o) {
+  if (o->state == OTA_RECEIVING || o->state == OTA_VERIFYING) (void)fail(o, OTA_ERR_ABORTED);
+}
+
+store_err_t ota_confirm(ota_t *o) {
+  if (!o->pending_confirm) return STORE_OK;
+  if (hal_boot_select(hal_boot_running_slot(), false) != HAL_OK) return STORE_ERR_IO;
+  ota_rec_t r;
+  store_err_t e = rec_read(o->store, &r);
+  if (e != STORE_OK) return e;
+  r.pending = false;
+  r.last_error = OTA_ERR_NONE;
+  e = rec_write(o->store, &r);
+  if (e == STORE_OK) {
+    o->pending_confirm = false;
+    hal_log(HAL_LOG_INFO, "ota", "image %s confirmed", r.version);
+  }
+  return e;
+}
+
+ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy) {
+  if (o->reboot_requested) return OTA_ACTION_REBOOT;
+  if (!o->pending_confirm) return OTA_ACTION_NONE;
+  if (network_healthy && ota_confirm(o) == STORE_OK) return OTA_ACTION_NONE;
+  if (now_us - o->boot_us >= (uint64_t)o->confirm_timeout_s * 1000000u) {
+    ota_rec_t r;
+    if (rec_read(o->store, &r) != STORE_OK) memset(&r, 0, sizeof r);
+    roll_back(o, &r, "found no healthy network in time");
+    return OTA_ACTION_REBOOT;
+  }
+  return OTA_ACTION_NONE;
+}
+
+void ota_status(const ota_t *o, ota_status_t *out) {
+  memset(out, 0, sizeof *out);
+  out->state = o->state;
+  out->error = o->error;
+  out->format = o->format;
+  out->bytes = o->received;
+  out->total = o->total;
+  out->progress = o->total ? (uint8_t)((uint64_t)o->received * 100u / o->total) : 0;
+  if (o->state == OTA_REBOOTING) out->progress = 100;
+  memcpy(out->version, o->version, sizeof out->version);
+  out->pending_confirm = o->pending_confirm;
+}
+
+const char *ota_state_name(ota_state_t s) {
+  switch (s) {
+    case OTA_IDLE: return "idle";
+    case OTA_RECEIVING: return "receiving";
+    case OTA_VERIFYING: return "verifying";
+    case OTA_REBOOTING: return "rebooting";
+    case OTA_FAILED: return "failed";
+  }
+  return "idle";
+}
+
+const char *ota_err_code(ota_err_t e) {
+  static const char *const codes[OTA_ERR_COUNT] = {
+      "",          "bad_magic",     "bad_header",    "wrong_board", "too_large",
+      "size_mismatch", "truncated", "hash_mismatch", "bad_signature", "unsigned",
+      "flash_error", "busy",        "aborted",       "rolled_back",
+  };
+  return (unsigned)e < OTA_ERR_COUNT ? codes[e] : "error";
+}
+
+const char *ota_err_message(ota_err_t e) {
+  static const char *const msgs[OTA_ERR_COUNT] = {
+      "no error",
+      "not a firmware image this plug accepts",
+      "image header or trailer is invalid",
+      "image is for another board",
+      "image does not fit the firmware slot",
+      "upload length does not match the image",
+      "upload ended before the image was complete",
+      "SHA-256 of the image does not match",
+      "image signature is not valid for this plug's key",
+      "plug requires a signed image",
+      "flash write or read-back failed",
+      "another update is running or the running firmware is not confirmed yet",
+      "upload was aborted",
+      "new firmware did not confirm itself; the previous firmware runs again",
+  };
+  return (unsigned)e < OTA_ERR_COUNT ? msgs[e] : "error";
+}
+
+bool ota_slot_version(hal_partition_t slot, char out[17]) {
+  uint8_t h[OTA_OBLI_HEADER_SIZE];
+  ota_obli_header_t hdr;
+  out[0] = 0;
+  if (hal_flash_read(slot, 0, h, sizeof h) != HAL_OK || ota_obli_parse_header(h, &hdr) != OTA_ERR_NONE)
+    return false;
+  memcpy(out, hdr.version, 17);
+  return true;
+}

@@ -1,0 +1,111 @@
+/* ota.h — OTA manager: stream an image into the inactive firmware slot, verify it, switch with a trial boot,
+ * confirm or roll back (states and checks as in docs/ota-image.md).
+ *
+ * Shaped for an HTTP body:
+ *   ota_begin(&ota, content_length)   → OTA_ERR_NONE or why not (busy, too large)
+ *   ota_write(&ota, chunk, n) ...     → an error stops the upload (respond 400/413 with ota_err_code())
+ *   ota_finish(&ota)                  → verified and switched: state REBOOTING. The caller answers the request,
+ *                                       then energy_flush(), supervisor_prepare_reboot(), hal_reboot().
+ *   ota_abort(&ota)                   → connection lost: state FAILED "aborted"
+ * Until ota_finish() succeeds the boot selection is untouched, so any failure, including a power cut at any
+ * moment, leaves the old image running.
+ *
+ * After the switch the new image boots on trial and must confirm itself: ota_poll(…, network_healthy) confirms
+ * at the first healthy report, and rolls back if none came within confirm_timeout_s (or if the trial image
+ * is booted a second time unconfirmed — BL602's stock boot2 has no rollback of its own). ota_poll() then
+ * returns OTA_ACTION_REBOOT and the status shows FAILED "rolled_back".
+ *
+ * One owner task (the network task); ota_status() may be read from the same task.
+ */
+#ifndef OBL_OTA_H
+#define OBL_OTA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hal.h"
+#include "ota/ota_image.h"
+#include "store/store.h"
+
+typedef enum { OTA_IDLE = 0, OTA_RECEIVING, OTA_VERIFYING, OTA_REBOOTING, OTA_FAILED } ota_state_t;
+typedef enum { OTA_ACTION_NONE = 0, OTA_ACTION_REBOOT } ota_action_t;
+
+typedef struct {
+  const char *board_id;       /* OBLI images must carry this board id (e.g. "posix-sim", "sm-028-v1.3") */
+  bool accept_obli;
+  bool accept_bl60x;
+  const char *bl60x_hw;       /* BL60X hw_version the plug requires; NULL = any */
+  uint32_t confirm_timeout_s; /* default 300 */
+} ota_config_t;
+
+typedef struct {
+  ota_state_t state;
+  ota_err_t error;         /* why FAILED (or the last failure, kept until the next begin) */
+  ota_format_t format;
+  uint32_t bytes;          /* received so far */
+  uint32_t total;          /* announced length */
+  uint8_t progress;        /* 0..100 */
+  char version[17];        /* version of the image being received / installed, "" if unknown */
+  bool pending_confirm;    /* running a trial image that has not confirmed itself yet */
+} ota_status_t;
+
+typedef struct {
+  /* configuration */
+  store_t *store;
+  char board_id[17];
+  char bl60x_hw[17];
+  bool has_bl60x_hw, accept_obli, accept_bl60x;
+  uint32_t confirm_timeout_s;
+  bool has_key;
+  uint8_t key[65];
+  /* transfer */
+  ota_state_t state;
+  ota_err_t error;
+  ota_format_t format;
+  uint32_t total, received;
+  hal_partition_t target;
+  uint32_t target_size;
+  uint32_t erased_to;
+  uint8_t hdr[OTA_BL60X_HEADER_SIZE];
+  uint32_t hdr_need;
+  bool hdr_done;
+  ota_obli_header_t obli;
+  ota_bl60x_header_t bl60x;
+  uint8_t trailer[OTA_TRAILER_MAX];
+  uint32_t trailer_len;
+  hal_sha256_ctx_t sha;
+  char version[17];
+  /* trial / confirm */
+  bool pending_confirm;
+  bool reboot_requested;
+  uint64_t boot_us;
+} ota_t;
+
+void ota_config_defaults(ota_config_t *cfg);
+
+/* At boot, after store_mount. Accounts for a trial boot (confirm pending / roll back). */
+store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t now_us);
+
+/* The settings' ota_public_key (65 bytes 04||X||Y), or NULL for none. Takes effect from the next begin. */
+void ota_set_public_key(ota_t *o, const uint8_t *key65);
+
+ota_err_t ota_begin(ota_t *o, uint32_t total_len);
+ota_err_t ota_write(ota_t *o, const void *data, size_t len);
+ota_err_t ota_finish(ota_t *o);
+void ota_abort(ota_t *o);
+
+/* Call about once a second from the owner task. network_healthy: Wi-Fi up and the plug reachable (HTTP
+ * served or MQTT connected). Returns OTA_ACTION_REBOOT when the caller must reboot (rollback decided). */
+ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy);
+/* Confirm the running trial image now (also done by ota_poll). */
+store_err_t ota_confirm(ota_t *o);
+
+void ota_status(const ota_t *o, ota_status_t *out);
+const char *ota_state_name(ota_state_t s);   /* "idle", "receiving", "verifying", "rebooting", "failed" */
+const char *ota_err_code(ota_err_t e);       /* "bad_magic", ..., "" for none (docs/ota-image.md §4) */
+const char *ota_err_message(ota_err_t e);    /* a sentence for people */
+
+/* Version string of the OBLI image stored in `slot` (e.g. the running one), false if none is there. */
+bool ota_slot_version(hal_partition_t slot, char out[17]);
+
+#endif

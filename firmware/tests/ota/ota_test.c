@@ -1,0 +1,321 @@
+/* OTA manager on the POSIX port: every failure keeps the old image running and says why; a good image is
+ * switched to on trial, confirmed by a healthy network, rolled back otherwise; power cuts anywhere in an
+ * update leave the old image. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ota/ota.h"
+#include "ota_images.h"
+#include "posix_sys.h"
+#include "unit.h"
+
+#define SEC 1000000ull
+#define SLOT (64u * 1024u)
+
+static const char *g_flash;
+static char g_boot[4200];
+static store_t st;
+static ota_t ota;
+static ota_config_t cfg;
+static uint8_t img[SLOT + 1024];
+static uint8_t payload[SLOT];
+
+static void configure(void) {
+  posix_sys_config_t c;
+  posix_sys_config_defaults(&c);
+  c.flash_path = g_flash;
+  c.settings_size = 16384;
+  c.fw_slot_size = SLOT;
+  c.quiet = true;
+  CHECK_EQ_INT(posix_sys_configure(&c), 0);
+}
+
+/* A (simulated) reboot: port decides the slot, store and OTA manager start over. */
+static void reboot(void) {
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(store_mount(&st, HAL_PART_SETTINGS, 0, 16384), STORE_OK);
+  CHECK_EQ_INT(ota_init(&ota, &st, &cfg, 0), STORE_OK);
+}
+
+static void fresh(void) {
+  unlink(g_flash);
+  unlink(g_boot);
+  ota_config_defaults(&cfg);
+  cfg.board_id = "posix-sim";
+  cfg.accept_bl60x = true;
+  cfg.confirm_timeout_s = 120;
+  reboot();
+}
+
+/* Streams `n` bytes of img in chunks of `chunk`; returns the first error. */
+static ota_err_t upload(size_t n, size_t chunk, uint32_t announce) {
+  ota_err_t e = ota_begin(&ota, announce);
+  for (size_t off = 0; !e && off < n; off += chunk) e = ota_write(&ota, img + off, off + chunk > n ? n - off : chunk);
+  return e ? e : ota_finish(&ota);
+}
+
+static ota_err_t upload_all(size_t n) { return upload(n, 700, (uint32_t)n); }
+
+static void expect_failed(ota_err_t got, ota_err_t want) {
+  hal_partition_t running = hal_boot_running_slot();
+  CHECK_EQ_INT(got, want);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_FAILED);
+  CHECK_EQ_INT(s.error, want);
+  reboot(); /* and the old image still runs */
+  CHECK_EQ_INT(hal_boot_running_slot(), running);
+}
+
+static void test_good_image_switches_on_trial_and_confirms(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "1.2.3", payload, 40000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_REBOOTING);
+  CHECK_EQ_INT(s.progress, 100);
+  CHECK_EQ_INT(s.bytes, n);
+  CHECK_STR(s.version, "1.2.3");
+  CHECK_STR(ota_state_name(s.state), "rebooting");
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  CHECK_EQ_INT(ota_begin(&ota, 1000), OTA_ERR_BUSY); /* the rollback target must stay intact */
+  CHECK_EQ_INT(ota_poll(&ota, 10 * SEC, false), OTA_ACTION_NONE);
+  CHECK_EQ_INT(ota_poll(&ota, 20 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(!s.pending_confirm);
+  char v[17];
+  CHECK(ota_slot_version(hal_boot_running_slot(), v));
+  CHECK_STR(v, "1.2.3");
+  reboot();
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  /* and the next update goes to A */
+  n = make_obli(img, "posix-sim", "1.2.4", payload, 1000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+}
+
+static void test_byte_by_byte_upload(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "2.0.0", payload, 3000, NULL);
+  CHECK_EQ_INT(upload(n, 1, (uint32_t)n), OTA_ERR_NONE);
+}
+
+static void test_no_confirmation_rolls_back(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "9.9.9", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  CHECK_EQ_INT(ota_poll(&ota, 119 * SEC, false), OTA_ACTION_NONE);
+  CHECK_EQ_INT(ota_poll(&ota, 120 * SEC, false), OTA_ACTION_REBOOT);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_FAILED);
+  CHECK_STR(ota_err_code(s.error), "rolled_back");
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_IDLE);
+}
+
+static void test_crashing_trial_image_rolled_back_by_port(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "3.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot(); /* trial boot; "crashes" before confirming */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  reboot(); /* the port boots the confirmed slot again */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_FAILED);
+  CHECK_EQ_INT(s.error, OTA_ERR_ROLLED_BACK);
+  CHECK_STR(s.version, "3.0.0");
+}
+
+static void test_crashing_trial_image_rolled_back_by_core(void) {
+  /* A bootloader without rollback (BL602 stock boot2) boots the trial image again: the core reverts. */
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "3.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_select(HAL_PART_FW_B, true), HAL_OK); /* emulate: boot it again */
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  CHECK_EQ_INT(ota_poll(&ota, 1, true), OTA_ACTION_REBOOT); /* even a healthy network: too late */
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+}
+
+static void test_rejections_keep_old_image(void) {
+  fresh();
+  size_t n = make_obli(img, "sm-028-v1.3", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  img[64 + 4000] ^= 0x01;
+  expect_failed(upload_all(n), OTA_ERR_HASH_MISMATCH);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload(n - 100, 1000, (uint32_t)n), OTA_ERR_TRUNCATED);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload(n, 1000, (uint32_t)n - 10), OTA_ERR_SIZE_MISMATCH);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload(n, 1000, (uint32_t)n + 10), OTA_ERR_TRUNCATED);
+
+  CHECK_EQ_INT(ota_begin(&ota, SLOT + 4096), OTA_ERR_TOO_LARGE);
+  reboot();
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, SLOT - 100, NULL); /* header+payload+trailer > slot */
+  expect_failed(upload_all(n), OTA_ERR_TOO_LARGE);
+
+  memcpy(img, "\x7f" "ELF", 4);
+  expect_failed(upload_all(2000), OTA_ERR_BAD_MAGIC);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  img[6] = 7;
+  expect_failed(upload_all(n), OTA_ERR_BAD_HEADER);
+
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(ota_begin(&ota, (uint32_t)n), OTA_ERR_NONE);
+  CHECK_EQ_INT(ota_write(&ota, img, 3000), OTA_ERR_NONE);
+  CHECK_EQ_INT(ota_begin(&ota, (uint32_t)n), OTA_ERR_BUSY);
+  ota_abort(&ota);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK_STR(ota_err_code(s.error), "aborted");
+  CHECK_EQ_INT(ota_write(&ota, img, 10), OTA_ERR_ABORTED);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+}
+
+static void test_signatures(void) {
+  test_key_t *good = test_key_new(), *other = test_key_new();
+  uint8_t pub[65];
+  test_key_public(good, pub);
+  fresh();
+  ota_set_public_key(&ota, pub);
+  size_t n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_UNSIGNED);
+  ota_set_public_key(&ota, pub);
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, other);
+  expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
+  ota_set_public_key(&ota, pub);
+  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_UNSIGNED);
+  ota_set_public_key(&ota, pub);
+  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, other);
+  expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
+  ota_set_public_key(&ota, pub);
+  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, good);
+  img[34] = '7'; /* hw version changed after signing: BL702 */
+  expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
+  ota_set_public_key(&ota, pub);
+  n = make_bl60x(img, false, "BL602", "1.0.1", payload, 5000, good);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
+  ota_set_public_key(&ota, pub);
+  n = make_obli(img, "posix-sim", "1.0.2", payload, 5000, good);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  /* without a key, a signed image is accepted too (integrity only) */
+  reboot();
+  CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
+  n = make_obli(img, "posix-sim", "1.0.3", payload, 5000, good);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  test_key_free(good);
+  test_key_free(other);
+}
+
+static void test_bl60x_container(void) {
+  fresh();
+  static const uint8_t xz[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+  memcpy(payload, xz, 6);
+  size_t n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  /* the body is stored as-is at the start of the slot (boot2 unpacks it) */
+  uint8_t head[16];
+  CHECK_EQ_INT(hal_flash_read(HAL_PART_FW_B, 0, head, sizeof head), HAL_OK);
+  CHECK(memcmp(head, payload, sizeof head) == 0);
+  reboot();
+  CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
+
+  payload[0] = 0; /* "XZ" without the XZ stream magic */
+  n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_BAD_HEADER);
+  memcpy(payload, xz, 6);
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+}
+
+static void test_bl60x_size_and_board_rules(void) {
+  fresh();
+  size_t n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  expect_failed(upload(n, 1000, (uint32_t)n + 1), OTA_ERR_SIZE_MISMATCH);
+  n = make_bl60x(img, true, "BL602", "1", payload, 30000, NULL); /* unpacked 90000 > 64 KiB slot */
+  memcpy(img + 512, "\xFD" "7zXZ", 6);
+  expect_failed(upload_all(n), OTA_ERR_TOO_LARGE);
+  cfg.bl60x_hw = "BL602";
+  reboot();
+  n = make_bl60x(img, false, "BL616", "1", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
+  cfg.accept_bl60x = false;
+  reboot();
+  n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_BAD_MAGIC);
+}
+
+/* Power cut at every flash operation of an update (erase, write, the OTA record): the old image boots, the
+ * manager is idle or reports a rollback, and a new update then succeeds. */
+static void test_power_cut_anywhere_keeps_old_image(void) {
+  size_t n = make_obli(img, "posix-sim", "5.0.0", payload, 20000, NULL);
+  fresh();
+  uint64_t ops0 = posix_sys_flash_ops();
+  CHECK_EQ_INT(upload(n, 700, (uint32_t)n), OTA_ERR_NONE);
+  uint64_t ops = posix_sys_flash_ops() - ops0;
+  CHECK(ops > 10);
+  int cuts = 0;
+  for (uint64_t cut = 0; cut < ops; cut++) {
+    fresh();
+    posix_sys_arm_cut((int64_t)cut, (int32_t)(cut % 7) * 100, false);
+    ota_err_t e = upload(n, 700, (uint32_t)n);
+    CHECK(e != OTA_ERR_NONE);
+    CHECK(!posix_sys_powered());
+    reboot();
+    CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+    ota_status_t s;
+    ota_status(&ota, &s);
+    CHECK(s.state == OTA_IDLE || (s.state == OTA_FAILED && s.error == OTA_ERR_ROLLED_BACK));
+    CHECK_EQ_INT(upload(n, 700, (uint32_t)n), OTA_ERR_NONE);
+    cuts++;
+  }
+  printf("OTA power cuts: %d flash operations, each cut once\n", cuts);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  g_flash = argv[1];
+  snprintf(g_boot, sizeof g_boot, "%s.boot", g_flash);
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 31u + 7u);
+  RUN(test_good_image_switches_on_trial_and_confirms);
+  RUN(test_byte_by_byte_upload);
+  RUN(test_no_confirmation_rolls_back);
+  RUN(test_crashing_trial_image_rolled_back_by_port);
+  RUN(test_crashing_trial_image_rolled_back_by_core);
+  RUN(test_rejections_keep_old_image);
+  RUN(test_signatures);
+  RUN(test_bl60x_container);
+  RUN(test_bl60x_size_and_board_rules);
+  RUN(test_power_cut_anywhere_keeps_old_image);
+  return unit_report();
+}
