@@ -1,0 +1,145 @@
+"""docs/protocol.md §3, §9, §12: setup mode, startup state, protection, watchdog and power cuts on
+the simulated plug."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from .plug import wait_until
+
+
+def alive_state(sim):
+    try:
+        return sim.state()
+    except OSError:
+        return None
+
+
+def alive_info(sim):
+    """The plug re-joins Wi-Fi when setup ends: its sockets drop for a moment, as on hardware."""
+    try:
+        return sim.info()
+    except OSError:
+        return None
+
+
+def test_very_long_press_opens_setup_mode(sims):
+    sim = sims("setup")
+    assert sim.get("/api/v1/setup/networks").status == 404  # only in setup mode
+    assert sim.control("hold 11000").startswith("ok")
+    wait_until(lambda: sim.info()["setup_mode"], 15, "setup mode")
+    page = sim.get("/")
+    assert page.status == 200
+    assert b"/api/v1/setup" in page.body
+    nets = sim.get("/api/v1/setup/networks").json()["networks"]
+    assert [n["rssi_dbm"] for n in nets] == sorted((n["rssi_dbm"] for n in nets), reverse=True)
+    assert {"ssid", "rssi_dbm", "secured"} <= set(nets[0])
+    # bad input is refused per field, nothing applied
+    r = sim.post(
+        "/api/v1/setup",
+        {
+            "wifi": {"ssid": "home", "password": "short"},
+            "mqtt": {"enabled": True, "host": "bad host!"},
+            "api_password": "x",
+        },
+    )
+    assert r.status == 400
+    fields = {e["field"]: e["code"] for e in r.json()["errors"]}
+    assert fields == {
+        "wifi.password": "too_short",
+        "mqtt.host": "invalid_value",
+        "api_password": "too_short",
+    }
+    r = sim.post("/api/v1/setup", {"name": "Kettle"})
+    assert r.status == 400
+    assert r.json()["error"]["field"] == "wifi.ssid"
+    assert sim.info()["setup_mode"] is True
+    r = sim.post(
+        "/api/v1/setup",
+        {"wifi": {"ssid": "home", "password": "correct horse"}, "name": "Kettle"},
+    )
+    assert r.status == 200
+    assert r.json() == {"ok": True}
+    info = wait_until(
+        lambda: (i := alive_info(sim)) and not i["setup_mode"] and i, 5, "normal mode"
+    )
+    assert info["name"] == "Kettle"
+    cfg = sim.get("/api/v1/config").json()
+    assert cfg["wifi"] == {"ssid": "home", "password_set": True}
+
+
+def test_setup_mode_drops_mqtt_and_leaving_it_reconnects(sims, broker):
+    from .plug import Recorder
+
+    sim = sims("setupmq", mqtt_port=broker.port)
+    with Recorder(broker.port, ["openbl602/setupmq/status"]) as rec:
+        rec.wait("openbl602/setupmq/status", lambda m: m.payload == b"online")
+        rec.clear()
+        sim.control("hold 11000")
+        rec.wait("openbl602/setupmq/status", lambda m: m.payload == b"offline", 20)
+        rec.clear()
+        assert sim.post("/api/v1/setup", {"wifi": {"ssid": "sim"}}).status == 200
+        rec.wait("openbl602/setupmq/status", lambda m: m.payload == b"online", 20)
+
+
+def test_startup_state_policies(sims):
+    sim = sims("startup")
+    sim.relay(True)
+    sim.restart()
+    assert sim.state()["relay"] is True  # default "restore"
+    assert sim.patch("/api/v1/config", {"startup": "off"}).status == 200
+    sim.restart()
+    assert sim.state()["relay"] is False
+    assert sim.outputs()["relay"] == 0
+    assert sim.patch("/api/v1/config", {"startup": "toggle"}).status == 200
+    sim.restart()
+    assert sim.state()["relay"] is True
+    assert sim.patch("/api/v1/config", {"startup": "on"}).status == 200
+    sim.relay(False)
+    sim.restart()
+    assert sim.state()["relay"] is True
+
+
+def test_overpower_trips_and_switching_on_clears(sims):
+    sim = sims("trip", load="500W")
+    assert (
+        sim.patch("/api/v1/config", {"protection": {"max_power_w": 300, "hold_s": 1}}).status == 200
+    )
+    sim.relay(True)
+    s = wait_until(lambda: (x := sim.state())["tripped"] != "none" and x, 10, "trip")
+    assert s["tripped"] == "overpower"
+    assert s["relay"] is False
+    assert sim.outputs()["relay"] == 0
+    sim.control("load 100")
+    s = sim.relay(True)
+    assert s["tripped"] == "none"
+    assert s["relay"] is True
+
+
+def test_hung_main_loop_is_reset_by_the_watchdog(sims):
+    sim = sims("wdt")
+    sim.relay(True)
+    assert sim.control("hang") == "ok hang"
+    time.sleep(8)
+    s = wait_until(
+        lambda: (x := alive_state(sim)) and x["reset_reason"] == "watchdog" and x, 15, "reset"
+    )
+    assert s["relay"] is True  # restored after the reset
+
+
+def test_power_cut_keeps_settings_and_relay(sims):
+    sim = sims("cut")
+    assert sim.patch("/api/v1/config", {"name": "Survivor", "led": "inverted"}).status == 200
+    sim.relay(True)
+    with contextlib.suppress(OSError):
+        sim.control("powercut", timeout=2)
+    assert sim.proc is not None
+    assert sim.proc.wait(5) == 99
+    sim.proc = None
+    sim.start()
+    assert sim.info()["name"] == "Survivor"
+    assert sim.get("/api/v1/config").json()["led"] == "inverted"
+    s = sim.state()
+    assert s["relay"] is True
+    assert s["reset_reason"] == "power_on"
