@@ -74,6 +74,7 @@ double bl0937_rng_normal(uint64_t s[4]) {
 }
 
 static double cell_gain_at(const bl0937_model_t *m, uint64_t start);
+static void schedule_spurious(bl0937_model_t *m, uint64_t from);
 
 /* ---- model ---------------------------------------------------------------------------------------- */
 
@@ -97,8 +98,10 @@ void bl0937_model_init(bl0937_model_t *m, const bl0937_model_params_t *p, uint64
   bl0937_rng_seed(m->rng, seed);
   m->now_ns = t0_ns;
   m->pf = 1.0;
+  bl0937_rng_seed(m->rng1, seed ^ 0xC0FFEEull);
   m->acc[0] = bl0937_rng_uniform(m->rng);
-  m->acc[1] = bl0937_rng_uniform(m->rng);
+  m->acc[1] = bl0937_rng_uniform(m->rng1);
+  m->acc_t[0] = m->acc_t[1] = t0_ns;
   m->cell_start_ns = UINT64_MAX;
   /* When the ripple period is a whole number of cells (50 Hz: 40), the cell gains repeat: tabulate. */
   double period_ns = m->p.mains_hz > 0.0 ? 1e9 / (2.0 * m->p.mains_hz) : 0.0;
@@ -107,6 +110,7 @@ void bl0937_model_init(bl0937_model_t *m, const bl0937_model_params_t *p, uint64
     m->table_len = (uint32_t)cells;
     for (uint32_t i = 0; i < m->table_len; i++) m->table[i] = cell_gain_at(m, (uint64_t)i * CELL_NS);
   }
+  schedule_spurious(m, t0_ns);
 }
 
 static double current_a(const bl0937_model_t *m) {
@@ -130,19 +134,6 @@ static double cf1_hz(const bl0937_model_t *m, uint64_t t_ns) {
   uint64_t dt = t_ns - m->sel_change_ns;
   if (dt >= 40 * m->p.sel_tau_ns) return target;
   return target + (m->cf1_from - target) * det_exp_neg((double)dt / (double)m->p.sel_tau_ns);
-}
-
-void bl0937_model_set_load(bl0937_model_t *m, double power_w, double voltage_v, double power_factor) {
-  m->p_w = power_w > 0.0 ? power_w : 0.0;
-  m->v_v = voltage_v > 0.0 ? voltage_v : 0.0;
-  m->pf = (power_factor > 0.0 && power_factor <= 1.0) ? power_factor : 1.0;
-}
-
-void bl0937_model_set_sel(bl0937_model_t *m, bool level) {
-  if (level == m->sel) return;
-  m->cf1_from = cf1_hz(m, m->now_ns);
-  m->sel = level;
-  m->sel_change_ns = m->now_ns ? m->now_ns : 1; /* 0 means "never changed" */
 }
 
 /* Mean of 1 + r·sin(ωt + φ) over the cell [start, start + CELL_NS). */
@@ -176,10 +167,50 @@ static uint64_t ns_until_edge(double acc, double rate_per_ns) {
   return n;
 }
 
-static void emit(bl0937_model_t *m, bl0937_channel_t ch, uint64_t t_limit_ns, bl0937_edge_t *out) {
-  uint64_t t = m->now_ns;
+/* Edges per ns of a channel on the stretch that starts at t. It is constant until the next cell
+ * boundary, load change or (CF1) SEL change, and each channel is integrated only at those points and
+ * at its own edges: so CF never depends on CF1, on SEL, or on where the caller's time limits fall. */
+static double rate_per_ns(bl0937_model_t *m, int ch, uint64_t t) {
+  double g = cell_gain(m, t);
+  if (ch == 0) return cf_hz(m) * g * 1e-9;
+  uint64_t cell = t - t % CELL_NS;
+  return cf1_hz(m, cell > m->sel_change_ns ? cell : m->sel_change_ns) * g * 1e-9;
+}
+
+static void sync_channel(bl0937_model_t *m, int ch, uint64_t t) {
+  if (t > m->acc_t[ch]) m->acc[ch] += rate_per_ns(m, ch, m->acc_t[ch]) * (double)(t - m->acc_t[ch]);
+  m->acc_t[ch] = t;
+}
+
+static void schedule_spurious(bl0937_model_t *m, uint64_t from) {
+  if (m->p.spurious_every_ns && cf_hz(m) <= 0.0) {
+    if (!m->next_spurious_ns)
+      m->next_spurious_ns = from + 1 + (uint64_t)((0.5 + bl0937_rng_uniform(m->rng)) * (double)m->p.spurious_every_ns);
+  } else {
+    m->next_spurious_ns = 0;
+  }
+}
+
+void bl0937_model_set_load(bl0937_model_t *m, double power_w, double voltage_v, double power_factor) {
+  sync_channel(m, 0, m->now_ns);
+  sync_channel(m, 1, m->now_ns);
+  m->p_w = power_w > 0.0 ? power_w : 0.0;
+  m->v_v = voltage_v > 0.0 ? voltage_v : 0.0;
+  m->pf = (power_factor > 0.0 && power_factor <= 1.0) ? power_factor : 1.0;
+  schedule_spurious(m, m->now_ns);
+}
+
+void bl0937_model_set_sel(bl0937_model_t *m, bool level) {
+  if (level == m->sel) return;
+  sync_channel(m, 1, m->now_ns);
+  m->cf1_from = cf1_hz(m, m->now_ns);
+  m->sel = level;
+  m->sel_change_ns = m->now_ns ? m->now_ns : 1; /* 0 means "never changed" */
+}
+
+static void emit(bl0937_model_t *m, bl0937_channel_t ch, uint64_t t, uint64_t t_limit_ns, bl0937_edge_t *out) {
   if (m->p.phase_noise_ns) {
-    double n = bl0937_rng_normal(m->rng) * (double)m->p.phase_noise_ns;
+    double n = bl0937_rng_normal(ch == BL0937_CH_CF ? m->rng : m->rng1) * (double)m->p.phase_noise_ns;
     if (n >= 0.0) {
       t += (uint64_t)n;
     } else {
@@ -198,40 +229,35 @@ static void emit(bl0937_model_t *m, bl0937_channel_t ch, uint64_t t_limit_ns, bl
 bool bl0937_model_next_edge(bl0937_model_t *m, uint64_t t_limit_ns, bl0937_edge_t *out) {
   while (m->now_ns < t_limit_ns) {
     uint64_t now = m->now_ns;
-    uint64_t seg_end = now - now % CELL_NS + CELL_NS;
-    if (seg_end > t_limit_ns) seg_end = t_limit_ns;
-    double g = cell_gain(m, now);
-    double r0 = cf_hz(m) * g * 1e-9, r1 = cf1_hz(m, now) * g * 1e-9;
-
-    bool silent = r0 <= 0.0 && m->p.spurious_every_ns;
-    if (!silent) {
-      m->next_spurious_ns = 0;
-    } else if (m->next_spurious_ns == 0) {
-      m->next_spurious_ns =
-          now + 1 + (uint64_t)((0.5 + bl0937_rng_uniform(m->rng)) * (double)m->p.spurious_every_ns);
+    uint64_t cell_start = now - now % CELL_NS, cell_end = cell_start + CELL_NS;
+    for (int ch = 0; ch < 2; ch++) /* each channel integrates up to every cell boundary it crosses */
+      if (m->acc_t[ch] < cell_start) sync_channel(m, ch, cell_start);
+    uint64_t seg_end = cell_end < t_limit_ns ? cell_end : t_limit_ns;
+    double r[2];
+    uint64_t e[2];
+    for (int ch = 0; ch < 2; ch++) {
+      r[ch] = rate_per_ns(m, ch, m->acc_t[ch]);
+      uint64_t d = ns_until_edge(m->acc[ch], r[ch]);
+      e[ch] = d == UINT64_MAX ? UINT64_MAX : m->acc_t[ch] + d;
     }
-    if (silent && m->next_spurious_ns < seg_end) seg_end = m->next_spurious_ns;
-
-    uint64_t d0 = ns_until_edge(m->acc[0], r0), d1 = ns_until_edge(m->acc[1], r1);
-    uint64_t d = d0 < d1 ? d0 : d1;
-    if (d <= seg_end - now) {
-      bl0937_channel_t ch = d0 <= d1 ? BL0937_CH_CF : BL0937_CH_CF1;
-      m->acc[0] += r0 * (double)d;
-      m->acc[1] += r1 * (double)d;
-      m->acc[ch] -= 1.0;
+    uint64_t es = m->next_spurious_ns ? m->next_spurious_ns : UINT64_MAX;
+    if (es <= seg_end && es <= e[0] && es <= e[1]) { /* a stray CF edge while CF is silent */
+      m->now_ns = es;
+      m->next_spurious_ns = 0;
+      schedule_spurious(m, es);
+      emit(m, BL0937_CH_CF, es, t_limit_ns, out);
+      return true;
+    }
+    int ch = e[0] <= e[1] ? 0 : 1;
+    if (e[ch] <= seg_end) {
+      m->acc[ch] += r[ch] * (double)(e[ch] - m->acc_t[ch]) - 1.0;
       if (m->acc[ch] < 0.0) m->acc[ch] = 0.0;
-      m->now_ns = now + d;
-      emit(m, ch, t_limit_ns, out);
+      m->acc_t[ch] = e[ch];
+      m->now_ns = e[ch];
+      emit(m, (bl0937_channel_t)ch, e[ch], t_limit_ns, out);
       return true;
     }
-    m->acc[0] += r0 * (double)(seg_end - now);
-    m->acc[1] += r1 * (double)(seg_end - now);
     m->now_ns = seg_end;
-    if (silent && m->now_ns == m->next_spurious_ns) {
-      m->next_spurious_ns = 0;
-      emit(m, BL0937_CH_CF, t_limit_ns, out);
-      return true;
-    }
   }
   return false;
 }

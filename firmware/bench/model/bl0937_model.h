@@ -66,11 +66,13 @@ typedef struct {
 /* Opaque in spirit: callers use the functions below. Plain struct so it needs no heap. */
 typedef struct {
   bl0937_model_params_t p;
-  uint64_t rng[4];
+  uint64_t rng[4];           /* CF: start phase, noise, stray edges */
+  uint64_t rng1[4];          /* CF1: start phase, noise (so CF never depends on CF1) */
   uint64_t now_ns;
   double p_w, v_v, pf;       /* current load */
   bool sel;                  /* current SEL input level */
   double acc[2];             /* integrate-and-fire accumulators, pulses in [0, 1) */
+  uint64_t acc_t[2];         /* time each accumulator is integrated up to */
   double cf1_from;           /* CF1 rate (Hz, before ripple) when the last SEL change began */
   uint64_t sel_change_ns;    /* time of the last SEL change */
   uint64_t last_edge_ns[2];  /* for ordering after phase noise */

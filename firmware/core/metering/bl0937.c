@@ -22,7 +22,8 @@ enum { MODE_V = 0, MODE_I = 1 };
 
 /* ---- interrupt side ---------------------------------------------------------------------------------- */
 
-static inline void ring_push(bl0937_ring_t *r, uint32_t t_us) {
+/* Inlined into each ISR: no call, no maths, about 15 instructions on rv32. */
+__attribute__((always_inline)) static inline void ring_push(bl0937_ring_t *r, uint32_t t_us) {
   uint32_t h = r->head;
   if (h - r->tail >= BL0937_RING_LEN) {
     r->dropped++;
@@ -347,7 +348,7 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     return 0.0f;
   }
   /* An overdue edge bounds the power from above: had the load stayed ≥ P, it would have arrived. */
-  if ((float)elapsed > period_us * 1.02f + 200.0f) {
+  if ((float)span32(0, elapsed) > period_us * 1.02f + 200.0f) {
     float bound = j * 1e6f / (float)span32(0, elapsed);
     if (bound < p) p = bound;
   }

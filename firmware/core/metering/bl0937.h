@@ -1,6 +1,6 @@
 /* metering/bl0937.h — BL0937 / HLW8012-style pulse metering: edge timestamps in, P/V/I/energy out.
  *
- * Wiring (one meter per plug, no heap; the struct is ~2.9 KB, keep it in RAM, not on a stack):
+ * Wiring (one meter per plug, no heap; the struct is 3.4 KB, keep it static, not on a stack):
  *   bl0937_t meter; bl0937_config_t cfg; bl0937_default_config(&cfg); bl0937_init(&meter, &cfg, hal_time_us64());
  *   bl0937_set_energy_uwh(&meter, stored_total_uwh);          // lifetime total the application persisted
  *   hal_gpio_set_edge_handler(PIN_CF,  HAL_EDGE_FALLING, bl0937_isr_cf,  &meter);

@@ -5,7 +5,7 @@
 
 #define GOLDEN_N_CF 3633u
 #define GOLDEN_N_CF1 15556u
-#define GOLDEN_CRC 3368655474u
+#define GOLDEN_CRC 2951228060u
 
 static uint32_t crc32_update(uint32_t crc, const void *data, unsigned len) {
   const uint8_t *b = data;
