@@ -22,6 +22,7 @@ TO_REDACT = {
     "host",
     "http",
     "hostname",
+    "id",  # on hardware, the MAC's last three bytes
 }
 
 

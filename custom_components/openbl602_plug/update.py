@@ -61,6 +61,7 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         self.firmware = firmware
         self._installing = False
         self._upload_percent: int | None = None
+        self._shown_percent = 0
 
     async def async_added_to_hass(self) -> None:
         """Also follow the release manifest."""
@@ -117,9 +118,12 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         if not self._installing:
             return None
         ota = self.coordinator.ota
+        percent = self._upload_percent or 0
         if ota.state in (OtaState.RECEIVING, OtaState.VERIFYING):
-            return max(ota.progress, self._upload_percent or 0)
-        return self._upload_percent
+            percent = max(ota.progress, percent)
+        # Two sources (our upload, the plug's events) arrive in either order; never go back.
+        self._shown_percent = max(self._shown_percent, percent)
+        return self._shown_percent
 
     @callback
     def _upload_progress(self, sent: int, total: int) -> None:
@@ -147,6 +151,7 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
 
         self._installing = True
         self._upload_percent = 0
+        self._shown_percent = 0
         self._stall_seconds = OTA_STALL_TIMEOUT.total_seconds()
         self.async_write_ha_state()
         try:

@@ -1,0 +1,154 @@
+"""MQTT transport and MQTT discovery through HA's real MQTT integration and a real Mosquitto."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import paho.mqtt.client as paho
+import pytest
+from homeassistant.components import mqtt
+from homeassistant.config_entries import SOURCE_MQTT, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import setup_entry, wait_for
+from .fakeplug import STATE, FakePlug
+
+POWER = "sensor.kettle_power"
+
+
+class PlugSide:
+    """Publishes what a plug publishes (retained info/status/state, events)."""
+
+    def __init__(self, port: int) -> None:
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="openbl602-kettle")
+        connected = threading.Event()
+        self.client.on_connect = lambda *_args: connected.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert connected.wait(5)
+
+    def publish(self, suffix: str, payload: object, retain: bool = False) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        self.client.publish(
+            f"openbl602/kettle/{suffix}", text, qos=1, retain=retain
+        ).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def plug_side(mqtt_broker: int) -> Iterator[PlugSide]:
+    side = PlugSide(mqtt_broker)
+    yield side
+    side.close()
+
+
+@pytest.fixture
+async def mqtt_entry(
+    hass: HomeAssistant, mock_hass_config: None, mqtt_broker: int
+) -> AsyncIterator[MockConfigEntry]:
+    """HA's MQTT integration connected to the real broker."""
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "127.0.0.1", "port": mqtt_broker},
+        options={"birth_message": {}, "will_message": {}, "discovery": True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def mqtt_plug(fake_plug: FakePlug) -> FakePlug:
+    fake_plug.info["capabilities"].append("mqtt")
+    fake_plug.config["mqtt"].update(enabled=True, host="127.0.0.1")
+    return fake_plug
+
+
+async def test_state_status_and_events_arrive_over_mqtt(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    mqtt_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    plug_side: PlugSide,
+) -> None:
+    plug_side.publish("status", "online", retain=True)
+    plug_side.publish("state", STATE | {"power_w": 42.0}, retain=True)
+    await setup_entry(hass, plug_entry)
+    coordinator = plug_entry.runtime_data.coordinator
+    assert coordinator.transport == "mqtt"
+    assert mqtt_plug.stream_count == 0  # no server-sent events when MQTT carries the state
+    await wait_for(hass, lambda: hass.states.get(POWER).state == "42.0")
+    assert coordinator.push_connected
+    assert coordinator.update_interval is None
+
+    plug_side.publish("state", "{broken")
+    plug_side.publish("status", "sleepy")
+    plug_side.publish("event", {"type": "rain"})
+    plug_side.publish("event", {"type": "button", "action": "long"})
+    await wait_for(
+        hass, lambda: hass.states.get("event.kettle_button").attributes["event_type"] == "long"
+    )
+    plug_side.publish("event", {"type": "ota", "state": "receiving", "progress": 10})
+    await wait_for(hass, lambda: coordinator.ota.progress == 10)
+
+    # last will: the plug is gone, entities go unavailable at once
+    await mqtt_plug.stop()
+    plug_side.publish("status", "offline", retain=True)
+    await wait_for(hass, lambda: hass.states.get(POWER).state == STATE_UNAVAILABLE)
+    assert not coordinator.push_connected
+    await mqtt_plug.start(mqtt_plug.port)
+    mqtt_plug.state["power_w"] = 43.5
+    plug_side.publish("status", "online", retain=True)
+    plug_side.publish("state", STATE | {"power_w": 43.5}, retain=True)
+    await wait_for(hass, lambda: hass.states.get(POWER).state == "43.5")
+
+    assert await hass.config_entries.async_unload(plug_entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_without_ha_mqtt_the_plug_uses_server_sent_events(
+    hass: HomeAssistant, mqtt_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, plug_entry)
+    assert plug_entry.runtime_data.coordinator.transport == "sse"
+    await wait_for(hass, lambda: mqtt_plug.stream_count == 1)
+
+
+async def test_retained_info_starts_discovery(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    fake_plug: FakePlug,
+    plug_side: PlugSide,
+) -> None:
+    plug_side.publish(
+        "info", fake_plug.info | {"http": f"http://127.0.0.1:{fake_plug.port}"}, retain=True
+    )
+
+    def discovered() -> list:
+        return [
+            flow
+            for flow in hass.config_entries.flow.async_progress_by_handler("openbl602_plug")
+            if flow["context"]["source"] == SOURCE_MQTT
+        ]
+
+    await wait_for(hass, lambda: bool(discovered()))
+    flow = discovered()[0]
+    assert flow["step_id"] == "discovery_confirm"
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data == {"host": "127.0.0.1", "port": fake_plug.port}
+    await hass.config_entries.async_unload(entry.entry_id)
+    plug_side.publish("info", "", retain=True)  # clear the retained message
