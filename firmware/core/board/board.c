@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TEMPLATE_MAX_TOKENS 160
+#define TEMPLATE_MAX_TOKENS 128
 
 static void set_err(board_error_t *err, board_err_t code, const char *field, const char *fmt, const char *arg) {
   if (err == NULL) return;

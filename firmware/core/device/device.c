@@ -146,7 +146,8 @@ float device_trip_value(const device_t *d) { return d->protect.trip_value; }
 
 static void on_button_event(device_t *d, uint8_t bi, const button_event_t *e) {
   const board_button_t *bb = &d->board.buttons[bi];
-  if (e->type == BUTTON_EV_SINGLE && d->cfg.button_enabled) {
+  bool toggles = e->type == BUTTON_EV_SINGLE || (e->type == BUTTON_EV_LONG && d->cfg.long_press_toggles);
+  if (toggles && d->cfg.button_enabled) {
     if (bb->all_relays) {
       bool any_on = device_relay_mask(d) != 0;
       for (uint8_t r = 0; r < d->board.relay_count; r++) device_relay_set(d, r, !any_on, RELAY_CAUSE_BUTTON);

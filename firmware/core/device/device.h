@@ -10,7 +10,8 @@
  *                  DEVICE_EV_PROTECTION → publish state ("tripped")
  *
  * Events are delivered synchronously from the calling function (init, tick, relay_set); the callback must
- * not call device_init. Nothing here persists anything or allocates. */
+ * not call device_init. Nothing here persists anything or allocates, and nothing locks: call every device_*
+ * function from the same task (post network commands to the main loop). */
 #ifndef OBL_DEVICE_H
 #define OBL_DEVICE_H
 
@@ -34,6 +35,7 @@ typedef struct {
   bool button_enabled;        /* protocol "button.enabled"; false = child lock: presses are reported but do
                                  not switch; the very long press still enters setup mode */
   button_config_t button;     /* very_long_ms = protocol "button.setup_hold_s" * 1000 */
+  bool long_press_toggles;    /* a long press also toggles the button's relay; default false (report only) */
   protect_config_t protect;   /* protocol "protection.*" */
 } device_config_t;
 

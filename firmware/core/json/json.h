@@ -109,6 +109,8 @@ bool json_str_eq(const json_doc_t *doc, int tok, const char *s);
 json_err_t json_get_string(const json_doc_t *doc, int tok, char *buf, size_t cap, size_t *out_len);
 /* Integer literals only ("12", "-3"); "1.0" or "1e3" is JSON_ERR_TYPE. */
 json_err_t json_get_int64(const json_doc_t *doc, int tok, int64_t *out);
+/* Non-negative integer literals up to 2^64-1 (e.g. energy counters); "-1" is JSON_ERR_RANGE. */
+json_err_t json_get_uint64(const json_doc_t *doc, int tok, uint64_t *out);
 /* Like json_get_int64 with a range check [min, max]. */
 json_err_t json_get_int_range(const json_doc_t *doc, int tok, int64_t min, int64_t max, int64_t *out);
 /* Any number. Deterministic on every port (no strtod, no locale); out of float range is JSON_ERR_RANGE. */

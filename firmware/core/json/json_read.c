@@ -512,6 +512,26 @@ json_err_t json_get_int64(const json_doc_t *doc, int tok, int64_t *out) {
   return JSON_OK;
 }
 
+json_err_t json_get_uint64(const json_doc_t *doc, int tok, uint64_t *out) {
+  const json_tok_t *t = tok_at(doc, tok);
+  if (t == NULL) return JSON_ERR_NOT_FOUND;
+  if (t->type != JSON_NUMBER) return JSON_ERR_TYPE;
+  const char *s = doc->text;
+  bool neg = s[t->start] == '-';
+  for (size_t k = t->start + (neg ? 1u : 0u); k < t->end; k++) {
+    if (!is_digit(s[k])) return JSON_ERR_TYPE;
+  }
+  uint64_t v = 0;
+  for (size_t k = t->start + (neg ? 1u : 0u); k < t->end; k++) {
+    uint64_t dgt = (uint64_t)(s[k] - '0');
+    if (v > (UINT64_MAX - dgt) / 10u) return JSON_ERR_RANGE;
+    v = v * 10u + dgt;
+  }
+  if (neg && v != 0) return JSON_ERR_RANGE;
+  *out = v;
+  return JSON_OK;
+}
+
 json_err_t json_get_int_range(const json_doc_t *doc, int tok, int64_t min, int64_t max, int64_t *out) {
   int64_t v;
   json_err_t e = json_get_int64(doc, tok, &v);

@@ -139,6 +139,22 @@ static void test_child_lock_reports_but_does_not_switch(void) {
   CHECK(!device_relay_get(&dev, 0));
 }
 
+static void test_long_press_reports_and_optionally_toggles(void) {
+  boot_with(RELAY_POWER_ON_OFF, true, false, HAL_RESET_POWER_ON);
+  run(true, 1200, NULL);
+  run(false, 600, NULL);
+  CHECK(!device_relay_get(&dev, 0));
+  CHECK_EQ_INT(last(DEVICE_EV_BUTTON)->button.type, BUTTON_EV_LONG);
+  device_config_t c;
+  device_config_default(&c);
+  c.long_press_toggles = true;
+  device_set_config(&dev, &c);
+  run(true, 1200, NULL);
+  CHECK(device_relay_get(&dev, 0)); /* at the long-press moment, still held */
+  run(false, 600, NULL);
+  CHECK(device_relay_get(&dev, 0));
+}
+
 static void test_setup_ready_blinks_led_fast(void) {
   boot_with(RELAY_POWER_ON_ON, false, false, HAL_RESET_POWER_ON);
   run(true, 10100, NULL);
@@ -271,6 +287,7 @@ int main(void) {
   RUN(test_invalid_board_drives_nothing);
   RUN(test_short_press_toggles_and_reports);
   RUN(test_child_lock_reports_but_does_not_switch);
+  RUN(test_long_press_reports_and_optionally_toggles);
   RUN(test_setup_ready_blinks_led_fast);
   RUN(test_commands_and_bad_index);
   RUN(test_overpower_trips_reports_and_clears_on_switch_on);

@@ -174,6 +174,19 @@ static void test_integers(void) {
   CHECK_EQ_INT(v, 42);
 }
 
+static void test_unsigned(void) {
+  CHECK_EQ_INT(parse("[18446744073709551615,18446744073709551616,-0,-1,1.5]"), JSON_OK);
+  uint64_t u = 0;
+  CHECK_EQ_INT(json_get_uint64(&doc, json_arr_get(&doc, 0, 0), &u), JSON_OK);
+  CHECK(u == UINT64_MAX);
+  CHECK_EQ_INT(json_get_uint64(&doc, json_arr_get(&doc, 0, 1), &u), JSON_ERR_RANGE);
+  CHECK_EQ_INT(json_get_uint64(&doc, json_arr_get(&doc, 0, 2), &u), JSON_OK);
+  CHECK_EQ_U64(u, 0);
+  CHECK_EQ_INT(json_get_uint64(&doc, json_arr_get(&doc, 0, 3), &u), JSON_ERR_RANGE);
+  CHECK_EQ_INT(json_get_uint64(&doc, json_arr_get(&doc, 0, 4), &u), JSON_ERR_TYPE);
+  CHECK_EQ_INT(json_get_uint64(&doc, -1, &u), JSON_ERR_NOT_FOUND);
+}
+
 static void test_floats(void) {
   CHECK_EQ_INT(parse("[1.5,-0.25,3680,1e-3,2.5E+2,0.1,123456.789,1e39,1e400,1e-400,"
                      "0.000000000000000000000000000001,12345678901234567890123.0,true]"),
@@ -226,6 +239,7 @@ int main(void) {
   RUN(test_object_lookup_and_iteration);
   RUN(test_string_unescaping);
   RUN(test_integers);
+  RUN(test_unsigned);
   RUN(test_floats);
   RUN(test_null_and_types);
   return unit_report();
