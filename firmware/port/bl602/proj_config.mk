@@ -18,7 +18,10 @@ CONFIG_CLI_CMD_ENABLE := 0
 CONFIG_SYS_APP_TASK_STACK_SIZE := 8192
 CONFIG_SYS_APP_TASK_PRIORITY := 15
 CONFIG_SYS_VFS_ENABLE := 1
-CONFIG_SYS_VFS_UART_ENABLE := 1
+# Off: with it on, the SDK start-up opens every UART the device tree enables, and the SDK's default tree
+# (bl_factory_params_IoTKitA_40M.dts) puts UART1 on GPIO3/GPIO4: GPIO3 is the BL0937 CF1 input on the
+# SM-028 board. Logging does not need it (printf writes UART0 directly).
+CONFIG_SYS_VFS_UART_ENABLE := 0
 CONFIG_SYS_AOS_CLI_ENABLE := 0
 CONFIG_SYS_AOS_LOOP_ENABLE := 1
 CONFIG_SYS_BLOG_ENABLE := 1
