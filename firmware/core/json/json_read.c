@@ -414,6 +414,7 @@ int json_next_child(const json_doc_t *doc, int container, int prev) {
     n = container + 1;
   } else {
     if (prev <= container || prev >= c->next) return -1;
+    if (c->type == JSON_OBJECT && prev + 1 >= c->next) return -1; /* prev was not a key */
     n = c->type == JSON_OBJECT ? doc->toks[prev + 1].next : doc->toks[prev].next;
   }
   return n < c->next ? n : -1;

@@ -18,7 +18,7 @@ void jsonw_init(jsonw_t *w, char *buf, size_t cap) {
 bool jsonw_ok(const jsonw_t *w) { return !w->overflow && !w->misuse; }
 
 static void put(jsonw_t *w, const char *s, size_t n) {
-  if (w->overflow) return;
+  if (w->overflow || n == 0) return;
   if (n >= w->cap - w->len) {
     w->overflow = true;
     return;

@@ -122,6 +122,10 @@ static void test_object_lookup_and_iteration(void) {
   }
   CHECK_EQ_U64(i, 3);
   CHECK_EQ_INT(json_next_child(&doc, json_obj_get(&doc, JSON_ROOT, "e"), -1), -1);
+  /* misuse: a value token as prev, the last one of the document, stays in bounds */
+  CHECK_EQ_INT(json_parse(&doc, "{\"k\":1}", 7, toks, 3), JSON_OK);
+  CHECK_EQ_INT(json_next_child(&doc, JSON_ROOT, 2), -1);
+  CHECK_EQ_INT(parse("{\"relay\":{\"on\":true,\"n\":[1,{\"x\":2},3]},\"name\":\"plug\",\"e\":{}}"), JSON_OK);
   /* missing keys chain into NOT_FOUND */
   CHECK_EQ_INT(json_obj_get(&doc, JSON_ROOT, "nope"), -1);
   CHECK_EQ_INT(json_get_bool(&doc, json_obj_get(&doc, json_obj_get(&doc, JSON_ROOT, "nope"), "on"), &on),
