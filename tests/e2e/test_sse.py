@@ -47,11 +47,17 @@ class EventStream:
                 raise AssertionError("stream closed")
             self.buf += chunk
 
-    def events(self, timeout: float) -> list[tuple[str, object]]:
+    def events(self, timeout: float, until_closed: bool = False) -> list[tuple[str, object]]:
+        """Events within timeout; with until_closed the plug closing the stream ends the list."""
         out: list[tuple[str, object]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            data = self._chunk(deadline - time.monotonic())
+            try:
+                data = self._chunk(deadline - time.monotonic())
+            except AssertionError:
+                if until_closed:
+                    break
+                raise
             if data is None:
                 break
             text = data.decode()

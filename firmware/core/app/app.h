@@ -24,6 +24,8 @@ typedef struct {
   const char *id;             /* device id; NULL → last 3 MAC bytes in hex */
   const char *model;          /* NULL → "BL602 BL0937 plug" */
   const char *board;          /* board profile name; NULL → the default profile */
+  const char *ota_board_id;   /* board id OBLI images must carry; NULL → "sm-028-v1.3" */
+  bool ota_accept_bl60x;      /* hardware: the vendor container is accepted too */
   const char *http_ip;        /* address the HTTP server binds; NULL → "0.0.0.0" */
   uint16_t http_port;         /* 0 → 80 */
   const char *advertised_ip;  /* for the MQTT info "http" URL; NULL → the Wi-Fi address */

@@ -131,6 +131,68 @@ static void respond_errors(http_conn_t *c, int status, const app_errors_t *errs)
   http_respond_in_place(c, status, "application/json", (size_t)n, NULL);
 }
 
+/* ---- OTA upload (§11): streamed into the OTA manager as it arrives ---------------------------------------- */
+
+static int ota_http_status(ota_err_t e) {
+  switch (e) {
+    case OTA_ERR_BUSY: return 409;
+    case OTA_ERR_TOO_LARGE: return 413;
+    default: return 400;
+  }
+}
+
+static void ota_fail(app_t *a, http_conn_t *c, ota_err_t e) {
+  int st = ota_http_status(e);
+  const char *code = st == 409 ? "conflict" : st == 413 ? "payload_too_large" : "invalid_image";
+  char msg[120];
+  snprintf(msg, sizeof(msg), "%s: %s", ota_err_code(e), ota_err_message(e));
+  http_respond_error(c, st, code, msg, NULL, NULL);
+  if (a->ota_conn == c) a->ota_conn = NULL;
+  ops_ota_refresh(a, true);
+}
+
+static http_head_action_t ota_head(app_t *a, http_conn_t *c, const http_request_t *r) {
+  if (!a->ota_ready) {
+    http_respond_error(c, 409, "conflict", "firmware update is not available (no storage)", NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
+  if (!r->has_content_length) {
+    http_respond_error(c, 400, "length_required", "Content-Length is required", NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
+  if (a->ota_conn != NULL) {
+    http_respond_error(c, 409, "conflict", "another upload is running", NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
+  ota_err_t e = ota_begin(&a->ota_mgr, r->content_length);
+  if (e != OTA_ERR_NONE) {
+    ota_fail(a, c, e);
+    return HTTP_HEAD_RESPONDED;
+  }
+  a->ota_conn = c;
+  a->ota_reported = 0;
+  ops_ota_refresh(a, true);
+  return HTTP_HEAD_STREAM;
+}
+
+static void ota_done(app_t *a, http_conn_t *c) {
+  a->ota_conn = NULL;
+  ota_err_t e = ota_finish(&a->ota_mgr);
+  if (e != OTA_ERR_NONE) {
+    ota_fail(a, c, e);
+    return;
+  }
+  ops_ota_refresh(a, true);
+  size_t cap;
+  char *buf = http_body_buffer(c, &cap);
+  jsonw_t w;
+  jsonw_init(&w, buf, cap);
+  app_ota_write(&a->ota, &w);
+  int32_t n = jsonw_finish(&w);
+  http_respond_in_place(c, 200, "application/json", n < 0 ? 0 : (size_t)n, NULL);
+  a->reboot_at_ms = app_now_ms() + 1000u; /* time to send the answer and the last events */
+}
+
 /* ---- server hooks ----------------------------------------------------------------------------------------- */
 
 static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_t *r) {
@@ -158,20 +220,20 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
                        "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
     return HTTP_HEAD_RESPONDED;
   }
-  if (rt->id == R_OTA && r->method == HTTP_M_POST) {
-    /* The OTA manager (core/ota) is not part of this build: refuse before a byte is sent. */
-    http_respond_error(c, 409, "conflict", "firmware update is not available in this build", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
+  if (rt->id == R_OTA && r->method == HTTP_M_POST) return ota_head(a, c, r);
   return HTTP_HEAD_BUFFER;
 }
 
 static bool on_body(void *ctx, http_conn_t *c, const uint8_t *d, size_t n) {
-  (void)ctx;
-  (void)c;
-  (void)d;
-  (void)n;
-  return false; /* no streamed route in this build */
+  app_t *a = ctx;
+  if (c != a->ota_conn) return false;
+  ota_err_t e = ota_write(&a->ota_mgr, d, n);
+  if (e != OTA_ERR_NONE) {
+    ota_fail(a, c, e);
+    return false;
+  }
+  ops_ota_refresh(a, false);
+  return true;
 }
 
 static void run_command(app_t *a, http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
@@ -286,7 +348,13 @@ static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const
     case R_ENERGY_RESET: run_command(a, c, APP_CMD_ENERGY_RESET, body, len); break;
     case R_IDENTIFY: run_command(a, c, APP_CMD_IDENTIFY, body, len); break;
     case R_REBOOT: run_command(a, c, APP_CMD_REBOOT, body, len); break;
-    case R_OTA: respond_json(c, 200, fill_ota, a); break;
+    case R_OTA:
+      if (r->method == HTTP_M_POST) {
+        ota_done(a, c);
+      } else {
+        respond_json(c, 200, fill_ota, a);
+      }
+      break;
     case R_EVENTS:
       if (http_sse_start(&a->http, c)) {
         char buf[640];
@@ -305,8 +373,12 @@ static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const
 }
 
 static void on_close(void *ctx, http_conn_t *c) {
-  (void)ctx;
-  (void)c;
+  app_t *a = ctx;
+  if (c == a->ota_conn) { /* the uploader went away mid-image */
+    a->ota_conn = NULL;
+    ota_abort(&a->ota_mgr);
+    ops_ota_refresh(a, true);
+  }
 }
 
 void api_init(app_t *a, const http_net_t *net) {

@@ -180,6 +180,22 @@ void obl_app_init(void) {
   }
   metering_init(a);
   (void)hal_watchdog_start(WATCHDOG_MS);
+  if (a->store_ok) {
+    ota_config_t oc;
+    ota_config_defaults(&oc);
+    oc.board_id = a->opt.ota_board_id ? a->opt.ota_board_id : "sm-028-v1.3";
+    oc.accept_obli = true;
+    oc.accept_bl60x = a->opt.ota_accept_bl60x;
+    store_err_t oe = ota_init(&a->ota_mgr, &a->store, &oc, hal_time_us64());
+    a->ota_ready = oe == STORE_OK;
+    if (!a->ota_ready) hal_log(HAL_LOG_ERROR, "app", "OTA manager unavailable (%d)", (int)oe);
+    ops_ota_refresh(a, false);
+  }
+  /* The simulated plug "runs" whatever image its slot holds, so an OTA visibly changes its version;
+   * on hardware the slot holds a vendor image without our version string and the build's version shows. */
+  if (!ota_slot_version(hal_boot_running_slot(), a->fw) || a->fw[0] == '\0') {
+    snprintf(a->fw, sizeof(a->fw), "%s", OBL_FW_VERSION);
+  }
 
   /* boot overrides from the port (the simulated plug's command line), persisted like a user change */
   bool changed = false;
@@ -240,11 +256,7 @@ uint32_t obl_app_main_poll(void) {
   }
   dev_led_update(a, now);
   dev_energy_persist(a, now, false);
-  if (a->reboot_at_ms && now >= a->reboot_at_ms) {
-    hal_log(HAL_LOG_INFO, "app", "rebooting");
-    app_shutdown();
-    hal_reboot();
-  }
+  if (a->reboot_at_ms && now >= a->reboot_at_ms) ops_reboot_now(a);
   return METER_TICK_MS;
 }
 
@@ -300,5 +312,14 @@ uint32_t obl_app_net_poll(void) {
     http_server_poll(&a->http, now); /* send what the report queued */
   }
   if (a->mqtt_inited) mqttdev_poll(&a->mqtt, now);
+  if (a->ota_ready && now - a->ota_poll_ms >= 1000u) {
+    a->ota_poll_ms = now;
+    bool healthy = a->net_up && ws.state == HAL_WIFI_CONNECTED && a->http_listening;
+    if (ota_poll(&a->ota_mgr, hal_time_us64(), healthy) == OTA_ACTION_REBOOT) {
+      hal_log(HAL_LOG_WARN, "app", "OTA: the new firmware did not confirm itself: rolling back");
+      ops_reboot_now(a);
+    }
+    ops_ota_refresh(a, false);
+  }
   return 5;
 }

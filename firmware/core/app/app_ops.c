@@ -45,10 +45,11 @@ void ops_info(app_t *a, app_info_t *i, bool for_mqtt) {
   i->name = a->cfg.name;
   i->model = a->opt.model ? a->opt.model : "BL602 BL0937 plug";
   i->board = a->board.name;
-  i->fw = OBL_FW_VERSION;
+  i->fw = a->fw;
   i->auth = a->cfg.api_password[0] != '\0';
   i->setup_mode = a->setup_mode;
   i->caps = APP_CAP_RELAY | APP_CAP_IDENTIFY | APP_CAP_EVENTS | APP_CAP_PROTECTION | APP_CAP_MQTT;
+  if (a->ota_ready) i->caps |= APP_CAP_OTA;
   if (a->board.bl0937.present) i->caps |= APP_CAP_METERING | APP_CAP_ENERGY | APP_CAP_CALIBRATION;
   if (a->board.led_count) i->caps |= APP_CAP_LED;
   if (a->board.button_count) i->caps |= APP_CAP_BUTTON;
@@ -286,8 +287,31 @@ void ops_ota_event(app_t *a) {
   }
   if (a->ota.state != a->last_ota_state) {
     a->last_ota_state = a->ota.state;
-    ops_state_changed(a);
+    ops_state_changed(a); /* ota.state is part of the state: a reportable change */
   }
+}
+
+void ops_ota_refresh(app_t *a, bool force_event) {
+  if (!a->ota_ready) return;
+  ota_status_t st;
+  ota_status(&a->ota_mgr, &st);
+  uint8_t old_state = a->ota.state;
+  a->ota.state = (uint8_t)st.state;
+  a->ota.progress = st.progress;
+  a->ota.bytes = st.bytes;
+  a->ota.total = st.total;
+  snprintf(a->ota.error, sizeof(a->ota.error), "%s", st.state == OTA_FAILED ? ota_err_code(st.error) : "");
+  bool step = st.progress / 5u != a->ota_reported / 5u;
+  if (force_event || old_state != a->ota.state || step) {
+    a->ota_reported = st.progress;
+    ops_ota_event(a);
+  }
+}
+
+void ops_reboot_now(app_t *a) {
+  hal_log(HAL_LOG_INFO, "app", "%s rebooting", a->hostname);
+  app_shutdown();
+  hal_reboot();
 }
 
 void ops_enter_setup(app_t *a, bool auto_exit) {

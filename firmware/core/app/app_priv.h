@@ -10,6 +10,7 @@
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
 #include "mqttdev/sock_net.h"
+#include "ota/ota.h"
 #include "store/store.h"
 
 #define APP_HTTP_CONNS 4
@@ -23,6 +24,7 @@ typedef struct {
   char id[APP_ID_MAX + 1];
   char hostname[APP_ID_MAX + 11];
   char mac[13];
+  char fw[17]; /* running firmware version: the running slot's image version, else OBL_FW_VERSION */
   board_profile_t board;
   app_config_t cfg;
   bool cfg_loaded;
@@ -82,6 +84,11 @@ typedef struct {
   hal_reset_reason_t reset_reason;
 
   app_ota_status_t ota;
+  ota_t ota_mgr;
+  bool ota_ready;
+  http_conn_t *ota_conn;   /* the connection uploading an image, NULL when none */
+  uint8_t ota_reported;    /* progress of the last "ota" event */
+  uint64_t ota_poll_ms;
 } app_t;
 
 extern app_t g_app;
@@ -118,6 +125,10 @@ void ops_state_changed(app_t *a);
 void ops_snapshot(app_t *a, mqttdev_snapshot_t *out);
 void ops_button_event(app_t *a, app_button_action_t act);
 void ops_ota_event(app_t *a);
+/* Refreshes a->ota from the OTA manager; sends an "ota" event on a state change or every 5 %. */
+void ops_ota_refresh(app_t *a, bool force_event);
+/* Persists what must survive and reboots (OTA switch, reboot command, rollback). */
+void ops_reboot_now(app_t *a);
 void ops_enter_setup(app_t *a, bool auto_exit);
 
 /* app_api.c */

@@ -192,6 +192,7 @@ int main(int argc, char **argv) {
   memset(&opt, 0, sizeof(opt));
   opt.id = id;
   opt.model = "openbl602 simulated plug";
+  opt.ota_board_id = "posix-sim";
   opt.board = board_name;
   opt.http_ip = http_ip;
   opt.http_port = http_port;
