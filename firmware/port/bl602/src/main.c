@@ -80,6 +80,10 @@ int main(void)
   }
   port_boot_init();
 
+  /* What boot2 can start is a Bouffalo image (FW_OTA.bin), raw or XZ: the vendor OTA container carries
+   * exactly that, so the plug accepts it (OpenBeken's updates included). */
+  static const app_options_t options = {.ota_accept_bl60x = true};
+  app_set_options(&options);
   obl_app_init();
 
   tcpip_init(NULL, NULL);
