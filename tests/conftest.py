@@ -152,7 +152,7 @@ def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., 
         if mqtt_port is not None:
             args += ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"]
         proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         _wait_port(http_port, proc, "openbl602-sim")
         _wait_port(control_port, proc, "openbl602-sim control port")
