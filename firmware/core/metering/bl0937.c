@@ -97,7 +97,7 @@ void bl0937_default_config(bl0937_config_t *c) {
   c->sel_high_is_voltage = true;
   c->sel_settle_us = 300000u;
   c->v_segment_us = 100000u;
-  c->i_segment_us = 100000u;
+  c->i_segment_us = 250000u;
   c->v_max_us = 2000000u;
   c->i_max_us = 5000000u;
   c->i_refresh_us = 8000000u;
@@ -422,27 +422,27 @@ static void cf1_edge(bl0937_t *m, uint64_t t) {
   }
   float d = (float)span32(m->cf1_last, t);
   m->cf1_last = t;
+  if (m->seg_b.n) { /* successive differences: a settling trend does not inflate the noise estimate */
+    float dd = d - m->seg_prev_d;
+    m->seg_s2 += dd * dd;
+  }
+  m->seg_prev_d = d;
   m->seg_b.t1_us = t;
   m->seg_b.n++;
   m->seg_s1 += d;
-  m->seg_s2 += d * d;
 }
 
 /* Relative variance of a segment's mean period. Timestamp noise enters once per end, so
- * σ(mean) ≈ σ(single period)/n, measured from the scatter (it includes ripple) once there are enough
- * periods; plus a fixed 60 µs per end for ISR latency spread, which dominates at low CF1 rates. */
+ * σ(mean) ≈ σ(single period)/n, measured from the period-to-period scatter (it includes ripple) once
+ * there are enough periods; with few periods, a fixed 60 µs per end for ISR latency spread. */
 static float seg_rel_var(const bl0937_t *m) {
   float n = (float)m->seg_b.n, mean = m->seg_s1 / n;
-  float span = mean * n;
-  float timing = SEG_EDGE_NOISE_US / span;
-  float v = timing * timing;
-  if (m->seg_b.n >= 8u) {
-    float var = m->seg_s2 / n - mean * mean;
-    if (var < 0.0f) var = 0.0f;
-    float scatter = var / (mean * mean) / (n * n);
-    if (scatter > v) v = scatter;
+  if (m->seg_b.n >= 8u) { /* enough periods to measure the noise: mean square successive difference / 2 */
+    float var = m->seg_s2 / (2.0f * (n - 1.0f));
+    return var / (mean * mean) / (n * n);
   }
-  return v;
+  float timing = SEG_EDGE_NOISE_US / (mean * n); /* few periods: assume the ISR timing budget */
+  return timing * timing;
 }
 
 static void publish(bl0937_t *m, uint64_t now, float hz) {
@@ -495,7 +495,11 @@ static void cf1_schedule(bl0937_t *m, uint64_t now, bool load_on) {
     if (done || !load_on) {
       sel_enter(m, MODE_V, now);
     } else if (in_mode > m->cfg.i_max_us) {
-      if (!m->cf1_have_last) publish(m, now, 0.0f); /* not one edge: below the chip's current floor */
+      if (!m->cf1_have_last) {
+        publish(m, now, 0.0f); /* not one edge: below the chip's current floor */
+      } else if (m->seg_a.n) { /* never settled within the cap: the newest segment is the best there is */
+        publish(m, now, (float)m->seg_a.n * 1e6f / (float)span32(m->seg_a.t0_us, m->seg_a.t1_us));
+      }
       m->p_at_i = m->p_w;
       sel_enter(m, MODE_V, now);
     }

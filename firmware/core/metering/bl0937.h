@@ -61,7 +61,7 @@ typedef struct {
   bool sel_high_is_voltage; /* datasheet: SEL=1 → voltage; false for boards that invert SEL */
   uint32_t sel_settle_us;   /* CF1 edges ignored after each SEL toggle; 300 000 */
   uint32_t v_segment_us;    /* min length of each of the two voltage segments that must agree; 100 000 */
-  uint32_t i_segment_us;    /* same for current (plus ≥ 2 periods each); 100 000 */
+  uint32_t i_segment_us;    /* same for current (≥ 1 period each); 250 000 */
   uint32_t v_max_us;        /* voltage dwell cap; 2 000 000 */
   uint32_t i_max_us;        /* current dwell cap; 5 000 000 */
   uint32_t i_refresh_us;    /* current re-measured at least this often while P > 0; 8 000 000 */
@@ -128,7 +128,8 @@ typedef struct {
   bool cf1_have_last;
   uint64_t cf1_last;
   bl0937_seg_t seg_a, seg_b;
-  float seg_s1, seg_s2;  /* Σ period, Σ period² of the current segment (scatter for the tolerance) */
+  float seg_s1, seg_s2;  /* Σ period, Σ (period − previous)² of the current segment (noise estimate) */
+  float seg_prev_d;
   float seg_a_rel, seg_b_rel;
   float v, i, v_hz, i_hz;
   float p_at_i;          /* power when current was last measured (a change re-measures it) */
