@@ -164,9 +164,16 @@ void port_boot_init(void)
     return;
   }
   if (m.slot != s_running) {
-    /* boot2 did not start the trial slot (table write lost, or an XZ image was unpacked into the
-     * other slot): nothing left to fall back to from here. */
-    hal_log(HAL_LOG_WARN, "boot", "trial of slot %u not running (running %u): marker dropped", (unsigned)m.slot,
+    /* boot2 did not start the trial slot: either the table write was lost (the old image runs), or the
+     * slot held an XZ stream that boot2 unpacked over this slot (the new image runs here, the old one is
+     * gone). Either way there is nothing left to fall back to. */
+    uint8_t head[sizeof k_xz_magic];
+    HALPartition_Entry_Config e;
+    const bool unpacked = read_fw_entry(&e) == HAL_OK &&
+                          port_flash_read_abs(e.Address[m.slot], head, sizeof head) == HAL_OK &&
+                          memcmp(head, k_xz_magic, sizeof head) == 0;
+    hal_log(HAL_LOG_WARN, "boot", unpacked ? "XZ image from slot %u unpacked into slot %u by boot2: no rollback"
+                                           : "trial slot %u never started, slot %u runs", (unsigned)m.slot,
             (unsigned)s_running);
     (void)mark_erase();
     return;

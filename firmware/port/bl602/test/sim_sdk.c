@@ -109,6 +109,21 @@ uint8_t sim_boot(void)
   sim.booted_copy = use;
   sim.ram = sim.copy[use];
   sim.cut_armed = false;
+  /* boot2 and an XZ stream in the active slot: unpack it over the other slot, point the table there */
+  HALPartition_Entry_Config *fw = &sim.ram.e[0];
+  static const uint8_t xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+  if (memcmp(&sim.flash[fw->Address[fw->activeIndex]], xz_magic, sizeof xz_magic) == 0) {
+    const uint8_t dst = !fw->activeIndex;
+    memset(&sim.flash[fw->Address[dst]], 0xFF, fw->maxLen[dst]);
+    memcpy(&sim.flash[fw->Address[dst]], "BFNP", 4);
+    fw->activeIndex = dst;
+    fw->age++;
+    sim.ram.age++;
+    sim.copy[!use] = sim.ram;
+    sim.copy[!use].valid = true;
+    sim.booted_copy = !use;
+    sim.unpacks++;
+  }
   return sim.ram.e[0].activeIndex;
 }
 

@@ -28,7 +28,7 @@ typedef struct {
   jmp_buf env;
   bool cut_armed;
   unsigned cut_after;
-  unsigned writes, erases, pt_writes, resets;
+  unsigned writes, erases, pt_writes, resets, unpacks;
   bool verbose;
 } sim_t;
 
@@ -36,7 +36,7 @@ extern sim_t sim;
 
 /* Fresh flash and a factory partition table: ours, or OpenBeken's (FW 800/544 KiB, media, DATA). */
 void sim_factory(bool openbeken_table);
-/* boot2: pick the table copy, return the FW slot it boots. */
+/* boot2: pick the table copy (unpacking an XZ slot over the other one first), return the slot it boots. */
 uint8_t sim_boot(void);
 /* Writes an image into a slot the way the OTA manager would (erase, program). */
 void sim_write_image(uint8_t slot, const uint8_t *data, size_t len);

@@ -128,6 +128,16 @@ static void test_xz_image_gets_its_length(void)
   CHECK(hal_boot_select(HAL_PART_FW_B, false) == HAL_OK);
   CHECK_EQ_U64(table_len(!sim.booted_copy), n);
 
+  /* as a trial: boot2 unpacks it over slot A and boots A; the port drops its marker, no reset loop */
+  sim_factory(false);
+  CHECK_EQ_INT(boot(), 0);
+  sim_write_image(1, buf, n);
+  CHECK(hal_boot_select(HAL_PART_FW_B, true) == HAL_OK);
+  CHECK_EQ_INT(boot(), 0);
+  CHECK_EQ_INT(sim.unpacks, 1);
+  CHECK_EQ_INT(boot(), 0);
+  CHECK_EQ_INT(sim.resets, 0);
+
   /* a truncated stream (no footer) is refused */
   sim_factory(false);
   CHECK_EQ_INT(boot(), 0);
