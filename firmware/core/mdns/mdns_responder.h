@@ -41,7 +41,8 @@ typedef struct {
   uint8_t out[1500]; /* reply */
 } mdns_responder_t;
 
-/* Opens the socket, joins 224.0.0.251 on if_addr (NULL = any), schedules the announcements.
+/* Opens the socket, joins 224.0.0.251 on if_addr (NULL = any), schedules the announcements. Call it before
+ * any other function (a zeroed struct is not a stopped responder). On failure r->fd is -1.
  * port 0 → 5353 (tests use a private port). false if the socket could not be set up. */
 bool mdns_responder_start(mdns_responder_t *r, const mdns_service_t *svc, uint16_t port, const uint8_t if_addr[4],
                           uint64_t now_ms);
