@@ -28,6 +28,7 @@ typedef struct {
   bool ota_accept_bl60x;      /* hardware: the vendor container is accepted too */
   const char *http_ip;        /* address the HTTP server binds; NULL → "0.0.0.0" */
   uint16_t http_port;         /* 0 → 80 */
+  int32_t mdns_port;          /* 0 → 5353; < 0 → no mDNS responder */
   const char *advertised_ip;  /* for the MQTT info "http" URL; NULL → the Wi-Fi address */
   /* MQTT override applied at boot and persisted (the simulated plug's --mqtt); host NULL = none */
   const char *mqtt_host;

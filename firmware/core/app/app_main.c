@@ -123,6 +123,8 @@ static void app_mqtt_init(app_t *a) {
   if (!a->mqtt_inited) hal_log(HAL_LOG_ERROR, "app", "MQTT binding refused the device id %s", a->id);
 }
 
+static void mdns_stop(app_t *a);
+
 /* ---- boot ---------------------------------------------------------------------------------------------------- */
 
 static void identity(app_t *a) {
@@ -228,6 +230,7 @@ void app_shutdown(void) {
   app_t *a = &g_app;
   dev_energy_persist(a, app_now_ms(), true);
   if (a->mqtt_inited) mqttdev_stop(&a->mqtt, app_now_ms());
+  mdns_stop(a);
   http_server_close_all(&a->http);
   http_bsd_close(&a->http_bsd);
 }
@@ -262,6 +265,33 @@ uint32_t obl_app_main_poll(void) {
 
 /* ---- network loop ----------------------------------------------------------------------------------------------- */
 
+/* mDNS (§10): _openbl602._tcp with TXT id, mac, model, fw, protocol, board, on the station address. */
+static void mdns_start(app_t *a, const hal_wifi_status_t *ws) {
+  if (a->opt.mdns_port < 0 || a->mdns_running) return;
+  char t_id[48], t_mac[20], t_model[64], t_fw[24], t_board[48];
+  snprintf(t_id, sizeof(t_id), "id=%s", a->id);
+  snprintf(t_mac, sizeof(t_mac), "mac=%s", a->mac);
+  snprintf(t_model, sizeof(t_model), "model=%s", a->opt.model ? a->opt.model : "BL602 BL0937 plug");
+  snprintf(t_fw, sizeof(t_fw), "fw=%s", a->fw);
+  snprintf(t_board, sizeof(t_board), "board=%s", a->board.name);
+  const char *txt[] = {t_id, t_mac, t_model, t_fw, "protocol=1", t_board};
+  mdns_service_t svc;
+  uint16_t http_port = a->opt.http_port ? a->opt.http_port : 80;
+  if (!mdns_service_init(&svc, a->id, ws->ipv4, http_port, txt, 6)) {
+    hal_log(HAL_LOG_ERROR, "app", "mDNS: service record does not fit");
+    return;
+  }
+  /* a loopback address (simulated plug) has no multicast route of its own: use the default interface */
+  const uint8_t *ifa = ws->ipv4[0] == 127 ? NULL : ws->ipv4;
+  a->mdns_running = mdns_responder_start(&a->mdns, &svc, (uint16_t)a->opt.mdns_port, ifa, app_now_ms());
+  if (!a->mdns_running) hal_log(HAL_LOG_WARN, "app", "mDNS responder could not start");
+}
+
+static void mdns_stop(app_t *a) {
+  if (a->mdns_running) mdns_responder_stop(&a->mdns);
+  a->mdns_running = false;
+}
+
 static void link_changed(app_t *a, bool up) {
   if (up) {
     a->net_up = true;
@@ -279,6 +309,7 @@ static void link_changed(app_t *a, bool up) {
     if (a->mqtt_inited) mqtt_apply_broker(a, !a->setup_mode);
   } else {
     a->net_up = false; /* first: every socket call now fails, so nothing orderly reaches the broker */
+    mdns_stop(a);
     if (a->mqtt_inited) mqtt_apply_broker(a, false);
     if (a->http_listening) {
       http_server_close_all(&a->http);
@@ -301,6 +332,12 @@ uint32_t obl_app_net_poll(void) {
     mqtt_apply_broker(a, ws.state == HAL_WIFI_CONNECTED); /* entered or left setup mode */
   }
   a->wifi_state = ws.state;
+  if (ws.state == HAL_WIFI_CONNECTED && a->net_up) {
+    mdns_start(a, &ws);
+  } else {
+    mdns_stop(a); /* setup AP: nobody on the home network to answer */
+  }
+  if (a->mdns_running) mdns_responder_poll(&a->mdns, now);
   if (a->setup_mode && a->setup_auto_exit && now - a->setup_since_ms >= SETUP_TIMEOUT_MS) {
     a->setup_mode = false;
     (void)hal_wifi_connect(a->cfg.wifi.ssid, a->cfg.wifi.password);

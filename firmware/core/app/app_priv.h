@@ -7,6 +7,7 @@
 #include "hal.h"
 #include "http/http_bsd.h"
 #include "http/http_server.h"
+#include "mdns/mdns_responder.h"
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
 #include "mqttdev/sock_net.h"
@@ -64,6 +65,8 @@ typedef struct {
   bool http_listening;
   http_server_t http;
   http_conn_t conns[APP_HTTP_CONNS];
+  mdns_responder_t mdns;
+  bool mdns_running;
   sock_net_t mqtt_sock;
   mqttdev_t mqtt;
   bool mqtt_inited;

@@ -2,6 +2,7 @@
  *
  *   openbl602-sim --id NAME --http 127.0.0.1:PORT --flash FILE [--mqtt mqtt://[user:pass@]HOST:PORT]
  *                 [--load 60W | --profile FILE.csv] [--voltage 230] [--control 127.0.0.1:PORT] [--board NAME]
+ *                 [--mdns-port 5353]
  *
  * One thread runs what the plug's two tasks run (metering/relay/button and network), plus the chip model
  * that feeds BL0937 pulses to the metering code through the GPIO port, plus the control interface. */
@@ -31,7 +32,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: openbl602-sim --id NAME --http IP:PORT --flash FILE [--mqtt mqtt://[user:pass@]HOST:PORT]\n"
           "                     [--load WATTS[W] | --profile FILE.csv] [--voltage VOLTS] [--control IP:PORT]\n"
-          "                     [--board NAME]\n"
+          "                     [--board NAME] [--mdns-port PORT (5353; 0 = no mDNS)]\n"
           "control commands (stdin or --control): load W [pf] | voltage V | press [ms] | double | hold ms |\n"
           "  net down|up | hang | powercut | state | outputs | quit\n");
 }
@@ -97,6 +98,7 @@ static void on_signal(int sig) {
 int main(int argc, char **argv) {
   const char *id = NULL, *http = NULL, *flash = NULL, *mqtt = NULL, *load = NULL, *profile = NULL;
   const char *control = NULL, *board_name = NULL;
+  long mdns_port = 5353;
   double volts = 230.0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -119,6 +121,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--voltage") == 0) volts = atof(v);
     else if (strcmp(a, "--control") == 0) control = v;
     else if (strcmp(a, "--board") == 0) board_name = v;
+    else if (strcmp(a, "--mdns-port") == 0) mdns_port = atol(v);
     else {
       fprintf(stderr, "openbl602-sim: unknown option %s\n", a);
       usage();
@@ -197,6 +200,7 @@ int main(int argc, char **argv) {
   opt.http_ip = http_ip;
   opt.http_port = http_port;
   opt.advertised_ip = http_ip;
+  opt.mdns_port = mdns_port > 0 && mdns_port < 65536 ? (int32_t)mdns_port : -1;
   if (mqtt) {
     opt.mqtt_host = mq_host;
     opt.mqtt_port = mq_port;
