@@ -29,7 +29,7 @@ if command -v xz >/dev/null; then
   (cat "$HERE"/src/*.c; head -c 65536 /dev/urandom) | xz --check=crc32 --lzma2=dict=32KiB -c >"$OUT/test.xz"
   XZ_ARG=("$OUT/test.xz")
 fi
-"$HOST_CC" -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+"$HOST_CC" -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fsanitize=address,undefined \
   -I"$HERE/test/stubs" -I"$HERE/test" -I"$HERE/src" -I"$CORE" -I"$CORE/../tests" \
   "$HERE/test/test_boot.c" "$HERE/test/sim_sdk.c" "$HERE/src/port_boot.c" "$HERE/src/port_flash.c" \
   "$CORE/store/crc32.c" "$CORE/../tests/unit/unit.c" -o "$OUT/test_boot"

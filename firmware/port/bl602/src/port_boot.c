@@ -139,7 +139,8 @@ static hal_status_t point_table_at(uint8_t idx)
 void port_boot_init(void)
 {
   HALPartition_Entry_Config e;
-  if (read_fw_entry(&e) == HAL_OK && e.activeIndex <= 1u) {
+  const bool have_table = read_fw_entry(&e) == HAL_OK;
+  if (have_table && e.activeIndex <= 1u) {
     s_running = e.activeIndex;
   } else {
     hal_log(HAL_LOG_ERROR, "boot", "no FW entry in the partition table; assuming slot A");
@@ -168,9 +169,7 @@ void port_boot_init(void)
      * slot held an XZ stream that boot2 unpacked over this slot (the new image runs here, the old one is
      * gone). Either way there is nothing left to fall back to. */
     uint8_t head[sizeof k_xz_magic];
-    HALPartition_Entry_Config e;
-    const bool unpacked = read_fw_entry(&e) == HAL_OK &&
-                          port_flash_read_abs(e.Address[m.slot], head, sizeof head) == HAL_OK &&
+    const bool unpacked = have_table && port_flash_read_abs(e.Address[m.slot], head, sizeof head) == HAL_OK &&
                           memcmp(head, k_xz_magic, sizeof head) == 0;
     hal_log(HAL_LOG_WARN, "boot", unpacked ? "XZ image from slot %u unpacked into slot %u by boot2: no rollback"
                                            : "trial slot %u never started, slot %u runs", (unsigned)m.slot,
