@@ -6,6 +6,7 @@
 #include <openssl/obj_mac.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "posix_sys.h"
@@ -112,6 +113,29 @@ static void test_store_survives_cuts_on_flash_file(void) {
   CHECK(cuts >= 6 * 8); /* erase, 4 copy chunks, header, crc, header: ≥ 8 ops per put */
 }
 
+/* Exit mode: the process vanishes at the cut (status 99), like a plug losing power; flash keeps the tear. */
+static void test_cut_can_end_the_process(void) {
+  fresh();
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    uint8_t d[8] = {0};
+    posix_sys_arm_cut(1, 2, true);
+    hal_flash_write(HAL_PART_SETTINGS, 0, d, 8);
+    hal_flash_write(HAL_PART_SETTINGS, 8, d, 8);
+    _exit(0); /* not reached */
+  }
+  int status = 0;
+  CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK_EQ_INT(WEXITSTATUS(status), 99);
+  uint8_t got[16];
+  CHECK_EQ_INT(hal_flash_read(HAL_PART_SETTINGS, 0, got, 16), HAL_OK);
+  CHECK_EQ_INT(got[7], 0x00);  /* first write complete */
+  CHECK_EQ_INT(got[9], 0x00);  /* second: 2 bytes programmed */
+  CHECK_EQ_INT(got[10], 0xFF); /* then the power went */
+}
+
 static void test_trial_boot_rolls_back_unless_confirmed(void) {
   fresh();
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
@@ -179,6 +203,7 @@ int main(int argc, char **argv) {
   RUN(test_flash_is_erased_nor);
   RUN(test_cut_tears_the_nth_operation);
   RUN(test_store_survives_cuts_on_flash_file);
+  RUN(test_cut_can_end_the_process);
   RUN(test_trial_boot_rolls_back_unless_confirmed);
   RUN(test_sha256_known_answer);
   RUN(test_ecdsa_verify);
