@@ -27,7 +27,8 @@
 #include "hal.h"
 #include "port.h"
 
-#define SCAN_TIMEOUT_MS 10000u
+#define SCAN_MIN_INTERVAL_MS 5000u /* between background scans started by hal_wifi_scan */
+#define SCAN_STUCK_MS 15000u
 #define NTP_SERVER "pool.ntp.org"
 
 typedef enum { WANT_NONE = 0, WANT_STA, WANT_AP } want_kind_t;
@@ -50,8 +51,9 @@ static bool s_ap_on; /* only apply_wanted touches it, under s_apply_lock */
 
 static SemaphoreHandle_t s_apply_lock;
 static StaticSemaphore_t s_apply_lock_mem;
-static SemaphoreHandle_t s_scan_done;
-static StaticSemaphore_t s_scan_done_mem;
+static volatile bool s_scan_running;
+static bool s_scanned_once;        /* under s_scan_lock */
+static TickType_t s_scan_started;  /* under s_scan_lock */
 static SemaphoreHandle_t s_scan_lock;
 static StaticSemaphore_t s_scan_lock_mem;
 
@@ -161,7 +163,6 @@ void port_wifi_init(void)
 {
   s_apply_lock = xSemaphoreCreateMutexStatic(&s_apply_lock_mem);
   s_scan_lock = xSemaphoreCreateMutexStatic(&s_scan_lock_mem);
-  s_scan_done = xSemaphoreCreateBinaryStatic(&s_scan_done_mem);
   aos_register_event_filter(EV_WIFI, on_wifi_event, NULL);
   hal_wifi_start_firmware_task();
   aos_post_event(EV_WIFI, CODE_WIFI_ON_INIT_DONE, 0);
@@ -241,7 +242,7 @@ static void on_scan_done(void *data, void *param)
 {
   (void)data;
   (void)param;
-  xSemaphoreGive(s_scan_done);
+  s_scan_running = false;
 }
 
 static void on_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr_ap_item_t *item)
@@ -276,18 +277,21 @@ size_t hal_wifi_scan(hal_wifi_network_t *out, size_t max)
     return 0;
   }
   xSemaphoreTake(s_scan_lock, portMAX_DELAY);
-  (void)xSemaphoreTake(s_scan_done, 0); /* drop a completion left over from a timed-out scan */
-  size_t found = 0;
-  if (wifi_mgmr_scan(NULL, on_scan_done) == 0) {
-    /* Blocks the calling task for the scan (~2-4 s over 13 channels); the list read below is the
-     * manager's cache, so a timeout still returns what it has. */
-    if (xSemaphoreTake(s_scan_done, pdMS_TO_TICKS(SCAN_TIMEOUT_MS)) != pdTRUE) {
-      hal_log(HAL_LOG_WARN, "wifi", "scan did not complete in %u ms", (unsigned)SCAN_TIMEOUT_MS);
-    }
-    s_sink = (scan_sink_t){.out = out, .max = max, .count = 0};
-    wifi_mgmr_scan_ap_all(NULL, NULL, on_scan_item);
-    found = s_sink.count;
+  /* Never wait for the radio here: the caller holds the core (its main loop feeds the watchdog), and a
+   * scan takes seconds. Answer from the manager's list of recently seen networks and refresh it in the
+   * background; the setup page asks again. */
+  const TickType_t now = xTaskGetTickCount();
+  if (s_scan_running && (TickType_t)(now - s_scan_started) > pdMS_TO_TICKS(SCAN_STUCK_MS)) {
+    s_scan_running = false; /* no completion callback: treat as over */
   }
+  if (!s_scan_running && (!s_scanned_once || (TickType_t)(now - s_scan_started) > pdMS_TO_TICKS(SCAN_MIN_INTERVAL_MS))) {
+    s_scan_started = now;
+    s_scanned_once = true;
+    s_scan_running = wifi_mgmr_scan(NULL, on_scan_done) == 0;
+  }
+  s_sink = (scan_sink_t){.out = out, .max = max, .count = 0};
+  wifi_mgmr_scan_ap_all(NULL, NULL, on_scan_item);
+  const size_t found = s_sink.count;
   xSemaphoreGive(s_scan_lock);
   return found;
 }
