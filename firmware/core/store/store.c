@@ -35,14 +35,18 @@ static void put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static store_err_t rd(const store_t *s, uint16_t sector, uint32_t off, void *buf, size_t len) {
-  return hal_flash_read(s->part, sector_off(s, sector) + off, buf, len) == HAL_OK ? STORE_OK
-                                                                                 : STORE_ERR_IO;
+/* Every flash call records its HAL status: a power cut must stop the store at once, while a failing sector
+ * is worth skipping. */
+static store_err_t io(store_t *s, hal_status_t st) {
+  s->last_hal = st;
+  return st == HAL_OK ? STORE_OK : STORE_ERR_IO;
 }
-static store_err_t wr(const store_t *s, uint16_t sector, uint32_t off, const void *buf, size_t len) {
+static store_err_t rd(store_t *s, uint16_t sector, uint32_t off, void *buf, size_t len) {
+  return io(s, hal_flash_read(s->part, sector_off(s, sector) + off, buf, len));
+}
+static store_err_t wr(store_t *s, uint16_t sector, uint32_t off, const void *buf, size_t len) {
   if (len == 0) return STORE_OK;
-  return hal_flash_write(s->part, sector_off(s, sector) + off, buf, len) == HAL_OK ? STORE_OK
-                                                                                  : STORE_ERR_IO;
+  return io(s, hal_flash_write(s->part, sector_off(s, sector) + off, buf, len));
 }
 
 /* ---- sector header: magic, version, seq, CRC; written last when a sector becomes active ---- */
@@ -56,7 +60,7 @@ static void header_encode(uint8_t h[STORE_SECTOR_HEADER], uint32_t seq) {
 }
 
 /* true if the sector carries a complete header; *seq gets its sequence number. */
-static store_err_t header_read(const store_t *s, uint16_t sector, bool *valid, uint32_t *seq) {
+static store_err_t header_read(store_t *s, uint16_t sector, bool *valid, uint32_t *seq) {
   uint8_t h[STORE_SECTOR_HEADER];
   store_err_t e = rd(s, sector, 0, h, sizeof h);
   if (e != STORE_OK) return e;
@@ -70,7 +74,7 @@ static store_err_t header_read(const store_t *s, uint16_t sector, bool *valid, u
 
 /* Checks the record at `off`: *ok false when it is torn or not a record. *hdr_erased when the header is
  * still 0xFFFFFFFF (free space). CRC is computed over what flash holds, chunk by chunk. */
-static store_err_t record_check(const store_t *s, uint16_t sector, uint32_t off, bool *ok,
+static store_err_t record_check(store_t *s, uint16_t sector, uint32_t off, bool *ok,
                                 bool *hdr_erased, uint16_t *key, uint16_t *len) {
   uint8_t h[REC_HDR];
   *ok = false;
@@ -102,7 +106,7 @@ static store_err_t record_check(const store_t *s, uint16_t sector, uint32_t off,
   return STORE_OK;
 }
 
-static store_err_t all_erased(const store_t *s, uint16_t sector, uint32_t from, bool *erased) {
+static store_err_t all_erased(store_t *s, uint16_t sector, uint32_t from, bool *erased) {
   uint8_t buf[CHUNK];
   *erased = true;
   for (uint32_t off = from; off < SECTOR;) {
@@ -129,7 +133,7 @@ static store_slot_t *slot_find(store_slot_t *idx, uint8_t n, uint16_t key) {
 /* Walks a sector's log from the first record: the latest intact record of each key lands in idx.
  * The walk stops at free space or at the first bad record (everything after it is unusable: it is not
  * known where the torn record ended). *head = where it stopped; *dirty when that point is not clean. */
-static store_err_t sector_scan(const store_t *s, uint16_t sector, store_slot_t *idx, uint8_t *n_keys,
+static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, uint8_t *n_keys,
                                uint32_t *head, bool *dirty) {
   uint32_t off = STORE_SECTOR_HEADER;
   *n_keys = 0;
@@ -185,7 +189,7 @@ static store_err_t sector_scan(const store_t *s, uint16_t sector, store_slot_t *
 
 static store_err_t erase_sector(store_t *s, uint16_t sector) {
   s->stats.erases++;
-  if (hal_flash_erase(s->part, sector_off(s, sector), SECTOR) != HAL_OK) return STORE_ERR_IO;
+  if (io(s, hal_flash_erase(s->part, sector_off(s, sector), SECTOR)) != STORE_OK) return STORE_ERR_IO;
   bool erased;
   store_err_t e = all_erased(s, sector, 0, &erased);
   if (e != STORE_OK) return e;
@@ -229,16 +233,10 @@ static store_err_t copy_record(store_t *s, uint16_t from, uint32_t from_off, uin
   return STORE_OK;
 }
 
-/* Moves the live records (and optionally a new value for `key`) into the next sector of the ring and
- * makes it active by writing its header last. Until that header is complete, mount picks the old sector. */
-static store_err_t compact(store_t *s, bool with_new, uint16_t key, const void *data, uint16_t len) {
-  uint32_t need = STORE_SECTOR_HEADER;
-  for (uint8_t i = 0; i < s->n_keys; i++)
-    if (!with_new || s->idx[i].key != key) need += store_record_size(s->idx[i].len);
-  if (with_new) need += store_record_size(len);
-  if (need > SECTOR) return STORE_ERR_FULL;
-
-  uint16_t next = (uint16_t)((s->active + 1u) % s->n_sectors);
+/* Moves the live records (and optionally a new value for `key`) into sector `next` and makes it active by
+ * writing its header (sequence `seq`) last. Until that header is complete, mount picks the old sector. */
+static store_err_t compact_into(store_t *s, uint16_t next, uint32_t seq, bool with_new, uint16_t key,
+                                const void *data, uint16_t len) {
   store_err_t e = erase_sector(s, next);
   if (e != STORE_OK) return e;
   store_slot_t idx[STORE_MAX_KEYS];
@@ -270,16 +268,36 @@ static store_err_t compact(store_t *s, bool with_new, uint16_t key, const void *
   if (e != STORE_OK) return e;
   if (n_check != n || head != off || dirty) return STORE_ERR_IO;
 
-  e = write_header(s, next, s->seq + 1u);
+  e = write_header(s, next, seq);
   if (e != STORE_OK) return e;
   s->active = next;
-  s->seq++;
+  s->seq = seq;
   s->head = off;
   s->dirty = false;
   s->n_keys = n;
   memcpy(s->idx, idx, sizeof idx);
   s->stats.compactions++;
   return STORE_OK;
+}
+
+static store_err_t compact(store_t *s, bool with_new, uint16_t key, const void *data, uint16_t len) {
+  uint32_t need = STORE_SECTOR_HEADER;
+  for (uint8_t i = 0; i < s->n_keys; i++)
+    if (!with_new || s->idx[i].key != key) need += store_record_size(s->idx[i].len);
+  if (with_new) need += store_record_size(len);
+  if (need > SECTOR) return STORE_ERR_FULL;
+  /* The next sector of the ring; if it fails (worn cells, read-back mismatch), the one after, and so on.
+   * Each attempt takes a higher sequence number, so a half-good failed sector can never outrank the one
+   * that succeeds. A power cut ends the attempts at once. */
+  store_err_t e = STORE_ERR_IO;
+  for (uint16_t step = 1; step < s->n_sectors; step++) {
+    uint16_t next = (uint16_t)((s->active + step) % s->n_sectors);
+    e = compact_into(s, next, s->seq + step, with_new, key, data, len);
+    if (e == STORE_OK || s->last_hal == HAL_ERR_POWER) return e;
+    s->stats.bad_sectors++;
+    hal_log(HAL_LOG_WARN, "store", "sector %u unusable (%d), trying the next", (unsigned)next, (int)e);
+  }
+  return e;
 }
 
 store_err_t store_mount(store_t *s, hal_partition_t part, uint32_t offset, uint32_t size) {
@@ -304,14 +322,21 @@ store_err_t store_mount(store_t *s, hal_partition_t part, uint32_t offset, uint3
     }
   }
   if (!found) {
-    /* Blank (or never a store): start at sector 0 with seq 1. */
-    store_err_t e = erase_sector(s, 0);
-    if (e == STORE_OK) e = write_header(s, 0, 1);
-    if (e != STORE_OK) return e;
-    s->active = 0;
-    s->seq = 1;
-    s->head = STORE_SECTOR_HEADER;
-    return STORE_OK;
+    /* Blank (or never a store): start at the first sector that takes a header, with seq 1. */
+    store_err_t e = STORE_ERR_IO;
+    for (uint16_t i = 0; i < s->n_sectors; i++) {
+      e = erase_sector(s, i);
+      if (e == STORE_OK) e = write_header(s, i, 1);
+      if (e == STORE_OK) {
+        s->active = i;
+        s->seq = 1;
+        s->head = STORE_SECTOR_HEADER;
+        return STORE_OK;
+      }
+      if (s->last_hal == HAL_ERR_POWER) return e;
+      s->stats.bad_sectors++;
+    }
+    return e;
   }
   store_err_t e = sector_scan(s, s->active, s->idx, &s->n_keys, &s->head, &s->dirty);
   if (e != STORE_OK) return e;

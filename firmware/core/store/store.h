@@ -45,6 +45,7 @@ typedef struct {
   uint32_t compactions; /* sector switches */
   uint32_t erases;      /* sector erases (wear) */
   uint32_t torn_found;  /* mounts that found a torn record or dirty free space */
+  uint32_t bad_sectors; /* compactions that had to skip a sector that failed erase/write/read-back */
 } store_stats_t;
 
 typedef struct {
@@ -64,6 +65,7 @@ typedef struct {
   uint8_t n_keys;
   store_slot_t idx[STORE_MAX_KEYS];
   store_stats_t stats;
+  hal_status_t last_hal; /* status of the last flash call */
 } store_t;
 
 /* Mount the store in [offset, offset+size) of `part` (size a multiple of HAL_FLASH_SECTOR, ≥ 2 sectors).

@@ -13,6 +13,7 @@ static uint64_t g_units;
 static bool g_armed, g_off, g_scramble;
 static uint64_t g_budget;
 static uint32_t g_rng = 1;
+static int g_stuck_part = -1, g_stuck_sector = -1;
 
 static hal_reset_reason_t g_reason = HAL_RESET_POWER_ON;
 static uint32_t g_feeds, g_wdt_ms;
@@ -37,6 +38,12 @@ void fake_hal_reset(void) {
   g_feeds = g_wdt_ms = 0;
   g_running = g_selected = HAL_PART_FW_A;
   g_trial = false;
+  g_stuck_part = g_stuck_sector = -1;
+}
+
+void fake_flash_stuck_sector(hal_partition_t part, int sector) {
+  g_stuck_part = (int)part;
+  g_stuck_sector = sector;
 }
 
 uint8_t *fake_flash_mem(hal_partition_t part, uint32_t *size) {
@@ -100,6 +107,10 @@ hal_status_t hal_flash_write(hal_partition_t part, uint32_t offset, const void *
   if (!p) return HAL_ERR_ARG;
   const uint8_t *d = buf;
   for (size_t i = 0; i < len; i++) {
+    if ((int)part == g_stuck_part && (int)((offset + i) / HAL_FLASH_SECTOR) == g_stuck_sector) {
+      (void)unit_completes();
+      continue;
+    }
     if (unit_completes()) {
       p[i] &= d[i]; /* NOR: programming only clears bits */
       continue;

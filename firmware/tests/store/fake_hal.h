@@ -27,6 +27,8 @@ void fake_flash_power_off(void); /* every flash call fails with HAL_ERR_POWER */
 bool fake_flash_powered(void);
 uint64_t fake_flash_units(void); /* units done since fake_hal_reset() */
 uint32_t fake_flash_erases(hal_partition_t part);
+/* Worn sector: writes to it program nothing (read-back shows the bits still set). */
+void fake_flash_stuck_sector(hal_partition_t part, int sector);
 
 void fake_set_reset_reason(hal_reset_reason_t r);
 uint32_t fake_watchdog_feeds(void);

@@ -190,6 +190,24 @@ static void test_read_error_never_formats(void) {
   CHECK_EQ_U64(get_u32(1), 77);
 }
 
+static void test_worn_sector_is_skipped(void) {
+  fake_hal_reset();
+  boot();
+  put_u32(1, 1);
+  fake_flash_stuck_sector(PART, 1); /* the next sector of the ring */
+  for (uint32_t i = 2; i < 2000; i++) put_u32(1, i);
+  CHECK(s.stats.bad_sectors > 0);
+  boot();
+  CHECK_EQ_U64(get_u32(1), 1999);
+  /* a blank flash whose first sector is worn still formats */
+  fake_hal_reset();
+  fake_flash_stuck_sector(PART, 0);
+  boot();
+  put_u32(2, 22);
+  boot();
+  CHECK_EQ_U64(get_u32(2), 22);
+}
+
 int main(void) {
   RUN(test_blank_flash_mounts_empty);
   RUN(test_values_survive_remount);
@@ -205,5 +223,6 @@ int main(void) {
   RUN(test_garbage_flash_formats);
   RUN(test_bit_rot_in_old_record_skipped);
   RUN(test_read_error_never_formats);
+  RUN(test_worn_sector_is_skipped);
   return unit_report();
 }
