@@ -144,6 +144,7 @@ class _Collector:
 
     def __init__(self, port: int, topics: list[str]) -> None:
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.seen: list[tuple[str, bytes]] = []
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
         subscribed = threading.Event()
 
@@ -153,7 +154,12 @@ class _Collector:
             subscribed.set()
 
         self.client.on_connect = on_connect
-        self.client.on_message = lambda _c, _u, msg: self.messages.put((msg.topic, msg.payload))
+
+        def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+            self.seen.append((msg.topic, msg.payload))
+            self.messages.put((msg.topic, msg.payload))
+
+        self.client.on_message = on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         assert subscribed.wait(5)
@@ -201,5 +207,8 @@ async def test_sim_over_real_mosquitto(
     )
     result = mqtt_msg.parse_result_message(await asyncio.to_thread(wait, topics.result))
     assert (result.cmd, result.req, result.ok) == ("relay", "r1", True)
-    state = mqtt_msg.parse_state_message(await asyncio.to_thread(wait, topics.state))
-    assert state.relay is False
+    # §8.3: the state a command caused is published before its result
+    result_at = next(i for i, (topic, _) in enumerate(collector.seen) if topic == topics.result)
+    before_result = collector.seen[:result_at]
+    states = [mqtt_msg.parse_state_message(p) for t, p in before_result if t == topics.state]
+    assert states[-1].relay is False
