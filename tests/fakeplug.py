@@ -113,6 +113,7 @@ class FakePlug:
         self.ota_fail_after: str | None = None
         self.files: dict[str, bytes] = {}
         self.online = True
+        self.state_reads = 0
         self._streams: list[asyncio.Queue[str | None]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -213,6 +214,7 @@ class FakePlug:
     async def _get_state(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
             return self._denied()
+        self.state_reads += 1
         return web.json_response(self.state)
 
     async def _relay(self, request: web.Request) -> web.Response:

@@ -299,3 +299,20 @@ async def test_options_change_reloads(
     assert plug_entry.state is ConfigEntryState.LOADED
     assert plug_entry.runtime_data is not old
     assert plug_entry.runtime_data.firmware.source == "x.json"
+
+
+async def test_event_stream_reconnects_after_the_plug_closes_it(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, plug_entry)
+    await wait_for(hass, lambda: fake_plug.stream_count == 1)
+    coordinator = plug_entry.runtime_data.coordinator
+    reads = fake_plug.state_reads
+    fake_plug.drop_streams()
+    # while the stream is down a poll bridges the gap and the entities stay available
+    await wait_for(hass, lambda: fake_plug.state_reads > reads)
+    assert hass.states.get(POWER).state != STATE_UNAVAILABLE
+    await wait_for(hass, lambda: fake_plug.stream_count == 1 and coordinator.push_connected)
+    assert coordinator.update_interval is None
+    fake_plug.push_state(power_w=321.0)
+    await wait_for(hass, lambda: hass.states.get(POWER).state == "321.0")
