@@ -88,8 +88,21 @@ DEFS=(-D_GNU_SOURCE -DARCH_RISCV -DBL602 -DPLATFORM_BL602=1 '-DBL_CHIP_NAME="BL6
   -DCONFIG_MBEDTLS_SHA256_USE_HW=1 -DCONFIG_MBEDTLS_AES_USE_HW=1 -DCONFIG_MBEDTLS_ECC_USE_HW=1
   -DSYS_APP_TASK_STACK_SIZE=8192 -DSYS_APP_TASK_PRIORITY=15 -DCFG_COMPONENT_BLOG_ENABLE=0)
 
+# The C library: the SDK toolchain's own newlib headers when the tree has them (its compiler binaries
+# are not needed), otherwise picolibc.
+NEWLIB_INC="$SDK/toolchain/riscv/Linux/riscv64-unknown-elf/include"
+if [ -f "$NEWLIB_INC/_newlib_version.h" ]; then
+  GCC_INC=$("$CC" -print-file-name=include)
+  LIBC_FLAGS="-nostdinc -isystem $GCC_INC -isystem $GCC_INC-fixed -isystem $NEWLIB_INC"
+  LIBC_NAME="the SDK toolchain's newlib $(sed -n 's/.*_NEWLIB_VERSION "\(.*\)".*/\1/p' "$NEWLIB_INC/_newlib_version.h") headers"
+else
+  LIBC_FLAGS="--specs=picolibc.specs"
+  LIBC_NAME="picolibc (the SDK tree has no toolchain headers)"
+fi
+
 WARN=(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
-COMMON=(--specs=picolibc.specs -misa-spec=2.2 -std=gnu11 -Os -ffunction-sections -fdata-sections
+# shellcheck disable=SC2206
+COMMON=($LIBC_FLAGS -misa-spec=2.2 -std=gnu11 -Os -ffunction-sections -fdata-sections
   -ffp-contract=off -fno-common)
 
 fail=0
@@ -110,7 +123,7 @@ compile() { # kind march abi src obj [extra flags...]
 
 SDK_REV=$( (git -C "$SDK" rev-parse --short HEAD 2>/dev/null ||
   sed -n 's/.*BL_SDK_VER=\\"\([^\\]*\)\\".*/\1/p' "$SDK/version.mk" 2>/dev/null) | head -1)
-echo "SDK: $SDK (${SDK_REV:-unknown revision}); compiler: $("$CC" --version | head -1)"
+echo "SDK: $SDK (${SDK_REV:-unknown revision}); compiler: $("$CC" --version | head -1); C library: $LIBC_NAME"
 echo "include dirs from $(echo "$COMPONENTS" | wc -w) SDK components: $((${#INCS[@]} / 2))"
 
 for march in rv32imafc rv32imfc; do
@@ -119,8 +132,8 @@ for march in rv32imafc rv32imfc; do
   for src in "$HERE"/src/*.c; do
     compile port "$march" ilp32f "$src" "$OUT/$march/$(basename "$src" .c).o" "${WARN[@]}" || true
   done
-  # The core against the SDK's include path. Informational: its libc here is picolibc, the SDK's
-  # toolchain brings newlib, so a failure may be a picolibc/lwIP-compat clash the real build avoids.
+  # The core against the SDK's include path. Informational (not this port's code); with picolibc in place
+  # of the SDK's newlib a failure may be a libc clash the real build does not have.
   echo "-- core under the SDK's include path ($march, informational)"
   for src in "$CORE"/*/*.c; do
     [ -f "$(dirname "$src")/CMakeLists.txt" ] || continue
@@ -185,7 +198,7 @@ if [ "${CHECK_SDK_MAKE:-1}" = 1 ]; then
   echo "-- SDK make: component-openbl602_plug-build (port files must all compile; core informational)"
   rm -rf "$OUT/sdk-build"
   make -k -C "$HERE" -j2 BL60X_SDK_PATH="$SDK" CONFIG_CHIP_NAME=BL602 CONFIG_TOOLPREFIX="${CC%gcc}" \
-    BUILD_DIR_BASE="$OUT/sdk-build" EXTRA_CFLAGS="--specs=picolibc.specs -misa-spec=2.2" \
+    BUILD_DIR_BASE="$OUT/sdk-build" EXTRA_CFLAGS="$LIBC_FLAGS -misa-spec=2.2" \
     component-openbl602_plug-build >"$OUT/sdk-make.log" 2>&1 || true
   for src in "$HERE"/src/*.c; do
     obj="$OUT/sdk-build/openbl602_plug/src/$(basename "$src" .c).o"
