@@ -165,6 +165,30 @@ static void test_export_round_trips(void) {
             "\"3\":\"BL0937CF1;0\",\"14\":\"BL0937CF;0\",\"17\":\"Btn;1\",\"20\":\"LED_n;1\",\"21\":\"BL0937SEL;0\"}}");
 }
 
+/* Templates as people paste them: pretty-printed, with "command", "keywords", a Wi-Fi LED. */
+static void test_pretty_printed_template_with_wifi_led(void) {
+  static const char t[] =
+      "{\n  \"vendor\": \"Tuya\",\n  \"bDetailed\": \"0\",\n  \"name\": \"Smart Plug 16A\",\n"
+      "  \"model\": \"WHDZ01\",\n  \"chip\": \"BL602\",\n  \"board\": \"WH_BL602\",\n  \"flags\": \"1024\",\n"
+      "  \"keywords\": [\n    \"BL602\",\n    \"WHDZ01\"\n  ],\n  \"pins\": {\n    \"1\": \"BL0937CF1;0\",\n"
+      "    \"4\": \"BL0937CF;0\",\n    \"5\": \"WifiLED_n;0\",\n    \"11\": \"Btn;1\",\n"
+      "    \"12\": \"BL0937SEL;0\",\n    \"16\": \"Rel;1\"\n  },\n"
+      "  \"command\": \"backlog startDriver NTP; SetupEnergyStats 1 60 60;\",\n"
+      "  \"image\": \"https://obrazki.elektroda.pl/YOUR_IMAGE.jpg\",\n"
+      "  \"wiki\": \"https://www.elektroda.com/rtvforum/topic_YOUR_TOPIC.html\"\n}\n";
+  board_profile_t p;
+  CHECK_EQ_INT(import(t, &p), BOARD_OK);
+  CHECK_STR(p.name, "WH_BL602");
+  CHECK_EQ_INT(p.relays[0].pin, 16);
+  CHECK_EQ_INT(p.leds[0].kind, BOARD_LED_STATUS);
+  CHECK(p.leds[0].active_low);
+  CHECK_EQ_INT(p.bl0937.cf1, 1);
+  /* the same plug's BK7231N template: refused, the pins mean nothing on a BL602 */
+  static const char bk[] = "{\"chip\": \"BK7231N\", \"pins\": {\"24\": \"BL0937SEL;0\", \"26\": \"Rel;1\"}}";
+  CHECK_EQ_INT(import(bk, &p), BOARD_ERR_CHIP);
+  CHECK(strstr(err.message, "BL602") != NULL);
+}
+
 static void test_validate_catches_bad_profiles(void) {
   board_profile_t p;
   board_default(&p);
@@ -189,6 +213,7 @@ int main(void) {
   RUN(test_role_message_names_the_role);
   RUN(test_name_is_cut_at_character_boundary);
   RUN(test_export_round_trips);
+  RUN(test_pretty_printed_template_with_wifi_led);
   RUN(test_validate_catches_bad_profiles);
   return unit_report();
 }
