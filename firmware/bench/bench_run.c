@@ -25,7 +25,7 @@ typedef struct {
   const mcu_params_t *p;
   const alg_t *alg;
   void *st;
-  uint64_t rng[4];
+  uint64_t rng[2][4]; /* per channel: every algorithm sees the same CF timestamps whatever its SEL */
   uint32_t count[2];
   bool latched[2];
   uint64_t latch_end[2];
@@ -71,7 +71,7 @@ static void mcu_edge(mcu_t *m, int ch, uint64_t t_ns) {
   }
   uint64_t isr = t_ns + m->p->lat_ns;
   if (m->p->jitter_ns) {
-    double j = bl0937_rng_normal(m->rng) * (double)m->p->jitter_ns;
+    double j = bl0937_rng_normal(m->rng[ch]) * (double)m->p->jitter_ns;
     isr += (uint64_t)(j < 0 ? -j : j);
   }
   if (isr <= m->last_isr[ch]) isr = m->last_isr[ch] + 1000; /* one ISR at a time per pin */
@@ -101,7 +101,8 @@ void bench_run(const alg_t *alg, const bench_run_cfg_t *cfg, bench_sample_fn fn,
   mcu.p = &cfg->mcu;
   mcu.alg = alg;
   mcu.st = alg_state;
-  bl0937_rng_seed(mcu.rng, cfg->seed ^ 0x5EEDull);
+  bl0937_rng_seed(mcu.rng[0], cfg->seed ^ 0x5EEDull);
+  bl0937_rng_seed(mcu.rng[1], cfg->seed ^ 0x5EED1ull);
 
   alg_cfg_t ac;
   memset(&ac, 0, sizeof ac);

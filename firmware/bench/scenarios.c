@@ -199,6 +199,8 @@ typedef struct {
   double last_out;            /* last sample time out of band, −1 if none */
   double max_p;
   bool out_at_end;
+  double half;       /* stale hold: time until the report first falls below this (half the old load) */
+  double first_half; /* −1 until then */
 } step_win_t;
 
 typedef struct {
@@ -213,6 +215,7 @@ static void steps_sample(void *ctx, const bench_sample_t *s) {
     double p = s->out->p_w, d = p - w->target;
     bool out = (d < 0 ? -d : d) > w->tol;
     if (out) w->last_out = s->t_s;
+    if (w->half > 0 && w->first_half < 0 && p < w->half) w->first_half = s->t_s - w->t0;
     if (p > w->max_p) w->max_p = p;
     if (s->t_s + 0.005 >= w->t1) w->out_at_end = out;
   }
@@ -238,10 +241,10 @@ static void scenario2(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   cfg.warmup_s = alg->boot_s;
   steps_ctx_t c;
   memset(&c, 0, sizeof c);
-  c.w[0] = (step_win_t){seg, 2 * seg, 2000, 20, -1, 0, false};
-  c.w[1] = (step_win_t){2 * seg, 3 * seg, 5, 0.05, -1, 0, false};
-  c.w[2] = (step_win_t){3 * seg, 4 * seg, 0, 0.5, -1, 0, false};
-  c.w[3] = (step_win_t){5 * seg, 6 * seg, 2000, 20, -1, 0, false};
+  c.w[0] = (step_win_t){seg, 2 * seg, 2000, 20, -1, 0, false, 0, -1};
+  c.w[1] = (step_win_t){2 * seg, 3 * seg, 5, 0.05, -1, 0, false, 1000, -1};
+  c.w[2] = (step_win_t){3 * seg, 4 * seg, 0, 0.5, -1, 0, false, 2.5, -1};
+  c.w[3] = (step_win_t){5 * seg, 6 * seg, 2000, 20, -1, 0, false, 0, -1};
   bench_run_result_t res;
   bench_run(alg, &cfg, steps_sample, &c, &res);
   r->crc_cf[2] = res.crc_cf;
@@ -249,7 +252,9 @@ static void scenario2(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   add_metric(r, "step_0_2000", "S2 0->2000 W within 1 %", "s", settle_time(&c.w[0]));
   add_metric(r, "overshoot_2000", "S2 0->2000 W overshoot", "%", rel_pct(c.w[0].max_p, 2000) > 0 ? rel_pct(c.w[0].max_p, 2000) : 0);
   add_metric(r, "step_2000_5", "S2 2000->5 W within 1 %", "s", settle_time(&c.w[1]));
+  add_metric(r, "hold_2000_5", "S2 2000->5 W, old value held (until < 1000 W)", "s", c.w[1].first_half < 0 ? BENCH_NEVER : c.w[1].first_half);
   add_metric(r, "off_05", "S2 5 W->off, <=0.5 W after", "s", settle_time(&c.w[2]));
+  add_metric(r, "hold_off", "S2 5 W->off, old value held (until < 2.5 W)", "s", c.w[2].first_half < 0 ? BENCH_NEVER : c.w[2].first_half);
   add_metric(r, "step_5_2000", "S2 5->2000 W within 1 %", "s", settle_time(&c.w[3]));
 }
 
