@@ -1,15 +1,10 @@
-/* app_device.c — the plug's hardware behaviour as the protocol promises it: relay with startup policy and
- * persisted state, LED modes, button gestures, over-power/over-current protection, and persistence of
- * config, relay and energy in the record store (store/store.h). */
+/* app_device.c — the application's side of the hardware: the protocol config mapped onto the device module
+ * (relay power-on policy, button gestures, LED modes, protections: core/device), the lifetime energy
+ * counter (core/energy), and the persistence of config and relay state in the record store. */
 #include <stdio.h>
 #include <string.h>
 
 #include "app/app_priv.h"
-
-#define DEBOUNCE_MS 30u
-#define DOUBLE_WINDOW_MS 400u
-#define ENERGY_PERSIST_MIN_MS 60000u /* flash wear: at most one energy record a minute while it grows */
-#define SETUP_TIMEOUT_MS (10u * 60u * 1000u)
 
 /* ---- storage ------------------------------------------------------------------------------------------ */
 
@@ -29,6 +24,9 @@ void dev_init_storage(app_t *a) {
   a->store_ok = true;
 }
 
+/* The config is kept as the protocol's own JSON (with its secrets): the record is self-describing, so a
+ * firmware that adds fields still reads an older record, and app_config_patch() validates it on the way
+ * in exactly as it validates a PATCH. */
 void dev_load_config(app_t *a) {
   app_config_defaults(&a->cfg, a->hostname);
   a->cfg_loaded = false;
@@ -40,7 +38,6 @@ void dev_load_config(app_t *a) {
   app_errors_t errs;
   app_config_t c = a->cfg;
   if (e != STORE_OK || !app_config_patch(&c, buf, n, APP_SRC_HTTP, &errs)) {
-    /* a config this firmware cannot read (newer firmware's, or damaged): keep defaults, say why */
     hal_log(HAL_LOG_ERROR, "app", "stored config unreadable (%d, %s %s): defaults", (int)e,
             e == STORE_OK ? errs.e[0].field : "", e == STORE_OK ? errs.e[0].message : "");
     return;
@@ -60,185 +57,141 @@ bool dev_save_config(app_t *a) {
   return store_put(&a->store, STORE_KEY_SETTINGS, buf, (size_t)n) == STORE_OK;
 }
 
-/* ---- relay -------------------------------------------------------------------------------------------- */
+/* ---- device: relay, button, LED, protections ------------------------------------------------------------ */
 
-static void relay_drive(app_t *a, bool on) {
-  for (uint8_t i = 0; i < a->board.relay_count; i++) {
-    const board_relay_t *r = &a->board.relays[i];
-    (void)hal_gpio_write(r->pin, on != r->active_low);
-  }
+static void device_config_from(const app_config_t *c, device_config_t *d) {
+  device_config_default(d);
+  static const relay_power_on_t startup[] = {RELAY_POWER_ON_OFF, RELAY_POWER_ON_ON, RELAY_POWER_ON_RESTORE,
+                                             RELAY_POWER_ON_TOGGLE};
+  static const led_mode_t led[] = {LED_MODE_RELAY, LED_MODE_INVERTED, LED_MODE_OFF};
+  d->power_on = startup[c->startup < 4 ? c->startup : APP_STARTUP_RESTORE];
+  d->led_mode = led[c->led < 3 ? c->led : APP_LED_RELAY];
+  d->button_enabled = c->button.enabled;
+  d->button.multi_press = c->button.double_press;
+  d->button.long_press_ms = c->button.long_press_ms;
+  d->button.very_long_ms = (uint32_t)c->button.setup_hold_s * 1000u;
+  d->protect.max_power_w = c->protection.max_power_w;
+  d->protect.max_current_a = c->protection.max_current_a;
+  d->protect.hold_ms = (uint32_t)c->protection.hold_s * 1000u;
+  d->protect.window_ms = (uint32_t)c->protection.reclose_s * 1000u;
 }
 
 static void relay_persist(app_t *a) {
   if (!a->store_ok) return;
-  uint8_t v = a->relay ? 1 : 0;
+  uint8_t v = device_relay_mask(&a->dev);
   (void)store_put(&a->store, STORE_KEY_RELAY, &v, 1); /* same value: no flash write */
 }
 
-void dev_relay_boot(app_t *a) {
-  bool last = false;
+static const char *button_action(button_event_type_t t) {
+  switch (t) {
+    case BUTTON_EV_SINGLE: return "single";
+    case BUTTON_EV_DOUBLE: return "double";
+    case BUTTON_EV_LONG: return "long";
+    case BUTTON_EV_VERY_LONG: return "very_long";
+    default: return NULL; /* raw press/release, multi, setup-ready, stuck: not protocol events */
+  }
+}
+
+static void on_device_event(void *ctx, const device_event_t *ev) {
+  app_t *a = ctx;
+  switch (ev->type) {
+    case DEVICE_EV_RELAY:
+      if (ev->index != 0) break;
+      a->relay = ev->on;
+      relay_persist(a);
+      ops_state_changed(a);
+      break;
+    case DEVICE_EV_BUTTON: {
+      const char *act = button_action(ev->button.type);
+      if (act) ops_button_event(a, act);
+      break;
+    }
+    case DEVICE_EV_SETUP_REQUEST:
+      ops_enter_setup(a, a->cfg.wifi.ssid[0] != '\0');
+      break;
+    case DEVICE_EV_PROTECTION:
+      a->tripped = ev->reason == PROTECT_OVERPOWER     ? APP_TRIP_OVERPOWER
+                   : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
+                                                       : APP_TRIP_NONE;
+      if (a->tripped != APP_TRIP_NONE) {
+        hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(a->tripped),
+                (double)ev->value);
+      }
+      ops_state_changed(a);
+      break;
+    default:
+      break;
+  }
+}
+
+/* Relay first: device_init drives the relay pin to its power-on state before anything else. */
+bool dev_init(app_t *a) {
+  device_config_t dc;
+  device_config_from(&a->cfg, &dc);
+  device_boot_t boot = {.saved_valid = false, .saved_mask = 0, .reset = a->reset_reason};
   if (a->store_ok) {
     uint8_t v = 0;
     size_t n = 0;
-    if (store_get(&a->store, STORE_KEY_RELAY, &v, 1, &n) == STORE_OK && n == 1) last = v != 0;
-  }
-  bool on = false;
-  switch (a->cfg.startup) {
-    case APP_STARTUP_ON: on = true; break;
-    case APP_STARTUP_RESTORE: on = last; break;
-    case APP_STARTUP_TOGGLE: on = !last; break;
-    default: on = false; break;
-  }
-  for (uint8_t i = 0; i < a->board.relay_count; i++) {
-    const board_relay_t *r = &a->board.relays[i];
-    (void)hal_gpio_output(r->pin, on != r->active_low);
-  }
-  a->relay = on;
-  relay_persist(a);
-}
-
-void dev_relay_set(app_t *a, bool on, bool by_user) {
-  if (on && by_user) {
-    a->tripped = APP_TRIP_NONE; /* §3: switching on clears a trip */
-    a->over_since_ms = 0;
-  }
-  if (a->relay == on) return;
-  a->relay = on;
-  relay_drive(a, on);
-  relay_persist(a);
-}
-
-/* ---- LED ---------------------------------------------------------------------------------------------- */
-
-void dev_led_update(app_t *a, uint64_t now_ms) {
-  bool lit;
-  if (a->identify_until_ms > now_ms) {
-    lit = (now_ms / 125u) % 2u == 0; /* 4 Hz */
-  } else if (a->setup_mode) {
-    lit = (now_ms / 250u) % 2u == 0; /* 2 Hz, §9 */
-  } else {
-    switch (a->cfg.led) {
-      case APP_LED_INVERTED: lit = !a->relay; break;
-      case APP_LED_OFF: lit = false; break;
-      default: lit = a->relay; break;
+    if (store_get(&a->store, STORE_KEY_RELAY, &v, 1, &n) == STORE_OK && n == 1) {
+      boot.saved_valid = true;
+      boot.saved_mask = v;
     }
   }
-  for (uint8_t i = 0; i < a->board.led_count; i++) {
-    const board_led_t *l = &a->board.leds[i];
-    bool level = lit;
-    if (l->kind == BOARD_LED_STATUS && a->identify_until_ms <= now_ms && !a->setup_mode) {
-      level = a->wifi_state != HAL_WIFI_CONNECTED && (now_ms / 500u) % 2u == 0;
-    }
-    (void)hal_gpio_write(l->pin, level != l->active_low);
+  if (device_init(&a->dev, &a->board, &dc, &boot, on_device_event, a, hal_time_us64()) != HAL_OK) {
+    hal_log(HAL_LOG_ERROR, "app", "board profile %s is invalid: no relay control", a->board.name);
+    return false;
   }
+  a->relay = device_relay_get(&a->dev, 0);
+  return true;
 }
 
-/* ---- button: gestures from the debounced level ---------------------------------------------------------- */
-
-app_button_action_t dev_button_poll(app_t *a, uint64_t now_ms) {
-  if (a->board.button_count == 0) return BTN_NONE;
-  const board_button_t *b = &a->board.buttons[0];
-  bool raw = hal_gpio_read(b->pin) == b->active_high;
-  if (raw != a->btn_raw_last) {
-    a->btn_raw_last = raw;
-    a->btn_change_ms = now_ms;
-  }
-  app_button_action_t act = BTN_NONE;
-  if (raw != a->btn_down && now_ms - a->btn_change_ms >= DEBOUNCE_MS) {
-    a->btn_down = raw;
-    if (raw) {
-      a->btn_down_ms = now_ms;
-      a->btn_long_sent = a->btn_very_long_sent = false;
-    } else {
-      uint64_t held = now_ms - a->btn_down_ms;
-      if (held < a->cfg.button.long_press_ms) {
-        a->btn_clicks++;
-        a->btn_first_release_ms = now_ms;
-        if (!a->cfg.button.double_press) {
-          a->btn_clicks = 0;
-          act = BTN_SINGLE;
-        } else if (a->btn_clicks >= 2) {
-          a->btn_clicks = 0;
-          act = BTN_DOUBLE;
-        }
-      }
-    }
-  }
-  if (a->btn_down) {
-    uint64_t held = now_ms - a->btn_down_ms;
-    if (!a->btn_long_sent && held >= a->cfg.button.long_press_ms) {
-      a->btn_long_sent = true;
-      a->btn_clicks = 0;
-      act = BTN_LONG;
-    } else if (!a->btn_very_long_sent && held >= (uint64_t)a->cfg.button.setup_hold_s * 1000u) {
-      a->btn_very_long_sent = true;
-      act = BTN_VERY_LONG;
-    }
-  } else if (a->btn_clicks == 1 && now_ms - a->btn_first_release_ms >= DOUBLE_WINDOW_MS) {
-    a->btn_clicks = 0;
-    act = BTN_SINGLE;
-  }
-  return act;
+void dev_apply_config(app_t *a) {
+  device_config_t dc;
+  device_config_from(&a->cfg, &dc);
+  device_set_config(&a->dev, &dc);
 }
 
-/* ---- protection ------------------------------------------------------------------------------------------- */
-
-void dev_protection_poll(app_t *a, uint64_t now_ms) {
-  const app_config_t *c = &a->cfg;
-  uint8_t over = APP_TRIP_NONE;
-  if (a->relay) {
-    if (c->protection.max_power_w > 0.0f && a->reading.power_w > c->protection.max_power_w) {
-      over = APP_TRIP_OVERPOWER;
-    } else if (c->protection.max_current_a > 0.0f && a->reading.current_a > c->protection.max_current_a) {
-      over = APP_TRIP_OVERCURRENT;
-    }
-  }
-  if (over == APP_TRIP_NONE) {
-    a->over_since_ms = 0;
-  } else if (a->over_since_ms == 0) {
-    a->over_since_ms = now_ms;
-  } else if (now_ms - a->over_since_ms >= (uint64_t)c->protection.hold_s * 1000u) {
-    hal_log(HAL_LOG_WARN, "app", "protection: %s at %.1f W / %.3f A, relay off", app_trip_name(over),
-            (double)a->reading.power_w, (double)a->reading.current_a);
-    dev_relay_set(a, false, false);
-    /* a trip within 60 s of an automatic re-close stays open (no re-close loop on a real fault) */
-    bool repeat = a->reclosed_ms != 0 && now_ms - a->reclosed_ms < 60000u;
-    a->tripped = over;
-    a->tripped_ms = repeat ? 0 : now_ms;
-    a->over_since_ms = 0;
-    ops_state_changed(a);
-  }
-  if (a->tripped != APP_TRIP_NONE && !a->relay && c->protection.reclose_s > 0 && a->tripped_ms != 0 &&
-      now_ms - a->tripped_ms >= (uint64_t)c->protection.reclose_s * 1000u) {
-    a->tripped = APP_TRIP_NONE;
-    a->reclosed_ms = now_ms;
-    dev_relay_set(a, true, false);
-    ops_state_changed(a);
-  }
+void dev_relay_set(app_t *a, bool on) {
+  (void)device_relay_set(&a->dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
+  a->relay = device_relay_get(&a->dev, 0);
 }
 
-/* ---- energy ------------------------------------------------------------------------------------------------ */
+void dev_tick(app_t *a, uint64_t now_us) {
+  device_metering_t m;
+  const bl0937_reading_t *r = &a->reading;
+  m.valid = a->board.bl0937.present && !a->safe_mode;
+  m.power_w = r->power_w;
+  m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
+  device_tick(&a->dev, now_us, m.valid ? &m : NULL);
+}
+
+/* ---- energy -------------------------------------------------------------------------------------------------- */
 
 uint64_t dev_energy_wh(const app_t *a) {
-  return bl0937_energy_uwh(&a->meter) / 1000000u;
+  uint64_t wh = 0;
+  if (!energy_wh(&a->energy, &wh)) return a->energy_last_wh; /* stored total not read yet: last known */
+  return wh;
 }
 
-void dev_energy_persist(app_t *a, uint64_t now_ms, bool force) {
-  if (!a->store_ok) return;
-  uint64_t wh = dev_energy_wh(a);
-  if (wh == a->energy_saved_wh && !force) return;
-  if (!force && now_ms - a->energy_saved_ms < ENERGY_PERSIST_MIN_MS) return;
-  uint64_t uwh = bl0937_energy_uwh(&a->meter);
-  if (store_put(&a->store, STORE_KEY_ENERGY, &uwh, sizeof(uwh)) == STORE_OK) {
-    a->energy_saved_wh = wh;
-    a->energy_saved_ms = now_ms;
+/* The meter counts pulses since boot; the energy module owns the lifetime total and its persistence. */
+void dev_energy_account(app_t *a, uint64_t now_us) {
+  uint64_t meter = a->reading.energy_uwh;
+  if (meter > a->meter_seen_uwh) {
+    energy_add_uwh(&a->energy, meter - a->meter_seen_uwh);
+    a->meter_seen_uwh = meter;
   }
+  if (now_us - a->energy_poll_us >= 1000000u) {
+    a->energy_poll_us = now_us;
+    (void)energy_poll(&a->energy, now_us);
+  }
+  uint64_t wh = 0;
+  if (energy_wh(&a->energy, &wh)) a->energy_last_wh = wh;
 }
 
-void dev_energy_reset(app_t *a) {
-  bl0937_set_energy_uwh(&a->meter, 0);
-  a->energy_saved_wh = 0;
-  dev_energy_persist(a, app_now_ms(), true);
+bool dev_energy_reset(app_t *a) {
+  if (energy_reset(&a->energy, hal_time_us64()) != STORE_OK) return false;
+  a->energy_last_wh = 0;
+  return true;
 }
 
 void dev_apply_gains(app_t *a) {

@@ -147,14 +147,6 @@ static void metering_init(app_t *a) {
   a->nominal = mc.gains;
   bl0937_init(&a->meter, &mc, hal_time_us64());
   dev_apply_gains(a);
-  if (a->store_ok) {
-    uint64_t uwh = 0;
-    size_t n = 0;
-    if (store_get(&a->store, STORE_KEY_ENERGY, &uwh, sizeof(uwh), &n) == STORE_OK && n == sizeof(uwh)) {
-      bl0937_set_energy_uwh(&a->meter, uwh);
-      a->energy_saved_wh = uwh / 1000000u;
-    }
-  }
   (void)hal_gpio_input(a->board.bl0937.cf, HAL_PULL_NONE);
   (void)hal_gpio_input(a->board.bl0937.cf1, HAL_PULL_NONE);
   (void)hal_gpio_output(a->board.bl0937.sel, false);
@@ -167,21 +159,31 @@ void obl_app_init(void) {
   memset(a, 0, sizeof(*a));
   if (s_opts_set) a->opt = s_opts;
   a->boot_ms = app_now_ms();
-  a->reset_reason = hal_reset_reason();
+  uint64_t now_us = hal_time_us64();
   identity(a);
   if (!(a->opt.board && board_builtin(a->opt.board, &a->board))) board_default(&a->board);
-  /* Relay first: its startup policy needs the config and the last state, so the store comes before it,
-   * and nothing slow (network, metering) does. */
+  /* Relay first: its power-on policy needs the config, the saved relay state and the reset reason, so the
+   * store and the supervisor's boot record come before it, and nothing slow (network, metering) does. */
   dev_init_storage(a);
-  dev_load_config(a);
-  dev_relay_boot(a);
-  for (uint8_t i = 0; i < a->board.fixed_count; i++) (void)hal_gpio_output(a->board.fixed[i].pin, a->board.fixed[i].level);
-  for (uint8_t i = 0; i < a->board.led_count; i++) (void)hal_gpio_output(a->board.leds[i].pin, a->board.leds[i].active_low);
-  for (uint8_t i = 0; i < a->board.button_count; i++) {
-    (void)hal_gpio_input(a->board.buttons[i].pin, a->board.buttons[i].active_high ? HAL_PULL_DOWN : HAL_PULL_UP);
+  if (a->store_ok) {
+    (void)supervisor_boot(&a->sup, &a->store, NULL, now_us); /* also starts the hardware watchdog */
+    a->reset_reason = a->sup.reset_reason;
+    a->safe_mode = supervisor_safe_mode(&a->sup);
+  } else {
+    a->reset_reason = hal_reset_reason();
+    (void)hal_watchdog_start(WATCHDOG_MS);
   }
-  metering_init(a);
-  (void)hal_watchdog_start(WATCHDOG_MS);
+  dev_load_config(a);
+  a->dev_ok = dev_init(a);
+  if (a->safe_mode) {
+    hal_log(HAL_LOG_ERROR, "app", "safe mode after repeated failed boots: metering and protections off");
+    if (a->dev_ok) device_set_safe_mode(&a->dev, true);
+  } else {
+    metering_init(a);
+  }
+  if (a->store_ok && energy_init(&a->energy, &a->store, now_us) != STORE_OK) {
+    hal_log(HAL_LOG_ERROR, "app", "energy total unreadable: retrying");
+  }
   if (a->store_ok) {
     ota_config_t oc;
     ota_config_defaults(&oc);
@@ -228,7 +230,7 @@ void obl_app_init(void) {
 
 void app_shutdown(void) {
   app_t *a = &g_app;
-  dev_energy_persist(a, app_now_ms(), true);
+  if (a->store_ok) (void)energy_flush(&a->energy, hal_time_us64());
   if (a->mqtt_inited) mqttdev_stop(&a->mqtt, app_now_ms());
   mdns_stop(a);
   http_server_close_all(&a->http);
@@ -241,24 +243,18 @@ uint32_t obl_app_main_poll(void) {
   app_t *a = &g_app;
   uint64_t now_us = hal_time_us64();
   uint64_t now = now_us / 1000u;
-  hal_watchdog_feed();
-  if (a->board.bl0937.present) {
+  if (a->store_ok) {
+    supervisor_checkin(&a->sup, SUP_TASK_MAIN);
+    supervisor_poll(&a->sup, now_us); /* feeds the watchdog only while both loops check in */
+  } else {
+    hal_watchdog_feed();
+  }
+  if (a->board.bl0937.present && !a->safe_mode) {
     bool sel = bl0937_tick(&a->meter, now_us, &a->reading);
     (void)hal_gpio_write(a->board.bl0937.sel, sel);
   }
-  dev_protection_poll(a, now);
-  app_button_action_t act = dev_button_poll(a, now);
-  if (act != BTN_NONE) {
-    if (act == BTN_SINGLE && a->cfg.button.enabled) {
-      dev_relay_set(a, !a->relay, true);
-      ops_state_changed(a);
-    } else if (act == BTN_VERY_LONG) {
-      ops_enter_setup(a, a->cfg.wifi.ssid[0] != '\0');
-    }
-    ops_button_event(a, act);
-  }
-  dev_led_update(a, now);
-  dev_energy_persist(a, now, false);
+  if (a->dev_ok) dev_tick(a, now_us);
+  if (a->store_ok) dev_energy_account(a, now_us);
   if (a->reboot_at_ms && now >= a->reboot_at_ms) ops_reboot_now(a);
   return METER_TICK_MS;
 }
@@ -322,6 +318,7 @@ static void link_changed(app_t *a, bool up) {
 uint32_t obl_app_net_poll(void) {
   app_t *a = &g_app;
   uint64_t now = app_now_ms();
+  if (a->store_ok) supervisor_checkin(&a->sup, SUP_TASK_NET);
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);
   bool up = ws.state == HAL_WIFI_CONNECTED || ws.state == HAL_WIFI_AP;
@@ -330,6 +327,13 @@ uint32_t obl_app_net_poll(void) {
     link_changed(a, up);
   } else if (up && (ws.state == HAL_WIFI_AP) != was_setup && a->mqtt_inited) {
     mqtt_apply_broker(a, ws.state == HAL_WIFI_CONNECTED); /* entered or left setup mode */
+  }
+  if (a->dev_ok && ws.state != a->wifi_state) {
+    led_net_t ln = ws.state == HAL_WIFI_CONNECTED    ? LED_NET_CONNECTED
+                   : ws.state == HAL_WIFI_AP         ? LED_NET_SETUP
+                   : ws.state == HAL_WIFI_CONNECTING ? LED_NET_CONNECTING
+                                                     : LED_NET_OFFLINE;
+    device_set_network(&a->dev, ln);
   }
   a->wifi_state = ws.state;
   if (ws.state == HAL_WIFI_CONNECTED && a->net_up) {

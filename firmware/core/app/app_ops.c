@@ -5,17 +5,6 @@
 
 #include "app/app_priv.h"
 
-static const char *reset_reason_name(hal_reset_reason_t r) {
-  switch (r) {
-    case HAL_RESET_POWER_ON: return "power_on";
-    case HAL_RESET_SOFTWARE: return "software";
-    case HAL_RESET_WATCHDOG: return "watchdog";
-    case HAL_RESET_BROWNOUT: return "brownout";
-    case HAL_RESET_EXCEPTION: return "exception";
-    default: return "unknown";
-  }
-}
-
 void ops_state(app_t *a, app_state_t *s) {
   memset(s, 0, sizeof(*s));
   const bl0937_reading_t *r = &a->reading;
@@ -30,8 +19,8 @@ void ops_state(app_t *a, app_state_t *s) {
   hal_wifi_status(&ws);
   s->rssi_dbm = ws.state == HAL_WIFI_CONNECTED ? ws.rssi_dbm : 0;
   s->uptime_s = (app_now_ms() - a->boot_ms) / 1000u;
-  s->reset_reason = reset_reason_name(a->reset_reason);
-  s->safe_mode = false; /* the supervisor (core/supervisor) is not part of this build yet */
+  s->reset_reason = supervisor_reset_reason_name(a->reset_reason);
+  s->safe_mode = a->safe_mode;
   s->ota = a->ota;
   s->stale_voltage = (r->flags & BL0937_V_STALE) != 0 || !(r->flags & BL0937_V_VALID);
   s->stale_current = a->relay && r->power_w > 0.0f && ((r->flags & BL0937_I_STALE) != 0 || !(r->flags & BL0937_I_VALID));
@@ -106,6 +95,7 @@ bool ops_config_apply(app_t *a, const app_config_t *next) {
     return false;
   }
   if (memcmp(&old.calibration, &next->calibration, sizeof(old.calibration)) != 0) dev_apply_gains(a);
+  if (a->dev_ok) dev_apply_config(a);
   if (a->mqtt_inited) {
     a->mqtt.cfg.report.power_abs_w = next->report.power_delta_w;
     a->mqtt.cfg.report.power_rel = next->report.power_delta_pct / 100.0f;
@@ -197,10 +187,13 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
   uint64_t now = app_now_ms();
   switch (cmd->kind) {
     case APP_CMD_RELAY: {
+      if (!a->dev_ok) {
+        app_errors_add(errs, "conflict", NULL, "the board profile has no usable relay");
+        return 409;
+      }
       bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !a->relay : cmd->relay_on;
-      dev_relay_set(a, on, true);
-      dev_led_update(a, now);
-      ops_state_changed(a);
+      dev_relay_set(a, on);
+      ops_state_changed(a); /* also when unchanged: a command may have cleared a trip */
       if (w) {
         app_state_t s;
         ops_state(a, &s);
@@ -224,7 +217,10 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
       return st;
     }
     case APP_CMD_ENERGY_RESET:
-      dev_energy_reset(a);
+      if (!dev_energy_reset(a)) {
+        app_errors_add(errs, "conflict", NULL, "the energy counter could not be written to flash");
+        return 409;
+      }
       ops_state_changed(a);
       if (w) {
         jsonw_obj_begin(w);
@@ -233,7 +229,7 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
       }
       return 200;
     case APP_CMD_IDENTIFY:
-      a->identify_until_ms = now + (uint64_t)cmd->identify_s * 1000u;
+      if (a->dev_ok) device_identify(&a->dev, (uint32_t)cmd->identify_s * 1000u);
       if (w) {
         jsonw_obj_begin(w);
         jsonw_kbool(w, "ok", true);
@@ -254,21 +250,11 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
   }
 }
 
-static const char *button_name(app_button_action_t act) {
-  switch (act) {
-    case BTN_SINGLE: return "single";
-    case BTN_DOUBLE: return "double";
-    case BTN_LONG: return "long";
-    case BTN_VERY_LONG: return "very_long";
-    default: return "none";
-  }
-}
-
-void ops_button_event(app_t *a, app_button_action_t act) {
+void ops_button_event(app_t *a, const char *action) {
   char sse[48], mq[80];
-  int n = snprintf(sse, sizeof(sse), "{\"action\":\"%s\"}", button_name(act));
+  int n = snprintf(sse, sizeof(sse), "{\"action\":\"%s\"}", action);
   http_sse_broadcast(&a->http, "button", sse, (size_t)n);
-  int m = snprintf(mq, sizeof(mq), "{\"type\":\"button\",\"action\":\"%s\"}", button_name(act));
+  int m = snprintf(mq, sizeof(mq), "{\"type\":\"button\",\"action\":\"%s\"}", action);
   if (a->mqtt_inited) (void)mqttdev_publish_event(&a->mqtt, mq, (size_t)m, app_now_ms());
 }
 
@@ -310,6 +296,7 @@ void ops_ota_refresh(app_t *a, bool force_event) {
 
 void ops_reboot_now(app_t *a) {
   hal_log(HAL_LOG_INFO, "app", "%s rebooting", a->hostname);
+  if (a->store_ok) (void)supervisor_prepare_reboot(&a->sup); /* a controlled reboot is not a bad boot */
   app_shutdown();
   hal_reboot();
 }
@@ -323,6 +310,7 @@ void ops_enter_setup(app_t *a, bool auto_exit) {
   snprintf(ssid, sizeof(ssid), "openbl602-%s", a->id);
   hal_log(HAL_LOG_INFO, "app", "setup mode: access point %s", ssid);
   (void)hal_wifi_start_ap(ssid);
+  if (a->dev_ok) device_set_network(&a->dev, LED_NET_SETUP);
   if (a->mqtt_inited) mqttdev_info_changed(&a->mqtt);
   ops_state_changed(a);
 }

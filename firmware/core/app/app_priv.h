@@ -4,6 +4,8 @@
 
 #include "app/app.h"
 #include "board/board.h"
+#include "device/device.h"
+#include "energy/energy.h"
 #include "hal.h"
 #include "http/http_bsd.h"
 #include "http/http_server.h"
@@ -13,12 +15,11 @@
 #include "mqttdev/sock_net.h"
 #include "ota/ota.h"
 #include "store/store.h"
+#include "supervisor/supervisor.h"
 
 #define APP_HTTP_CONNS 4
 #define APP_SSE_MAX 2
 #define APP_STORE_SIZE (4u * HAL_FLASH_SECTOR)
-
-typedef enum { BTN_NONE = 0, BTN_SINGLE, BTN_DOUBLE, BTN_LONG, BTN_VERY_LONG } app_button_action_t;
 
 typedef struct {
   app_options_t opt;
@@ -30,30 +31,26 @@ typedef struct {
   app_config_t cfg;
   bool cfg_loaded;
 
-  /* storage */
+  /* storage, energy, supervision */
   store_t store;
   bool store_ok;
-  uint64_t energy_saved_wh, energy_saved_ms;
+  energy_t energy;
+  uint64_t meter_seen_uwh; /* meter total already handed to the energy counter */
+  uint64_t energy_poll_us;
+  uint64_t energy_last_wh;
+  supervisor_t sup;
+  bool safe_mode;
 
   /* metering */
   bl0937_t meter;
   bl0937_gains_t nominal;
   bl0937_reading_t reading;
-  uint64_t energy_offset_uwh; /* lifetime energy = meter total (seeded from flash) */
-  uint64_t last_tick_us;
 
-  /* relay, protection, LED, button */
+  /* relay, buttons, LEDs, protections (core/device); relay and tripped mirror its events */
+  device_t dev;
+  bool dev_ok;
   bool relay;
   uint8_t tripped;
-  uint64_t over_since_ms;  /* 0 = not over the limit */
-  uint64_t tripped_ms;
-  uint64_t reclosed_ms;
-  uint64_t identify_until_ms;
-  bool btn_down;
-  bool btn_raw_last;
-  uint64_t btn_change_ms, btn_down_ms, btn_first_release_ms;
-  uint8_t btn_clicks;
-  bool btn_very_long_sent, btn_long_sent;
 
   /* network */
   hal_wifi_state_t wifi_state;
@@ -100,18 +97,17 @@ static inline uint64_t app_now_ms(void) {
   return hal_time_us64() / 1000u;
 }
 
-/* app_device.c: relay, LED, button, protection, persistence */
+/* app_device.c: config/relay persistence, the device module, energy */
 void dev_init_storage(app_t *a);
 void dev_load_config(app_t *a);
 bool dev_save_config(app_t *a);
-void dev_relay_boot(app_t *a);
-void dev_relay_set(app_t *a, bool on, bool by_user);
-void dev_led_update(app_t *a, uint64_t now_ms);
-app_button_action_t dev_button_poll(app_t *a, uint64_t now_ms);
-void dev_protection_poll(app_t *a, uint64_t now_ms);
-void dev_energy_persist(app_t *a, uint64_t now_ms, bool force);
+bool dev_init(app_t *a);
+void dev_apply_config(app_t *a);
+void dev_relay_set(app_t *a, bool on);
+void dev_tick(app_t *a, uint64_t now_us);
 uint64_t dev_energy_wh(const app_t *a);
-void dev_energy_reset(app_t *a);
+void dev_energy_account(app_t *a, uint64_t now_us);
+bool dev_energy_reset(app_t *a);
 void dev_apply_gains(app_t *a);
 
 /* app_ops.c: the protocol operations both transports share */
@@ -126,7 +122,7 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
 bool ops_config_apply(app_t *a, const app_config_t *next);
 void ops_state_changed(app_t *a);
 void ops_snapshot(app_t *a, mqttdev_snapshot_t *out);
-void ops_button_event(app_t *a, app_button_action_t act);
+void ops_button_event(app_t *a, const char *action);
 void ops_ota_event(app_t *a);
 /* Refreshes a->ota from the OTA manager; sends an "ota" event on a state change or every 5 %. */
 void ops_ota_refresh(app_t *a, bool force_event);
