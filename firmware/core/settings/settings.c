@@ -27,41 +27,34 @@ static uint8_t hex_val(char c) {
 
 /* ---- validation of the value a field holds ---- */
 
+/* Checks what a string field holds. "" (unset) always passes here; the setter enforces minimum lengths, so a
+ * default such as an empty name (= the hostname) stays valid. */
 static settings_err_t check_string(const settings_t *s, const settings_field_t *f) {
   const char *v = cfield_ptr(s, f);
   size_t len = str_len_max(v, f->size);
-  if (len >= f->size) return SETTINGS_ERR_TOO_LONG; /* no NUL inside the field */
-  if (len > (size_t)f->max) return SETTINGS_ERR_TOO_LONG;
+  if (len >= f->size || len > (size_t)f->max) return SETTINGS_ERR_TOO_LONG; /* no NUL inside the field */
+  if (len > 0 && len < (size_t)f->min) return SETTINGS_ERR_TOO_SHORT;
+  bool ascii = f->offset == offsetof(settings_t, api_password);
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)v[i];
-    if (c < 0x20 || c == 0x7F) return SETTINGS_ERR_FORMAT;
+    if (c < 0x20 || c == 0x7F || (ascii && c > 0x7E)) return SETTINGS_ERR_INVALID;
   }
   if (f->offset == offsetof(settings_t, mqtt_host)) {
     for (size_t i = 0; i < len; i++) {
       char c = v[i];
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                 c == '-' || c == '_';
-      if (!ok) return SETTINGS_ERR_FORMAT;
+      if (!ok) return SETTINGS_ERR_INVALID;
     }
     if (s->mqtt_enabled && len == 0) return SETTINGS_ERR_REQUIRED;
-  }
-  if (f->offset == offsetof(settings_t, wifi_password)) {
-    if (len == 64) {
-      for (size_t i = 0; i < len; i++)
-        if (!is_hex(v[i])) return SETTINGS_ERR_FORMAT;
-    } else if (len != 0 && (len < 8 || len > 63)) {
-      return SETTINGS_ERR_FORMAT;
-    }
   }
   return SETTINGS_OK;
 }
 
 static settings_err_t check_number(const settings_field_t *f, double v) {
-  if (isnan(v) || v < (double)f->min || v > (double)f->max) return SETTINGS_ERR_RANGE;
-  /* 0 switches a protection off; anything else must be a sensible limit. */
-  if (f->offset == offsetof(settings_t, max_power_w) && v != 0.0 && v < 10.0) return SETTINGS_ERR_RANGE;
-  if (f->offset == offsetof(settings_t, max_current_a) && v != 0.0 && v < 0.1) return SETTINGS_ERR_RANGE;
-  return SETTINGS_OK;
+  if (isnan(v)) return SETTINGS_ERR_RANGE;
+  if (f->zero_ok && v == 0.0) return SETTINGS_OK; /* 0 switches a protection off */
+  return v < (double)f->min || v > (double)f->max ? SETTINGS_ERR_RANGE : SETTINGS_OK;
 }
 
 settings_err_t settings_check_field(const settings_t *s, const settings_field_t *f) {
@@ -83,7 +76,7 @@ settings_err_t settings_check_field(const settings_t *s, const settings_field_t 
     case SETTINGS_T_STR: return check_string(s, f);
     case SETTINGS_T_KEY:
       if (!s->has_ota_key) return SETTINGS_OK;
-      return s->ota_public_key[0] == 0x04 ? SETTINGS_OK : SETTINGS_ERR_FORMAT;
+      return s->ota_public_key[0] == 0x04 ? SETTINGS_OK : SETTINGS_ERR_INVALID;
   }
   return SETTINGS_ERR_TYPE;
 }
@@ -145,10 +138,11 @@ settings_err_t settings_set_string(settings_t *s, const settings_field_t *f, con
           return commit(s, &tmp, f);
         }
       }
-      return SETTINGS_ERR_TYPE;
+      return SETTINGS_ERR_INVALID;
     case SETTINGS_T_STR:
       if (len > (size_t)f->max || len >= f->size) return SETTINGS_ERR_TOO_LONG;
-      if (memchr(v, 0, len)) return SETTINGS_ERR_FORMAT;
+      if (len < (size_t)f->min && !(len == 0 && f->zero_ok)) return SETTINGS_ERR_TOO_SHORT;
+      if (memchr(v, 0, len)) return SETTINGS_ERR_INVALID;
       memset(field_ptr(&tmp, f), 0, f->size);
       if (len) memcpy(field_ptr(&tmp, f), v, len);
       return commit(s, &tmp, f);
@@ -158,9 +152,9 @@ settings_err_t settings_set_string(settings_t *s, const settings_field_t *f, con
         memset(tmp.ota_public_key, 0, sizeof tmp.ota_public_key);
         return commit(s, &tmp, f);
       }
-      if (len != 2u * SETTINGS_PUBKEY_LEN) return SETTINGS_ERR_FORMAT;
+      if (len != 2u * SETTINGS_PUBKEY_LEN) return SETTINGS_ERR_INVALID;
       for (size_t i = 0; i < len; i++)
-        if (!is_hex(v[i])) return SETTINGS_ERR_FORMAT;
+        if (!is_hex(v[i])) return SETTINGS_ERR_INVALID;
       for (size_t i = 0; i < SETTINGS_PUBKEY_LEN; i++)
         tmp.ota_public_key[i] = (uint8_t)(hex_val(v[2 * i]) << 4 | hex_val(v[2 * i + 1]));
       tmp.has_ota_key = true;
@@ -216,7 +210,8 @@ const char *settings_err_code(settings_err_t e) {
     case SETTINGS_ERR_TYPE: return "wrong_type";
     case SETTINGS_ERR_RANGE: return "out_of_range";
     case SETTINGS_ERR_TOO_LONG: return "too_long";
-    case SETTINGS_ERR_FORMAT: return "invalid_format";
+    case SETTINGS_ERR_TOO_SHORT: return "too_short";
+    case SETTINGS_ERR_INVALID: return "invalid_value";
     case SETTINGS_ERR_REQUIRED: return "required";
     case SETTINGS_ERR_STORAGE: return "storage_error";
   }
@@ -230,7 +225,8 @@ const char *settings_err_message(settings_err_t e) {
     case SETTINGS_ERR_TYPE: return "wrong type of value for this setting";
     case SETTINGS_ERR_RANGE: return "value outside the allowed range";
     case SETTINGS_ERR_TOO_LONG: return "text longer than the setting allows";
-    case SETTINGS_ERR_FORMAT: return "value has characters or a shape this setting does not allow";
+    case SETTINGS_ERR_TOO_SHORT: return "text shorter than the setting allows";
+    case SETTINGS_ERR_INVALID: return "value not allowed for this setting";
     case SETTINGS_ERR_REQUIRED: return "value required by another setting";
     case SETTINGS_ERR_STORAGE: return "settings could not be stored";
   }

@@ -26,7 +26,7 @@ static void make_base(void) {
   energy_init(&en, &st, 0);
   for (uint32_t i = 0; i < 700; i++) {
     if (i % 50 == 0) {
-      s.heartbeat_s = (uint16_t)(10 + i % 1000);
+      s.heartbeat_s = (uint16_t)(60 + i % 1000);
       settings_save(&st, &s);
     }
     if (i % 7 == 0) settings_save_relay(&st, i & 1);

@@ -115,10 +115,10 @@ static void test_flash_lifetime_at_16_amps(void) {
   fill(s.mqtt_host, sizeof s.mqtt_host);
   fill(s.mqtt_user, sizeof s.mqtt_user);
   fill(s.mqtt_password, sizeof s.mqtt_password);
-  fill(s.device_name, sizeof s.device_name);
+  fill(s.name, sizeof s.name);
   fill(s.api_password, sizeof s.api_password);
   fill(s.wifi_ssid, sizeof s.wifi_ssid);
-  memset(s.wifi_password, 'a', SETTINGS_WIFI_PASS_MAX); /* 64 hex digits */
+  fill(s.wifi_password, sizeof s.wifi_password);
   s.has_ota_key = true;
   s.ota_public_key[0] = 4;
   CHECK_EQ_INT(settings_save(&st, &s), SETTINGS_OK);

@@ -64,13 +64,13 @@ typedef struct {
 
 static void settings_variant(settings_t *s, uint32_t v) {
   s->startup = (settings_startup_t)(v % 4u);
-  s->heartbeat_s = (uint16_t)(5u + v % 3000u);
-  memset(s->device_name, 0, sizeof s->device_name); /* as loaded: zeros after the NUL */
+  s->heartbeat_s = (uint16_t)(60u + v % 3000u);
+  memset(s->name, 0, sizeof s->name); /* as loaded: zeros after the NUL */
   memset(s->mqtt_user, 0, sizeof s->mqtt_user);
-  snprintf(s->device_name, sizeof s->device_name, "plug-%u", (unsigned)v);
+  snprintf(s->name, sizeof s->name, "plug-%u", (unsigned)v);
   snprintf(s->mqtt_user, sizeof s->mqtt_user, "user-%u-%u", (unsigned)v, (unsigned)(v * 7u));
   s->max_power_w = (float)(100u + v % 3000u);
-  s->child_lock = v & 1u;
+  s->button_enabled = v & 1u;
 }
 
 /* Runs one step on g. Returns false when the power went away during it. */
