@@ -11,3 +11,5 @@ COMPONENT_PRIV_INCLUDEDIRS := ../src ../include ../../../core
 
 # The core is C11 and bit-exact on floats across host and target (see firmware/cmake/obl.cmake).
 CFLAGS += -std=gnu11 -ffp-contract=off
+# The core's socket code (mdns, mqttdev) uses lwIP's own headers when this is set.
+CPPFLAGS += -DOBL_LWIP
