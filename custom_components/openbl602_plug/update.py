@@ -201,11 +201,11 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
                 translation_placeholders={"reason": err.reason, "detail": err.detail},
             ) from err
         # The vendor container carries no board identity (its hw field is an SDK default).
-        if image.format == "obli" and not board_matches(image.board or "", info.board):
+        if image.format == "obli" and not board_matches(image.board or "", info.image_board):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="wrong_board",
-                translation_placeholders={"image": image.board or "?", "plug": info.board},
+                translation_placeholders={"image": image.board or "?", "plug": info.image_board},
             )
         return data
 

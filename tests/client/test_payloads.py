@@ -37,6 +37,11 @@ def test_info_document_parses() -> None:
     assert ensure_supported(info) is info
 
 
+def test_image_board_prefers_an_ota_board_key() -> None:
+    assert parse_info(INFO).image_board == "SM-028_V1.3"
+    assert parse_info(INFO | {"ota_board": "posix-sim"}).image_board == "posix-sim"
+
+
 def test_unsupported_protocol_is_a_protocol_mismatch() -> None:
     with pytest.raises(ProtocolMismatch) as err:
         ensure_supported(parse_info(INFO | {"protocol": 2}))

@@ -59,6 +59,16 @@ class DeviceInfo:
         return "mqtt" in self.capabilities
 
     @property
+    def image_board(self) -> str:
+        """Board id OTA images must name: "ota_board" when the firmware sends it, else "board".
+
+        protocol.md §2 has one "board" for both the pin-map profile and OTA images; the firmware
+        core also has a separate OTA board id, which only an extra info key can reveal.
+        """
+        ota_board = self.raw.get("ota_board")
+        return ota_board if isinstance(ota_board, str) and ota_board else self.board
+
+    @property
     def hostname(self) -> str:
         """Hostname and mDNS instance name the plug announces."""
         return f"openbl602-{self.device_id}"
