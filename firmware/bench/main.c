@@ -112,6 +112,7 @@ static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, con
     cfg.pts = user_pts;
     cfg.n_pts = n_pts;
     cfg.duration_s = duration;
+    cfg.warmup_s = alg->boot_s;
     user_ctx_t c;
     memset(&c, 0, sizeof c);
     stats_reset(&c.p);
@@ -123,9 +124,11 @@ static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, con
     double ep = res.e_pulse_wh > 0 ? (res.e_alg_wh - res.e_pulse_wh) / res.e_pulse_wh * 100 : 0;
     double et = res.e_true_wh > 0 ? (res.e_alg_wh - res.e_true_wh) / res.e_true_wh * 100 : 0;
     if (json) {
-      printf("%s  {\"alg\": \"%s\", \"p_p95_pct\": %.6g, \"p_max_pct\": %.6g, \"e_vs_pulse_pct\": %.6g, "
-             "\"e_vs_true_pct\": %.6g, \"e_wh\": %.9g}",
-             first ? "" : ",\n", alg->name, p95, mx, ep, et, res.e_alg_wh);
+      printf("%s  {\"alg\": \"%s\", \"p_samples\": %u, \"p_p95_pct\": %.6g, \"p_max_pct\": %.6g, "
+             "\"e_vs_pulse_pct\": %.6g, \"e_vs_true_pct\": %.6g, \"e_wh\": %.9g}",
+             first ? "" : ",\n", alg->name, c.p.n, p95, mx, ep, et, res.e_alg_wh);
+    } else if (c.p.n == 0) { /* no load lasted past this algorithm's settle time */
+      printf("%-14s %12s %12s %14.5f %14.5f\n", alg->name, "-", "-", ep, et);
     } else {
       printf("%-14s %12.4f %12.4f %14.5f %14.5f\n", alg->name, p95, mx, ep, et);
     }
