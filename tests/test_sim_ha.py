@@ -245,3 +245,49 @@ async def test_sim_firmware_update_end_to_end(
     assert state.attributes["installed_version"] == "9.1.0"
     assert state.state == "off"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_sim_found_by_mdns_is_added_through_the_zeroconf_step(
+    hass: HomeAssistant, sim_factory: Callable[..., SimPlug]
+) -> None:
+    """The plug's real mDNS answer, resolved with python-zeroconf as HA does, drives the flow."""
+    from ipaddress import ip_address
+
+    from homeassistant.config_entries import SOURCE_ZEROCONF
+    from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+    from zeroconf import IPVersion
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+    sim = sim_factory("mdnssim")
+    service = "_openbl602._tcp.local."
+    azc = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
+    try:
+        found = AsyncServiceInfo(service, f"openbl602-mdnssim.{service}")
+        resolved = False
+        for _ in range(3):
+            if resolved := await found.async_request(azc.zeroconf, 3000):
+                break
+        assert resolved, "the plug did not answer mDNS"
+    finally:
+        await azc.async_close()
+    assert found.port == sim.http_port
+    discovery = ZeroconfServiceInfo(
+        ip_address=ip_address(sim.host),
+        ip_addresses=[ip_address(sim.host)],
+        hostname=found.server or "",
+        name=found.name,
+        port=found.port,
+        type=service,
+        properties={
+            k.decode(): v.decode() if v is not None else None for k, v in found.properties.items()
+        },
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery
+    )
+    assert result["step_id"] == "discovery_confirm", result
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    assert entry.unique_id == entry.runtime_data.coordinator.info.mac
+    await hass.config_entries.async_unload(entry.entry_id)
