@@ -219,8 +219,9 @@ void hal_wifi_status(hal_wifi_status_t *out)
     wifi_mgmr_rssi_get(&rssi);
     out->rssi_dbm = (int8_t)(rssi < -128 ? -128 : (rssi > 0 ? 0 : rssi));
   } else if (kind == WANT_AP) {
+    /* Setup mode as soon as asked (as on the simulated plug); the address once the AP is up. */
+    out->state = HAL_WIFI_AP;
     if (WIFI_STATE_AP_IS_ENABLED(state)) {
-      out->state = HAL_WIFI_AP;
       wifi_mgmr_ap_ip_get(&ip, &gw, &mask);
       ipv4_bytes(ip, out->ipv4);
     }
