@@ -1,8 +1,9 @@
 #define _GNU_SOURCE
-/* reset_test <watchdog|reboot> <flash>: the first run arranges a reset (stops feeding the watchdog, or calls
- * hal_reboot) and must never get past it; the re-executed run sees the matching reset reason, the same
- * argv, and the flash content written before the reset. */
+/* reset_test <watchdog|reboot|crash> <flash>: the first run arranges a reset (stops feeding the watchdog, calls
+ * hal_reboot, or aborts with crash resets on) and must never get past it; the re-executed run sees the
+ * matching reset reason, the same argv, and the flash content written before the reset. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 int main(int argc, char **argv) {
   if (argc != 3) return 2;
   bool watchdog = strcmp(argv[1], "watchdog") == 0;
+  bool crash = strcmp(argv[1], "crash") == 0;
   posix_sys_config_t cfg;
   posix_sys_config_defaults(&cfg);
   cfg.flash_path = argv[2];
@@ -18,10 +20,11 @@ int main(int argc, char **argv) {
   cfg.fw_slot_size = 8192;
   cfg.argc = argc;
   cfg.argv = argv;
+  cfg.crash_resets = crash;
   if (posix_sys_configure(&cfg) != 0) return 2;
   uint8_t mark = 0;
   hal_flash_read(HAL_PART_SETTINGS, 0, &mark, 1);
-  hal_reset_reason_t want = watchdog ? HAL_RESET_WATCHDOG : HAL_RESET_SOFTWARE;
+  hal_reset_reason_t want = watchdog ? HAL_RESET_WATCHDOG : crash ? HAL_RESET_EXCEPTION : HAL_RESET_SOFTWARE;
   if (hal_reset_reason() != HAL_RESET_POWER_ON) {
     bool ok = hal_reset_reason() == want && mark == 0x5A;
     hal_flash_erase(HAL_PART_SETTINGS, 0, 4096); /* next ctest run starts from scratch */
@@ -38,6 +41,8 @@ int main(int argc, char **argv) {
       hal_watchdog_feed();
     }
     sleep(5); /* "hang": not fed */
+  } else if (crash) {
+    abort();
   } else {
     hal_reboot();
   }

@@ -6,9 +6,9 @@
  * hal_watchdog_start/feed, hal_reset_reason, hal_reboot, hal_mac_address, hal_random, hal_log,
  * hal_sha256_init/update/final, hal_ecdsa_p256_verify. (Time, GPIO and Wi-Fi live elsewhere.)
  *
- * A "reboot" (hal_reboot, watchdog expiry) closes every descriptor above stderr and re-executes the process
- * with the same argv, so ports and ids stay; the reset reason travels in the environment
- * (OBL_RESET_REASON) and a fresh start reads as HAL_RESET_POWER_ON. Boot-slot state lives next to the flash
+ * A "reboot" (hal_reboot, watchdog expiry, optionally a crash) closes every descriptor above stderr and
+ * re-executes the process with the same argv, so ports and ids stay; the reset reason travels in the
+ * environment (OBL_RESET_REASON) and a fresh start reads as HAL_RESET_POWER_ON. Boot-slot state lives next to the flash
  * file in "<flash_path>.boot".
  */
 #ifndef OBL_POSIX_SYS_H
@@ -36,6 +36,9 @@ typedef struct {
   int32_t cut_torn_bytes;
   bool cut_exits;
   bool quiet;              /* hal_log prints errors only */
+  bool crash_resets;       /* SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGABRT re-execute the plug with reset reason
+                            * HAL_RESET_EXCEPTION (a crash loop then trips safe mode) instead of ending the
+                            * process; also OBL_CRASH_RESETS=1. Off by default: tests want crashes to show. */
 } posix_sys_config_t;
 
 void posix_sys_config_defaults(posix_sys_config_t *cfg);

@@ -1,14 +1,15 @@
 /* Configuration, reset reason, reboot by re-exec, watchdog thread, MAC, random, log. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,41 @@ static hal_reset_reason_t g_reason = HAL_RESET_POWER_ON;
 static uint8_t g_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 static char **g_argv;
 static bool g_quiet;
+
+/* The environment for the re-exec, prepared at configure time so a reset needs nothing but async-signal-safe
+ * calls (it also runs from the watchdog thread and from crash signal handlers). */
+#define ENV_MAX 256
+static char g_reason_env[] = "OBL_RESET_REASON=0";
+static char *g_envp[ENV_MAX + 2];
+
+extern char **environ;
+
+static void prepare_env(void) {
+  size_t n = 0;
+  for (char **e = environ; e && *e && n < ENV_MAX; e++)
+    if (strncmp(*e, "OBL_RESET_REASON=", 17) != 0) g_envp[n++] = *e;
+  g_envp[n++] = g_reason_env;
+  g_envp[n] = NULL;
+}
+
+static void say(const char *msg) { /* async-signal-safe log line */
+  ssize_t r = write(2, msg, strlen(msg));
+  (void)r;
+}
+
+static void on_crash(int sig) {
+  say(sig == SIGABRT ? "posix_sys: abort: exception reset\n" : "posix_sys: crash signal: exception reset\n");
+  posix_reset(HAL_RESET_EXCEPTION);
+}
+
+static void install_crash_reset(void) {
+  static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_crash;
+  sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
 
 void posix_sys_config_defaults(posix_sys_config_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -46,6 +82,8 @@ int posix_sys_configure(const posix_sys_config_t *cfg) {
   }
   if (posix_flash_open(cfg->flash_path, cfg->settings_size, cfg->fw_slot_size) != 0) return -1;
   if (posix_boot_init(cfg->flash_path) != 0) return -1;
+  const char *cr = getenv("OBL_CRASH_RESETS");
+  if (cfg->crash_resets || (cr && cr[0] == '1')) install_crash_reset();
 
   int64_t cut = cfg->cut_after_ops;
   int32_t torn = cfg->cut_torn_bytes;
@@ -61,6 +99,7 @@ int posix_sys_configure(const posix_sys_config_t *cfg) {
     unsetenv("OBL_FLASH_CUT_AFTER");
   }
   posix_sys_arm_cut(cut, torn, exits);
+  prepare_env();
   return 0;
 }
 
@@ -70,37 +109,27 @@ hal_reset_reason_t hal_reset_reason(void) { return g_reason; }
 
 static void close_inherited_fds(void) {
   /* Listening sockets must not leak into the re-executed plug (it binds the same ports). */
-  DIR *d = opendir("/proc/self/fd");
-  if (!d) return;
-  int self = dirfd(d);
-  struct dirent *de;
-  int fds[1024];
-  size_t n = 0;
-  while ((de = readdir(d)) && n < 1024) {
-    int fd = atoi(de->d_name);
-    if (fd > 2 && fd != self) fds[n++] = fd;
-  }
-  closedir(d);
-  for (size_t i = 0; i < n; i++) close(fds[i]);
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0) return;
+#endif
+  for (int fd = 3; fd < 4096; fd++) close(fd);
 }
 
 void posix_reset(hal_reset_reason_t reason) {
-  char v[8];
-  snprintf(v, sizeof v, "%d", (int)reason);
-  fflush(NULL);
   if (!g_argv) {
-    fprintf(stderr, "posix_sys: reset (reason %d) without argv: exiting\n", (int)reason);
+    say("posix_sys: reset without argv: exiting\n");
     _exit(3);
   }
-  setenv(k_reason_env, v, 1);
+  g_reason_env[sizeof g_reason_env - 2] = (char)('0' + (int)reason);
   close_inherited_fds();
-  execv("/proc/self/exe", g_argv);
-  fprintf(stderr, "posix_sys: re-exec failed: %s\n", strerror(errno));
+  execve("/proc/self/exe", g_argv, g_envp);
+  say("posix_sys: re-exec failed\n");
   _exit(3);
 }
 
 void hal_reboot(void) {
   hal_log(HAL_LOG_INFO, "sys", "reboot");
+  fflush(NULL);
   posix_reset(HAL_RESET_SOFTWARE);
 }
 
@@ -123,8 +152,8 @@ static void *wdt_main(void *arg) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
     if (mono_ms() > atomic_load(&g_wdt_deadline_ms)) {
-      hal_log(HAL_LOG_ERROR, "wdt", "watchdog expired (not fed for %u ms): reset",
-              (unsigned)atomic_load(&g_wdt_timeout_ms));
+      /* No stdio here: the hung thread may hold its lock. */
+      say("posix_sys: watchdog expired (not fed in time): reset\n");
       posix_reset(HAL_RESET_WATCHDOG);
     }
   }
