@@ -101,7 +101,7 @@ void bl0937_default_config(bl0937_config_t *c) {
   c->v_max_us = 2000000u;
   c->i_max_us = 5000000u;
   c->i_refresh_us = 8000000u;
-  c->stale_us = 10000000u;
+  c->stale_us = 15000000u;
   c->span_max_us = 1000000u;
   c->glitch_us = 100u;
   c->p_zero_w = 0.45f;
@@ -166,9 +166,9 @@ static bool cf_period_us(const bl0937_t *m, float *p) {
 }
 
 /* The edge after an anomalous one decides what the anomaly was. t0 last committed, t1 pending, t2 new.
- * Returns true if t2 must wait for one more edge (t1 may be a spurious edge splitting a period, or the
- * first edge of a load that doubled: only the interval after t2 can tell). */
-static bool cf_resolve(bl0937_t *m, uint64_t t2, float p) {
+ * If t1 and t2 split one period, t2 waits for one more edge: t1 may be a spurious edge, or the first edge
+ * of a load that doubled, and only the interval after t2 can tell. */
+static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
   uint64_t t1 = m->cf_pending_t[0];
   float x1 = (float)span32(m->last_t, t1) / p, x2 = (float)span32(t1, t2) / p;
   float tol = TOL_REL + TOL_ABS_US / p;
@@ -181,7 +181,7 @@ static bool cf_resolve(bl0937_t *m, uint64_t t2, float p) {
   } else if (x1 < 1.0f && near_int(x1 + x2, tol, &one) && one == 1u) {
     m->cf_pending_t[1] = t2;
     m->cf_pending = 2;
-    return true;
+    return;
   } else if (x1 > 1.0f && x2 < 1.0f - tol && near_int(x1 + x2, tol, &k) && k >= 2u && k <= REPAIR_MAX) {
     /* t1 is the one edge latched during an interrupt blackout, stamped late: k periods from t0 to t2. */
     m->repaired += k - 2u;
@@ -191,7 +191,6 @@ static bool cf_resolve(bl0937_t *m, uint64_t t2, float p) {
     cf_commit(m, t2, 0);
   }
   m->cf_pending = 0;
-  return false;
 }
 
 static void cf_run_edge(bl0937_t *m, uint64_t t);
@@ -255,7 +254,7 @@ static void cf_run_edge(bl0937_t *m, uint64_t t) {
     return;
   }
   if (m->cf_pending == 1 && have_p) {
-    (void)cf_resolve(m, t, p);
+    cf_resolve(m, t, p);
     return;
   }
   if (have_p && m->idx - m->anchor.idx >= 2u) {
@@ -338,6 +337,7 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     p = j * m->p_hz;
     period_us = span / (float)n;
   } else {
+    m->p_hz = 0.0f; /* provisional only: not a measurement to calibrate against */
     p = m->prov_p_w;
     period_us = p > 0.0f ? j * 1e6f / p : 1e9f;
   }
@@ -555,6 +555,15 @@ bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out) {
     out->flags = flags;
   }
   return sel;
+}
+
+void bl0937_get_stats(const bl0937_t *m, bl0937_stats_t *out) {
+  out->glitches = m->glitches;
+  out->spurious = m->spurious;
+  out->repaired = m->repaired;
+  out->creep_dropped = m->creep_dropped;
+  out->overrange = m->overrange;
+  out->ring_dropped = m->ring[0].dropped + m->ring[1].dropped;
 }
 
 bool bl0937_calibrate(bl0937_t *m, bl0937_quantity_t q, float true_value) {

@@ -65,7 +65,7 @@ typedef struct {
   uint32_t v_max_us;        /* voltage dwell cap; 2 000 000 */
   uint32_t i_max_us;        /* current dwell cap; 5 000 000 */
   uint32_t i_refresh_us;    /* current re-measured at least this often while P > 0; 8 000 000 */
-  uint32_t stale_us;        /* V/I flagged stale when older; 10 000 000 */
+  uint32_t stale_us;        /* V/I flagged stale when older; 15 000 000 (current: only while P > 0) */
   uint32_t span_max_us;     /* power averaging span; 1 000 000 */
   uint32_t glitch_us;       /* edges closer than this are noise (real edges ≥ 228 µs apart); 100 */
   float p_zero_w;           /* report 0 below; also the anti-creep limit; 0.45 W */
@@ -178,6 +178,14 @@ uint64_t bl0937_energy_uwh(const bl0937_t *m);
 bool bl0937_calibrate(bl0937_t *m, bl0937_quantity_t q, float true_value);
 void bl0937_set_gains(bl0937_t *m, const bl0937_gains_t *g);
 void bl0937_get_gains(const bl0937_t *m, bl0937_gains_t *g);
+
+/* Counters since init, for diagnostics: edges closer than glitch_us, stray edges removed from a period,
+ * virtual edges added for lost/latched ones, lone edges dropped by anti-creep, power readings above
+ * p_max_w, edges that found an ISR ring full (those still count as energy on CF). */
+typedef struct {
+  uint32_t glitches, spurious, repaired, creep_dropped, overrange, ring_dropped;
+} bl0937_stats_t;
+void bl0937_get_stats(const bl0937_t *m, bl0937_stats_t *out);
 
 #ifdef __cplusplus
 }
