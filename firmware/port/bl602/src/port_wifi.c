@@ -90,7 +90,12 @@ static void apply_wanted(void)
       }
       s_iface = wifi_mgmr_sta_enable();
       wifi_mgmr_sta_autoconnect_enable();
-      wifi_mgmr_sta_connect(&s_iface, w.ssid, w.password[0] != '\0' ? w.password : NULL, NULL, NULL, 0, 0);
+      /* A 64-digit key is the PSK itself (the manager's "pmk"); anything shorter is a passphrase. */
+      const bool raw_psk = strlen(w.password) == 64u;
+      char *passphrase = (w.password[0] == '\0' || raw_psk) ? NULL : w.password;
+      if (wifi_mgmr_sta_connect(&s_iface, w.ssid, passphrase, raw_psk ? w.password : NULL, NULL, 0, 0) != 0) {
+        hal_log(HAL_LOG_ERROR, "wifi", "station join to \"%s\" refused by the Wi-Fi manager", w.ssid);
+      }
     } else if (w.kind == WANT_AP) {
       wifi_mgmr_sta_autoconnect_disable();
       wifi_mgmr_sta_disconnect();
@@ -168,9 +173,25 @@ void port_wifi_init(void)
   aos_post_event(EV_WIFI, CODE_WIFI_ON_INIT_DONE, 0);
 }
 
+/* What WPA accepts and the manager checks: none (open), 5 (WEP), 8-63 characters, or 64 hex digits. */
+static bool password_ok(const char *p)
+{
+  const size_t n = p != NULL ? strlen(p) : 0u;
+  if (n == 64u) {
+    for (size_t i = 0; i < n; i++) {
+      const char c = p[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return n == 0u || n == 5u || (n >= 8u && n <= 63u);
+}
+
 hal_status_t hal_wifi_connect(const char *ssid, const char *password)
 {
-  if (ssid == NULL || ssid[0] == '\0' || strlen(ssid) > 32u || (password != NULL && strlen(password) > 64u)) {
+  if (ssid == NULL || ssid[0] == '\0' || strlen(ssid) > 32u || !password_ok(password)) {
     return HAL_ERR_ARG;
   }
   request(WANT_STA, ssid, password);
