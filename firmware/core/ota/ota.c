@@ -12,8 +12,12 @@ static const uint8_t k_xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
 
 /* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
 
+/* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way */
+#define REC_TRIAL 1u
+#define REC_RECEIVING 2u
+
 typedef struct {
-  bool pending;
+  uint8_t pending;
   uint8_t slot;
   uint8_t trial_boots;
   uint8_t last_error;
@@ -28,7 +32,7 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
   if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
   if (e != STORE_OK) return e;
   if (len != REC_LEN || b[0] != REC_FORMAT) return STORE_OK;
-  r->pending = b[1] == 1;
+  r->pending = b[1] <= REC_RECEIVING ? b[1] : 0;
   r->slot = b[2];
   r->trial_boots = b[3];
   r->last_error = b[4] < OTA_ERR_COUNT ? b[4] : 0;
@@ -38,7 +42,7 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
 }
 
 static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
-  uint8_t b[REC_LEN] = {REC_FORMAT, r->pending ? 1 : 0, r->slot, r->trial_boots, r->last_error};
+  uint8_t b[REC_LEN] = {REC_FORMAT, r->pending, r->slot, r->trial_boots, r->last_error};
   strncpy((char *)b + 5, r->version, 16);
   return store_put(st, STORE_KEY_OTA, b, sizeof b);
 }
@@ -71,7 +75,7 @@ static void roll_back(ota_t *o, ota_rec_t *r, const char *why) {
           running == HAL_PART_FW_A ? 'A' : 'B', why);
   if (hal_boot_select(other_slot(running), false) != HAL_OK)
     hal_log(HAL_LOG_ERROR, "ota", "rollback: boot selection failed");
-  r->pending = false;
+  r->pending = 0;
   r->last_error = OTA_ERR_ROLLED_BACK;
   (void)rec_write(o->store, r);
   o->pending_confirm = false;
@@ -100,15 +104,28 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   ota_rec_t r;
   store_err_t e = rec_read(st, &r);
   if (e != STORE_OK || !r.pending) return e;
+  if (r.pending == REC_RECEIVING) {
+    /* The plug restarted (power cut, crash) in the middle of an upload: the old image runs, say so. */
+    hal_log(HAL_LOG_WARN, "ota", "an upload was interrupted by a restart; the running image is unchanged");
+    memcpy(o->version, r.version, sizeof o->version);
+    o->state = OTA_FAILED;
+    o->error = OTA_ERR_ABORTED;
+    r.pending = 0;
+    r.last_error = OTA_ERR_ABORTED;
+    return rec_write(st, &r);
+  }
   hal_partition_t running = hal_boot_running_slot();
   memcpy(o->version, r.version, sizeof o->version);
   if ((uint8_t)running != r.slot) {
-    /* The bootloader already went back to the old image. */
-    hal_log(HAL_LOG_ERROR, "ota", "image %s did not confirm itself: the previous image runs", r.version);
-    r.pending = false;
-    r.last_error = OTA_ERR_ROLLED_BACK;
+    /* Never booted (trial_boots 0): the restart came between recording the trial and switching slots.
+     * Otherwise the bootloader already went back to the old image. */
+    ota_err_t why = r.trial_boots == 0 ? OTA_ERR_ABORTED : OTA_ERR_ROLLED_BACK;
+    hal_log(HAL_LOG_ERROR, "ota", "image %s %s: the previous image runs", r.version,
+            why == OTA_ERR_ABORTED ? "was not switched to (restart)" : "did not confirm itself");
+    r.pending = 0;
+    r.last_error = (uint8_t)why;
     o->state = OTA_FAILED;
-    o->error = OTA_ERR_ROLLED_BACK;
+    o->error = why;
     return rec_write(st, &r);
   }
   r.trial_boots++;
@@ -129,7 +146,21 @@ void ota_set_public_key(ota_t *o, const uint8_t *key65) {
     memset(o->key, 0, sizeof o->key);
 }
 
+/* Marks (or clears) "an upload is under way" on flash, so a restart in the middle is reported. */
+static void mark_receiving(ota_t *o, bool on) {
+  ota_rec_t r;
+  memset(&r, 0, sizeof r);
+  r.pending = on ? REC_RECEIVING : 0;
+  memcpy(r.version, o->version, sizeof r.version);
+  if (on) r.slot = (uint8_t)o->target;
+  if (rec_write(o->store, &r) != STORE_OK) hal_log(HAL_LOG_WARN, "ota", "could not record the upload state");
+}
+
 static ota_err_t fail(ota_t *o, ota_err_t e) {
+  if (o->marked) {
+    o->marked = false;
+    mark_receiving(o, false);
+  }
   o->state = OTA_FAILED;
   o->error = e;
   hal_log(HAL_LOG_ERROR, "ota", "update failed after %u of %u bytes: %s", (unsigned)o->received,
@@ -154,9 +185,12 @@ ota_err_t ota_begin(ota_t *o, uint32_t total_len) {
   o->trailer_len = 0;
   o->version[0] = 0;
   o->error = OTA_ERR_NONE;
+  o->marked = false;
   o->state = OTA_RECEIVING;
   if (total_len < DETECT_BYTES) return fail(o, OTA_ERR_TRUNCATED);
   if (total_len > o->target_size + OTA_BL60X_HEADER_SIZE) return fail(o, OTA_ERR_TOO_LARGE);
+  mark_receiving(o, true);
+  o->marked = true;
   hal_log(HAL_LOG_INFO, "ota", "receiving %u bytes into slot %c", (unsigned)total_len,
           o->target == HAL_PART_FW_A ? 'A' : 'B');
   return OTA_ERR_NONE;
@@ -322,16 +356,17 @@ ota_err_t ota_finish(ota_t *o) {
   o->state = OTA_VERIFYING;
   ota_err_t e = verify(o);
   if (e) return fail(o, e);
-  /* Record first, then switch: a cut in between leaves the old image with a stale "pending" that the next
-   * boot reports as rolled back, never a switched image nobody will confirm. */
+  /* Record first, then switch: a cut in between leaves the old image with a never-booted trial record that
+   * the next boot reports as aborted, never a switched image nobody will confirm. */
   ota_rec_t r;
   memset(&r, 0, sizeof r);
-  r.pending = true;
+  r.pending = REC_TRIAL;
   r.slot = (uint8_t)o->target;
   memcpy(r.version, o->version, sizeof r.version);
   if (rec_write(o->store, &r) != STORE_OK) return fail(o, OTA_ERR_FLASH);
+  o->marked = false; /* the trial record replaced the receiving mark */
   if (hal_boot_select(o->target, true) != HAL_OK) {
-    r.pending = false;
+    r.pending = 0;
     (void)rec_write(o->store, &r);
     return fail(o, OTA_ERR_FLASH);
   }
@@ -351,7 +386,7 @@ store_err_t ota_confirm(ota_t *o) {
   ota_rec_t r;
   store_err_t e = rec_read(o->store, &r);
   if (e != STORE_OK) return e;
-  r.pending = false;
+  r.pending = 0;
   r.last_error = OTA_ERR_NONE;
   e = rec_write(o->store, &r);
   if (e == STORE_OK) {
@@ -421,7 +456,7 @@ const char *ota_err_message(ota_err_t e) {
       "plug requires a signed image",
       "flash write or read-back failed",
       "another update is running or the running firmware is not confirmed yet",
-      "upload was aborted",
+      "upload was aborted (connection lost, or the plug restarted during it)",
       "new firmware did not confirm itself; the previous firmware runs again",
   };
   return (unsigned)e < OTA_ERR_COUNT ? msgs[e] : "error";

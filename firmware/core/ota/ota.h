@@ -8,7 +8,8 @@
  *                                       then energy_flush(), supervisor_prepare_reboot(), hal_reboot().
  *   ota_abort(&ota)                   → connection lost: state FAILED "aborted"
  * Until ota_finish() succeeds the boot selection is untouched, so any failure, including a power cut at any
- * moment, leaves the old image running.
+ * moment, leaves the old image running. An upload cut short by a restart is reported after it as FAILED
+ * "aborted".
  *
  * After the switch the new image boots on trial and must confirm itself: ota_poll(…, network_healthy) confirms
  * at the first healthy report, and rolls back if none came within confirm_timeout_s (or if the trial image
@@ -75,6 +76,7 @@ typedef struct {
   uint32_t trailer_len;
   hal_sha256_ctx_t sha;
   char version[17];
+  bool marked;             /* "upload under way" is recorded on flash */
   /* trial / confirm */
   bool pending_confirm;
   bool reboot_requested;
