@@ -3,7 +3,7 @@
  *
  * One run = chip model → MCU model (ISR latency + half-normal jitter, 32-bit µs counter with a chosen
  * offset, blackouts that latch ≤ 1 edge per channel, every Nth edge lost, optional glitch twins) →
- * algorithm, ticked every 10 ms; the algorithm's SEL request goes back to the chip model.
+ * algorithm, ticked every 10 ms (configurable); the algorithm's SEL request goes back to the chip model.
  */
 #ifndef OBL_BENCH_H
 #define OBL_BENCH_H
@@ -32,6 +32,7 @@ typedef struct {
 
 typedef struct {
   double t_s;        /* since run start */
+  double dt_s;       /* tick period */
   double p_w, v_v, i_a; /* truth */
   const alg_out_t *out;
 } bench_sample_t;
@@ -47,6 +48,7 @@ typedef struct {
   uint64_t seed;
   uint32_t sel_settle_us; /* passed to ours; 0 = its default */
   double warmup_s;        /* the first point's load runs this long first, unscored (algorithm boot) */
+  uint32_t tick_us;       /* algorithm tick period; 0 = 10 ms */
 } bench_run_cfg_t;
 
 typedef struct {
@@ -83,6 +85,7 @@ typedef struct {
   double gain_p, gain_v, gain_i; /* chip Hz/W, Hz/V, Hz/A */
   uint64_t sel_tau_ns;         /* chip CF1 settle; 100 ms */
   uint32_t sel_settle_us;      /* ours' settle parameter; 0 = default */
+  uint32_t tick_us;            /* tick period; 0 = 10 ms */
   bool quick;                  /* shorter scenarios (for the cross-build check) */
 } bench_opts_t;
 

@@ -3,7 +3,6 @@
 
 #include "bench.h"
 
-#define TICK_NS 10000000ull
 
 void mcu_default_params(mcu_params_t *p) {
   memset(p, 0, sizeof *p);
@@ -126,7 +125,8 @@ void bench_run(const alg_t *alg, const bench_run_cfg_t *cfg, bench_sample_fn fn,
   alg_out_t out;
   memset(&out, 0, sizeof out);
 
-  for (uint64_t t = TICK_NS; t <= end_ns; t += TICK_NS) {
+  uint64_t tick_ns = cfg->tick_us ? (uint64_t)cfg->tick_us * 1000u : 10000000u;
+  for (uint64_t t = tick_ns; t <= end_ns; t += tick_ns) {
     for (;;) {
       uint64_t limit = t;
       bool change = false;
@@ -163,7 +163,8 @@ void bench_run(const alg_t *alg, const bench_run_cfg_t *cfg, bench_sample_fn fn,
       e_at_warm = out.e_uwh;
     }
     if (fn && t > warm_ns) {
-      bench_sample_t s = {(double)(t - warm_ns) * 1e-9, p, v, (v > 0 && pf > 0) ? p / (v * pf) : 0.0, &out};
+      bench_sample_t s = {(double)(t - warm_ns) * 1e-9, (double)tick_ns * 1e-9, p, v,
+                          (v > 0 && pf > 0) ? p / (v * pf) : 0.0, &out};
       fn(ctx, &s);
     }
   }

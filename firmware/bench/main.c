@@ -22,7 +22,8 @@ static void usage(void) {
        "  --lost-every N       lose every Nth edge (scenario 4 / --load; default 10000, 0 = none)\n"
        "  --gain-p HZ_PER_W    chip CF gain (default 0.5858); --gain-v HZ_PER_V (6.381); --gain-i HZ_PER_A (77.70)\n"
        "  --sel-tau-ms MS      chip CF1 settle time constant after SEL toggles (default 100)\n"
-       "  --settle-ms MS       our SEL settle (discard) time (default 300)");
+       "  --settle-ms MS       our SEL settle (discard) time (default 300)\n"
+       "  --tick-ms MS         how often every algorithm is ticked (default 10; must divide 1000)");
 }
 
 /* ---- user load profile ---------------------------------------------------------------------------- */
@@ -109,6 +110,7 @@ static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, con
     cfg.mcu.lose_every = o->lose_every;
     cfg.seed = o->seed;
     cfg.sel_settle_us = o->sel_settle_us;
+    cfg.tick_us = o->tick_us;
     cfg.pts = user_pts;
     cfg.n_pts = n_pts;
     cfg.duration_s = duration;
@@ -187,6 +189,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--gain-i")) { NEED_ARG(); o.gain_i = atof(v); }
     else if (!strcmp(a, "--sel-tau-ms")) { NEED_ARG(); o.sel_tau_ns = (uint64_t)(atof(v) * 1e6); }
     else if (!strcmp(a, "--settle-ms")) { NEED_ARG(); o.sel_settle_us = (uint32_t)(atof(v) * 1000); }
+    else if (!strcmp(a, "--tick-ms")) { NEED_ARG(); o.tick_us = (uint32_t)(atof(v) * 1000); if (o.tick_us < 1000 || o.tick_us > 1000000 || 1000000 % o.tick_us) { fprintf(stderr, "obl-bench: --tick-ms must divide 1000 (1-1000)\n"); return 2; } }
     else { fprintf(stderr, "obl-bench: unknown option %s (see --help)\n", a); return 2; }
   }
   if (!(o.gain_p > 0) || !(o.gain_v > 0) || !(o.gain_i > 0) || o.ripple < 0 || o.ripple > 0.5) {

@@ -84,6 +84,7 @@ static void base_cfg(const bench_opts_t *o, bench_run_cfg_t *c, uint64_t seed_sa
   c->mcu.jitter_ns = o->jitter_ns;
   c->seed = o->seed * 1000003ull + seed_salt;
   c->sel_settle_us = o->sel_settle_us;
+  c->tick_us = o->tick_us;
 }
 
 static double dmax(double a, double b) { return a > b ? a : b; }
@@ -197,6 +198,7 @@ static void scenario3(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
 typedef struct {
   double t0, t1, target, tol; /* window [t0, t1): within |P − target| ≤ tol */
   double last_out;            /* last sample time out of band, −1 if none */
+  double dt;                  /* tick period */
   double max_p;
   bool out_at_end;
   double half;       /* stale hold: time until the report first falls below this (half the old load) */
@@ -217,14 +219,15 @@ static void steps_sample(void *ctx, const bench_sample_t *s) {
     if (out) w->last_out = s->t_s;
     if (w->half > 0 && w->first_half < 0 && p < w->half) w->first_half = s->t_s - w->t0;
     if (p > w->max_p) w->max_p = p;
-    if (s->t_s + 0.005 >= w->t1) w->out_at_end = out;
+    if (s->t_s + 0.5 * s->dt_s >= w->t1) w->out_at_end = out;
+    w->dt = s->dt_s;
   }
 }
 
 static double settle_time(const step_win_t *w) {
   if (w->out_at_end) return BENCH_NEVER;
-  if (w->last_out < 0) return 0.01; /* within band at the first report */
-  return w->last_out + 0.01 - w->t0;
+  if (w->last_out < 0) return w->dt; /* within band at the first report */
+  return w->last_out + w->dt - w->t0;
 }
 
 static void scenario2(const alg_t *alg, const bench_opts_t *o, bench_report_t *r) {
@@ -241,10 +244,10 @@ static void scenario2(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   cfg.warmup_s = alg->boot_s;
   steps_ctx_t c;
   memset(&c, 0, sizeof c);
-  c.w[0] = (step_win_t){seg, 2 * seg, 2000, 20, -1, 0, false, 0, -1};
-  c.w[1] = (step_win_t){2 * seg, 3 * seg, 5, 0.05, -1, 0, false, 1000, -1};
-  c.w[2] = (step_win_t){3 * seg, 4 * seg, 0, 0.5, -1, 0, false, 2.5, -1};
-  c.w[3] = (step_win_t){5 * seg, 6 * seg, 2000, 20, -1, 0, false, 0, -1};
+  c.w[0] = (step_win_t){seg, 2 * seg, 2000, 20, -1, 0.01, 0, false, 0, -1};
+  c.w[1] = (step_win_t){2 * seg, 3 * seg, 5, 0.05, -1, 0.01, 0, false, 1000, -1};
+  c.w[2] = (step_win_t){3 * seg, 4 * seg, 0, 0.5, -1, 0.01, 0, false, 2.5, -1};
+  c.w[3] = (step_win_t){5 * seg, 6 * seg, 2000, 20, -1, 0.01, 0, false, 0, -1};
   bench_run_result_t res;
   bench_run(alg, &cfg, steps_sample, &c, &res);
   r->crc_cf[2] = res.crc_cf;
@@ -293,7 +296,7 @@ typedef struct {
 static void noload_sample(void *ctx, const bench_sample_t *s) {
   noload_ctx_t *c = ctx;
   if (s->out->p_w > c->max_p) c->max_p = s->out->p_w;
-  if (s->out->p_w > 0) c->above_s += 0.01;
+  if (s->out->p_w > 0) c->above_s += s->dt_s;
 }
 
 static void scenario5(const alg_t *alg, const bench_opts_t *o, bench_report_t *r) {
