@@ -250,3 +250,44 @@ async def test_command_errors_are_translated(
             "switch", "turn_off", {ATTR_ENTITY_ID: "switch.kettle"}, blocking=True
         )
     assert err.value.translation_key == "cannot_connect"
+
+
+async def test_button_lock_switch(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, plug_entry)
+    entity_id = "switch.kettle_button_controls_relay"
+    assert hass.states.get(entity_id).state == "on"
+    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True)
+    assert fake_plug.requests[-1] == ("PATCH", "/api/v1/config", {"button": {"enabled": False}})
+    assert fake_plug.config["button"] == {
+        "enabled": False,
+        "double_press": True,
+        "long_press_ms": 1000,
+        "setup_hold_s": 10,
+    }
+    assert hass.states.get(entity_id).state == "off"
+    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: entity_id}, blocking=True)
+    assert hass.states.get(entity_id).state == "on"
+    assert hass.states.get("switch.kettle").state == "on"  # the relay did not move
+
+
+async def test_protection_timing_numbers(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, plug_entry)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: "number.kettle_protection_delay", "value": 5},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: "number.kettle_auto_re_close_after_trip", "value": 300},
+        blocking=True,
+    )
+    assert fake_plug.config["protection"]["hold_s"] == 5
+    assert fake_plug.config["protection"]["reclose_s"] == 300
+    assert hass.states.get("number.kettle_auto_re_close_after_trip").state == "300.0"

@@ -10,7 +10,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -22,7 +22,7 @@ PARALLEL_UPDATES = 1
 
 @dataclass(frozen=True, kw_only=True)
 class OblNumberDescription(NumberEntityDescription):
-    """A field of the config's "protection" object (docs/protocol.md §4); 0 disables."""
+    """A field of the config's "protection" object (docs/protocol.md §4)."""
 
     field: str
 
@@ -52,6 +52,30 @@ NUMBERS: tuple[OblNumberDescription, ...] = (
         mode=NumberMode.BOX,
         entity_category=EntityCategory.CONFIG,
     ),
+    OblNumberDescription(
+        key="protection_hold",
+        translation_key="protection_hold",
+        field="hold_s",
+        device_class=NumberDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        native_min_value=1,
+        native_max_value=60,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+    ),
+    OblNumberDescription(
+        key="protection_reclose",
+        translation_key="protection_reclose",
+        field="reclose_s",
+        device_class=NumberDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        native_min_value=0,
+        native_max_value=3600,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+    ),
 )
 
 
@@ -73,7 +97,11 @@ async def async_setup_entry(
 
 
 class OblProtectionNumber(OblEntity, NumberEntity):
-    """A protection limit; the plug validates ranges (e.g. 1-9 W is refused)."""
+    """A protection setting; the plug validates ranges (e.g. a 1-9 W limit is refused).
+
+    Limits: 0 disables. Hold: seconds above the limit before the relay opens. Re-close: seconds
+    after a trip until the relay closes again by itself, 0 = stay open (Tasmota MaxPowerWindow).
+    """
 
     entity_description: OblNumberDescription
 

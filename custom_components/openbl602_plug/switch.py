@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -20,8 +21,17 @@ async def async_setup_entry(
     entry: OblConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the relay switch."""
-    async_add_entities([OblRelaySwitch(entry.runtime_data.coordinator)])
+    """Add the relay switch, and the button lock when the plug has a button."""
+    coordinator = entry.runtime_data.coordinator
+    entities: list[SwitchEntity] = [OblRelaySwitch(coordinator)]
+    button = coordinator.plug_config.get("button")
+    if (
+        "button" in coordinator.info.capabilities
+        and isinstance(button, dict)
+        and "enabled" in button
+    ):
+        entities.append(OblButtonControlSwitch(coordinator))
+    async_add_entities(entities)
 
 
 class OblRelaySwitch(OblEntity, SwitchEntity):
@@ -51,3 +61,36 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
     async def _switch(self, on: bool) -> None:
         state = await plug_command(self.coordinator, self.coordinator.client.set_relay(on))
         self.coordinator.async_set_state(state)
+
+
+class OblButtonControlSwitch(OblEntity, SwitchEntity):
+    """Whether a short press on the plug toggles the relay (off = child lock, protocol §4).
+
+    Button events still reach HA, and the very long press still opens setup mode.
+    """
+
+    _attr_translation_key = "button_control"
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "button_control")
+
+    @property
+    def is_on(self) -> bool | None:
+        """The setting in force on the plug."""
+        value = self.coordinator.plug_config.get("button", {}).get("enabled")
+        return value if isinstance(value, bool) else None
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Let the button switch the relay."""
+        await self._write(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Lock the button out of the relay."""
+        await self._write(False)
+
+    async def _write(self, enabled: bool) -> None:
+        await plug_command(
+            self.coordinator, self.coordinator.async_patch_config({"button": {"enabled": enabled}})
+        )
