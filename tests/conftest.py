@@ -70,8 +70,10 @@ async def fake_plug(socket_enabled: None) -> AsyncIterator[FakePlug]:
 
 
 @pytest.fixture
-def mqtt_broker(socket_enabled: None, tmp_path: Path) -> Iterator[int]:
-    """A real Mosquitto on a free 127.0.0.1 port; yields the port."""
+def mqtt_broker_proc(
+    socket_enabled: None, tmp_path: Path
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """A real Mosquitto on a free 127.0.0.1 port: (port, process)."""
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(binary).exists():
         pytest.fail("mosquitto is not installed (scripts/setup installs it)")
@@ -85,9 +87,15 @@ def mqtt_broker(socket_enabled: None, tmp_path: Path) -> Iterator[int]:
     )
     try:
         _wait_port(port, proc, "mosquitto")
-        yield port
+        yield port, proc
     finally:
         _stop(proc)
+
+
+@pytest.fixture
+def mqtt_broker(mqtt_broker_proc: tuple[int, subprocess.Popen[bytes]]) -> int:
+    """The port of a real Mosquitto."""
+    return mqtt_broker_proc[0]
 
 
 def sim_binary() -> Path:

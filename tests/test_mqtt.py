@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -38,8 +39,9 @@ class PlugSide:
         ).wait_for_publish(5)
 
     def close(self) -> None:
+        if self.client.is_connected():
+            self.client.disconnect()
         self.client.loop_stop()
-        self.client.disconnect()
 
 
 @pytest.fixture
@@ -152,3 +154,26 @@ async def test_retained_info_starts_discovery(
     assert entry.data == {"host": "127.0.0.1", "port": fake_plug.port}
     await hass.config_entries.async_unload(entry.entry_id)
     plug_side.publish("info", "", retain=True)  # clear the retained message
+
+
+async def test_broker_loss_falls_back_to_polling(
+    hass: HomeAssistant,
+    mqtt_broker_proc: tuple[int, subprocess.Popen[bytes]],
+    mqtt_entry: MockConfigEntry,
+    mqtt_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    plug_side: PlugSide,
+) -> None:
+    plug_side.publish("status", "online", retain=True)
+    plug_side.publish("state", STATE | {"power_w": 42.0}, retain=True)
+    await setup_entry(hass, plug_entry)
+    coordinator = plug_entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.push_connected)
+    plug_side.close()
+    mqtt_broker_proc[1].terminate()
+    mqtt_broker_proc[1].wait(5)
+    await wait_for(hass, lambda: not coordinator.push_connected)
+    assert coordinator.update_interval is not None
+    # the plug itself is fine: HTTP polling keeps its entities available
+    await wait_for(hass, lambda: hass.states.get(POWER).state == "115.2")
+    assert await hass.config_entries.async_unload(plug_entry.entry_id)

@@ -137,7 +137,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             self.ota = state.ota
         self._check_energy(state)
         self._sync_issue(
-            ISSUE_SAFE_MODE, state.safe_mode, ir.IssueSeverity.WARNING, {"name": self.info.name}
+            ISSUE_SAFE_MODE,
+            state.safe_mode,
+            ir.IssueSeverity.WARNING,
+            {"name": self.info.name or self.info.hostname},
         )
 
     def _sync_issue(
@@ -184,7 +187,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                     True,
                     ir.IssueSeverity.WARNING,
                     {
-                        "name": self.info.name,
+                        "name": self.info.name or self.info.hostname,
                         "previous": str(self._energy_floor),
                         "current": str(energy),
                     },
@@ -360,6 +363,17 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             else:
                 self._button_event(event)
 
+        @callback
+        def on_broker(connected: bool) -> None:
+            # HA lost its broker: nothing will be pushed until it is back, so poll meanwhile.
+            # On reconnect HA re-subscribes and the retained state brings push back.
+            if not connected:
+                self._push_down()
+                self.config_entry.async_create_background_task(
+                    self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
+                )
+
+        self._unsubscribe.append(mqtt.async_subscribe_connection_status(self.hass, on_broker))
         for topic, handler in (
             (topics.state, on_state),
             (topics.status, on_status),
