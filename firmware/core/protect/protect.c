@@ -8,7 +8,7 @@ void protect_config_default(protect_config_t *cfg) {
   cfg->max_current_a = 16.0f;
   cfg->hold_ms = 2000;
   cfg->window_ms = 0;
-  cfg->max_retries = 5;
+  cfg->max_retries = 1;
 }
 
 void protect_init(protect_t *p, const protect_config_t *cfg) {

@@ -3,7 +3,8 @@
  *
  *  - the relay opens when power > max_power_w (or current > max_current_a) in every reading for hold_ms;
  *  - window_ms after opening it re-closes by itself, up to max_retries times (Tasmota MaxPowerRetry,
- *    SetOption33, default 5); when the budget is spent it stays open ("latched") until someone switches it;
+ *    SetOption33, whose default is 5; ours is 1 = protocol §4 "a trip again within 60 s of an automatic
+ *    re-close stays open"); when the budget is spent it stays open ("latched") until someone switches it;
  *  - the budget refills after the relay has stayed on PROTECT_STABLE_MS without exceeding a limit. Tasmota
  *    refills on the first reading under the limit, which right after a re-close is often the meter's
  *    start-up 0 W, so an overloaded plug would cycle forever; we wait for a minute of good readings;
@@ -29,7 +30,7 @@ typedef struct {
   float max_current_a;  /* 0 disables; 16 */
   uint32_t hold_ms;     /* MaxPowerHold; 2000 */
   uint32_t window_ms;   /* MaxPowerWindow; 0 = never re-close by itself */
-  uint8_t max_retries;  /* re-close attempts per episode; 5 */
+  uint8_t max_retries;  /* re-close attempts per episode; 1 */
 } protect_config_t;
 
 void protect_config_default(protect_config_t *cfg);

@@ -229,6 +229,21 @@ static void test_reclose_window(void) {
   CHECK(device_relay_get(&dev, 0));
   CHECK_EQ_INT(last(DEVICE_EV_RELAY)->cause, RELAY_CAUSE_RECLOSE);
   CHECK_EQ_INT(device_tripped(&dev), PROTECT_NONE);
+  /* protocol §4: a trip again within 60 s of the automatic re-close stays open */
+  run(false, 2100, &m);
+  CHECK(!device_relay_get(&dev, 0));
+  run(false, 30000, &m);
+  CHECK(!device_relay_get(&dev, 0));
+  CHECK_EQ_INT(device_tripped(&dev), PROTECT_OVERCURRENT);
+  /* switched on by hand, then a good minute: the next trip re-closes again */
+  device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND);
+  m.current_a = 1.0f;
+  run(false, 61000, &m);
+  m.current_a = 17.0f;
+  run(false, 2100, &m);
+  CHECK(!device_relay_get(&dev, 0));
+  run(false, 5100, &m);
+  CHECK(device_relay_get(&dev, 0));
 }
 
 static void test_safe_mode_disables_protection(void) {

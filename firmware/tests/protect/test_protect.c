@@ -43,7 +43,7 @@ static void test_defaults_are_the_plug_rating(void) {
   CHECK_NEAR(c.max_current_a, 16.0, 0);
   CHECK_EQ_INT(c.hold_ms, 2000);
   CHECK_EQ_INT(c.window_ms, 0);
-  CHECK_EQ_INT(c.max_retries, 5);
+  CHECK_EQ_INT(c.max_retries, 1);
 }
 
 static void test_trips_after_hold_time_only(void) {
