@@ -72,6 +72,7 @@ class Sim:
         mqtt_port: int | None = None,
         mqtt_userinfo: str = "",
         profile: Path | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         self.binary = binary
         self.id = device_id
@@ -83,6 +84,7 @@ class Sim:
         self.mqtt_port = mqtt_port
         self.mqtt_userinfo = mqtt_userinfo
         self.profile = profile
+        self.time_scale = time_scale
         self.proc: subprocess.Popen[bytes] | None = None
         self.password: str | None = None
 
@@ -104,6 +106,8 @@ class Sim:
             a += ["--load", self.load]
         if self.mqtt_port is not None:
             a += ["--mqtt", f"mqtt://{self.mqtt_userinfo}127.0.0.1:{self.mqtt_port}"]
+        if self.time_scale != 1.0:
+            a += ["--time-scale", str(self.time_scale)]
         return a
 
     def start(self) -> None:

@@ -2,7 +2,7 @@
  *
  *   openbl602-sim --id NAME --http 127.0.0.1:PORT --flash FILE [--mqtt mqtt://[user:pass@]HOST:PORT]
  *                 [--load 60W | --profile FILE.csv] [--voltage 230] [--control 127.0.0.1:PORT] [--board NAME]
- *                 [--mdns-port 5353]
+ *                 [--mdns-port 5353] [--time-scale 1.0]
  *
  * One thread runs what the plug's two tasks run (metering/relay/button and network), plus the chip model
  * that feeds BL0937 pulses to the metering code through the GPIO port, plus the control interface. */
@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/app.h"
 #include "board/board.h"
 #include "hal.h"
+#include "posix_io.h"
 #include "posix_sys.h"
 #include "sim_control.h"
 #include "sim_io.h"
@@ -32,7 +34,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: openbl602-sim --id NAME --http IP:PORT --flash FILE [--mqtt mqtt://[user:pass@]HOST:PORT]\n"
           "                     [--load WATTS[W] | --profile FILE.csv] [--voltage VOLTS] [--control IP:PORT]\n"
-          "                     [--board NAME] [--mdns-port PORT (5353; 0 = no mDNS)]\n"
+          "                     [--board NAME] [--mdns-port PORT (5353; 0 = no mDNS)] [--time-scale X]\n"
           "control commands (stdin or --control): load W [pf] | voltage V | press [ms] | double | hold ms |\n"
           "  net down|up | hang | powercut | state | outputs | quit\n");
 }
@@ -99,6 +101,7 @@ int main(int argc, char **argv) {
   const char *id = NULL, *http = NULL, *flash = NULL, *mqtt = NULL, *load = NULL, *profile = NULL;
   const char *control = NULL, *board_name = NULL;
   long mdns_port = 5353;
+  double time_scale = 1.0;
   double volts = 230.0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -122,6 +125,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--control") == 0) control = v;
     else if (strcmp(a, "--board") == 0) board_name = v;
     else if (strcmp(a, "--mdns-port") == 0) mdns_port = atol(v);
+    else if (strcmp(a, "--time-scale") == 0) time_scale = atof(v);
     else {
       fprintf(stderr, "openbl602-sim: unknown option %s\n", a);
       usage();
@@ -164,10 +168,24 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (!(time_scale >= 0.1 && time_scale <= 100.0)) {
+    fprintf(stderr, "openbl602-sim: --time-scale wants 0.1..100 (simulated seconds per real second)\n");
+    return 2;
+  }
   if (!(volts >= 0 && volts <= 300)) {
     fprintf(stderr, "openbl602-sim: --voltage wants 0..300\n");
     return 2;
   }
+
+  /* The sim drives the clock itself (manual mode): each pass of the loop moves it to real elapsed time ×
+   * scale, then delivers the chip's edges up to exactly that time, then runs the core at that same time.
+   * So the metering never sees an edge "late" however the host schedules us, and --time-scale runs every
+   * timer of the core (heartbeat, keep-alive, timeouts) faster alike. */
+  posix_io_time_set_manual(true);
+  posix_io_time_advance(1000);
+  struct timespec real0;
+  clock_gettime(CLOCK_MONOTONIC, &real0);
+  uint64_t sim0 = hal_time_us64();
 
   posix_sys_config_t sc;
   posix_sys_config_defaults(&sc);
@@ -234,7 +252,15 @@ int main(int argc, char **argv) {
       app_shutdown();
       return 0;
     }
+    struct timespec rt;
+    clock_gettime(CLOCK_MONOTONIC, &rt);
+    double real_us = (double)(rt.tv_sec - real0.tv_sec) * 1e6 + (double)(rt.tv_nsec - real0.tv_nsec) / 1e3;
+    uint64_t target = sim0 + (uint64_t)(real_us * time_scale);
     uint64_t now = hal_time_us64();
+    if (target > now) {
+      posix_io_time_advance(target - now);
+      now = target;
+    }
     sim_meter_poll(now);
     sim_control_tick(now);
     if (!sim_control_hung()) (void)obl_app_main_poll();

@@ -1,0 +1,16 @@
+/* sim_io.c — sim_io.h over the POSIX port's GPIO hooks (port/posix/hal_io/posix_io.h). */
+#include "sim_io.h"
+
+#include "posix_io.h"
+
+void sim_io_edge(uint8_t pin, bool rising, uint64_t t_us) {
+  (void)posix_io_edge(pin, rising, t_us);
+}
+
+void sim_io_set_input(uint8_t pin, bool level) {
+  (void)posix_io_set_input(pin, level);
+}
+
+bool sim_io_output(uint8_t pin) {
+  return posix_io_output(pin);
+}
