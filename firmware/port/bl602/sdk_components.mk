@@ -1,8 +1,9 @@
 # SDK components the plug links, shared by the Makefile (the real build) and check.sh (compile check).
 # Same set as the SDK's bl602_sharedApp example (what OpenBeken ships) minus what we do not use:
-# easyflash4 (our record store owns the settings partition), romfs/coredump/dns_server; plus sntp.
-# blmtd and the bloop trio stay: hosal's OTA and GPIO files reference them even though we do not.
+# easyflash4 (our record store owns the settings partition), romfs, coredump; plus sntp.
+# Needed although we never call them: blmtd and the bloop trio (hosal's OTA and GPIO files use them),
+# dns_server (wifi_mgmr.c includes its header).
 OBL_SDK_COMPONENTS := freertos_riscv_ram bl602 bl602_std newlibc \
 	wifi wifi_manager wpa_supplicant bl_os_adapter wifi_hosal blcrypto_suite rfparam_adapter_tmp \
-	hosal lwip lwip_dhcpd lwip_altcp_tls_mbedtls mbedtls_lts vfs yloop utils blog \
+	hosal lwip lwip_dhcpd lwip_altcp_tls_mbedtls mbedtls_lts dns_server vfs yloop utils blog \
 	bltime blfdt blmtd bloop looprt loopset sntp
