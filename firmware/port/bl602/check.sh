@@ -231,7 +231,7 @@ if [ "${CHECK_SDK_FULL:-0}" = 1 ]; then
     >"$OUT/sdk-full.log" 2>&1 || true
   echo "   $(grep -c '^CC ' "$OUT/sdk-full.log") files compiled; objects that failed:"
   grep -E '^make\[1\]: \*\*\* .*\.o\] Error' "$OUT/sdk-full.log" | sed 's/.*: \(.*\.o\)\] Error.*/      \1/' || true
-  grep -E "No rule to make target .*\.a'" "$OUT/sdk-full.log" | sed "s/.*target '\(.*\)'.*/   missing blob: \1/" || true
+  grep -E "No rule to make target .*\.a'" "$OUT/sdk-full.log" | sed "s/.*target '\([^']*\)'.*/   missing blob: \1/" || true
 fi
 
 echo "objects and logs: $OUT"
