@@ -149,3 +149,25 @@ async def test_reset_energy_needs_confirmation(
     assert hass.states.get("sensor.kettle_energy").state == "0.0"
     # a reset the user asked for is not a repair issue
     assert not issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
+
+
+async def test_calibration_reset(
+    hass: HomeAssistant,
+    fake_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    await setup_entry(hass, plug_entry)
+    device_id = _device_id(device_registry)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "calibrate",
+            {"device_id": device_id, "reset": True, "power_w": 60},
+            blocking=True,
+        )
+    assert err.value.translation_key == "calibrate_reset_alone"
+    await hass.services.async_call(
+        DOMAIN, "calibrate", {"device_id": device_id, "reset": True}, blocking=True
+    )
+    assert fake_plug.requests[-1] == ("POST", "/api/v1/calibrate", {"reset": True})

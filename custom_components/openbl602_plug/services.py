@@ -20,6 +20,7 @@ from .const import (
     ATTR_CURRENT_A,
     ATTR_DEVICE_ID,
     ATTR_POWER_W,
+    ATTR_RESET,
     ATTR_VOLTAGE_V,
     DOMAIN,
     SERVICE_CALIBRATE,
@@ -35,6 +36,7 @@ CALIBRATE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_POWER_W): vol.All(vol.Coerce(float), vol.Range(min=1, max=4000)),
         vol.Optional(ATTR_VOLTAGE_V): vol.All(vol.Coerce(float), vol.Range(min=50, max=300)),
         vol.Optional(ATTR_CURRENT_A): vol.All(vol.Coerce(float), vol.Range(min=0.01, max=17)),
+        vol.Optional(ATTR_RESET, default=False): cv.boolean,
     }
 )
 RESET_ENERGY_SCHEMA = vol.Schema(
@@ -75,6 +77,14 @@ async def _calibrate(call: ServiceCall) -> ServiceResponse:
         for key in (ATTR_POWER_W, ATTR_VOLTAGE_V, ATTR_CURRENT_A)
         if key in call.data
     }
+    if call.data[ATTR_RESET]:
+        if references:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="calibrate_reset_alone"
+            )
+        gains = await plug_command(coordinator, coordinator.client.calibrate(reset=True))
+        await coordinator.async_request_refresh()
+        return {"gains": gains}
     if not references:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="calibrate_needs_reference"
