@@ -218,22 +218,6 @@ if [ "${CHECK_SDK_MAKE:-1}" = 1 ]; then
   done
 fi
 
-# Optional (CHECK_SDK_FULL=1, several minutes): the whole image with our proj_config.mk and component
-# list, compile only (the SDK's Wi-Fi/BLE libraries are binary blobs, so the link cannot succeed here).
-# Shows configuration mistakes in SDK components, e.g. a component some SDK source needs that is missing
-# from sdk_components.mk. GCC 12 flags some SDK sources with -Waddress that the SDK's GCC 10 does not, and
-# its C++ file needs a C++ library we do not have: those are listed but not counted.
-if [ "${CHECK_SDK_FULL:-0}" = 1 ]; then
-  echo "-- SDK make: all components (compile only, informational)"
-  rm -rf "$OUT/sdk-full"
-  make -k -C "$HERE" -j2 BL60X_SDK_PATH="$SDK" CONFIG_CHIP_NAME=BL602 CONFIG_TOOLPREFIX="${CC%gcc}" \
-    BUILD_DIR_BASE="$OUT/sdk-full" EXTRA_CFLAGS="$LIBC_FLAGS -misa-spec=2.2 -Wno-error=address" \
-    >"$OUT/sdk-full.log" 2>&1 || true
-  echo "   $(grep -c '^CC ' "$OUT/sdk-full.log") files compiled; objects that failed:"
-  grep -E '^make\[1\]: \*\*\* .*\.o\] Error' "$OUT/sdk-full.log" | sed 's/.*: \(.*\.o\)\] Error.*/      \1/' || true
-  grep -E "No rule to make target .*\.a'" "$OUT/sdk-full.log" | sed "s/.*target '\([^']*\)'.*/   missing blob: \1/" || true
-fi
-
 echo "objects and logs: $OUT"
 [ "$core_fail" = 0 ] || echo "note: some core files did not compile under the SDK's headers (see above)"
 [ "$fail" = 0 ] && [ "$clash" = 0 ]
