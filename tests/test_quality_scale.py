@@ -152,3 +152,12 @@ def test_actions_are_described() -> None:
 
 def test_only_our_platforms() -> None:
     assert set(PLATFORMS) <= set(Platform)
+
+
+def test_brand_icons_are_square_pngs() -> None:
+    from PIL import Image
+
+    for name, size in (("icon.png", 256), ("icon@2x.png", 512)):
+        with Image.open(COMPONENT / "brand" / name) as image:
+            assert image.format == "PNG"
+            assert image.size == (size, size)
