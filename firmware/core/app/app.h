@@ -12,6 +12,7 @@
 #define OBL_APP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "app/app_model.h"
@@ -46,6 +47,10 @@ uint32_t obl_app_net_poll(void);
 
 /* Orderly stop before the process/plug goes away: persists energy, MQTT "offline". */
 void app_shutdown(void);
+
+/* The sockets the network loop is waiting on (HTTP listener and connections, MQTT, mDNS), so a port can
+ * sleep in select()/poll() and still answer at once. Returns how many were written (≤ max). */
+size_t app_net_fds(int *fds, size_t max);
 
 /* For the simulator's control interface: the current state JSON (same as GET /api/v1/state). */
 int app_state_json(char *buf, size_t cap);

@@ -18,6 +18,18 @@ void app_set_options(const app_options_t *opts) {
   s_opts_set = true;
 }
 
+size_t app_net_fds(int *fds, size_t max) {
+  app_t *a = &g_app;
+  size_t n = 0;
+  if (a->http_listening && n < max) fds[n++] = a->http_bsd.listen_fd;
+  for (size_t i = 0; i < APP_HTTP_CONNS && a->http_listening; i++) {
+    if (a->conns[i].state != HTTP_CONN_FREE && n < max) fds[n++] = a->conns[i].handle;
+  }
+  if (a->mqtt_inited && sock_net_fd(&a->mqtt_sock) >= 0 && n < max) fds[n++] = sock_net_fd(&a->mqtt_sock);
+  if (a->mdns_running && n < max) fds[n++] = mdns_responder_fd(&a->mdns);
+  return n;
+}
+
 int app_state_json(char *buf, size_t cap) {
   return ops_state_json(&g_app, buf, cap);
 }

@@ -206,15 +206,20 @@ static int serve(client_t *cl, bool is_stdin, int *quit) {
   }
 }
 
-int sim_control_poll(int timeout_ms) {
-  struct pollfd p[2 + CLIENTS];
+int sim_control_poll(int timeout_ms, const int *extra, size_t n_extra) {
+  struct pollfd p[2 + CLIENTS + 16];
   int np = 0;
   if (c.stdin_open) p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
   if (c.listen_fd >= 0) p[np++] = (struct pollfd){.fd = c.listen_fd, .events = POLLIN};
   for (int i = 0; i < CLIENTS; i++) {
     if (c.clients[i].fd >= 0) p[np++] = (struct pollfd){.fd = c.clients[i].fd, .events = POLLIN};
   }
+  int own = np;
+  for (size_t i = 0; i < n_extra && i < 16; i++) p[np++] = (struct pollfd){.fd = extra[i], .events = POLLIN};
   if (poll(p, (nfds_t)np, timeout_ms) <= 0) return SIM_CONTROL_RUN;
+  bool control_ready = false;
+  for (int i = 0; i < own; i++) control_ready = control_ready || p[i].revents != 0;
+  if (!control_ready) return SIM_CONTROL_RUN; /* a core socket woke us: the loop serves it */
   int quit = 0;
   if (c.stdin_open && serve(&c.stdin_c, true, &quit) < 0) c.stdin_open = false; /* EOF: keep running */
   if (c.listen_fd >= 0) {

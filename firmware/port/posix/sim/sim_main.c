@@ -265,7 +265,9 @@ int main(int argc, char **argv) {
     sim_control_tick(now);
     if (!sim_control_hung()) (void)obl_app_main_poll();
     (void)obl_app_net_poll();
-    if (sim_control_poll(5) == SIM_CONTROL_QUIT) {
+    int fds[16];
+    size_t nfds = app_net_fds(fds, 16);
+    if (sim_control_poll(5, fds, nfds) == SIM_CONTROL_QUIT) {
       app_shutdown();
       return 0;
     }
