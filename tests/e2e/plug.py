@@ -73,6 +73,7 @@ class Sim:
         mqtt_userinfo: str = "",
         profile: Path | None = None,
         time_scale: float = 1.0,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.binary = binary
         self.id = device_id
@@ -85,6 +86,7 @@ class Sim:
         self.mqtt_userinfo = mqtt_userinfo
         self.profile = profile
         self.time_scale = time_scale
+        self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
         self.password: str | None = None
 
@@ -108,7 +110,7 @@ class Sim:
             a += ["--mqtt", f"mqtt://{self.mqtt_userinfo}127.0.0.1:{self.mqtt_port}"]
         if self.time_scale != 1.0:
             a += ["--time-scale", str(self.time_scale)]
-        return a
+        return a + list(self.extra)
 
     def start(self) -> None:
         with self.log.open("ab") as log:

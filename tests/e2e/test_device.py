@@ -69,6 +69,20 @@ def test_very_long_press_opens_setup_mode(sims):
     assert cfg["wifi"] == {"ssid": "home", "password_set": True}
 
 
+def test_new_plug_without_wifi_starts_in_setup_mode(sims):
+    sim = sims("fresh", extra=("--unconfigured",))
+    info = sim.info()
+    assert info["setup_mode"] is True
+    assert sim.state()["rssi_dbm"] == 0  # an access point has no signal to report
+    assert b"/api/v1/setup" in sim.get("/").body
+    assert sim.get("/api/v1/config").json()["wifi"]["ssid"] == ""
+    r = sim.post("/api/v1/setup", {"wifi": {"ssid": "home", "password": "correct horse"}})
+    assert r.status == 200
+    wait_until(lambda: (i := alive_info(sim)) and not i["setup_mode"], 5, "normal mode")
+    sim.restart()
+    assert sim.info()["setup_mode"] is False  # the network is remembered
+
+
 def test_setup_mode_drops_mqtt_and_leaving_it_reconnects(sims, broker):
     from .plug import Recorder
 

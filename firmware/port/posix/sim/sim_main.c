@@ -35,6 +35,7 @@ static void usage(void) {
           "usage: openbl602-sim --id NAME --http IP:PORT --flash FILE [--mqtt mqtt://[user:pass@]HOST:PORT]\n"
           "                     [--load WATTS[W] | --profile FILE.csv] [--voltage VOLTS] [--control IP:PORT]\n"
           "                     [--board NAME] [--mdns-port PORT (5353; 0 = no mDNS)] [--time-scale X]\n"
+          "                     [--unconfigured (no Wi-Fi on a new flash file: setup mode)]\n"
           "control commands (stdin or --control): load W [pf] | voltage V | press [ms] | double | hold ms |\n"
           "  net down|up | hang | powercut | state | outputs | quit\n");
 }
@@ -102,6 +103,7 @@ int main(int argc, char **argv) {
   const char *control = NULL, *board_name = NULL;
   long mdns_port = 5353;
   double time_scale = 1.0;
+  bool unconfigured = false;
   double volts = 230.0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -109,6 +111,10 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage();
       return 0;
+    }
+    if (strcmp(a, "--unconfigured") == 0) { /* a plug fresh from the box: no Wi-Fi → setup mode */
+      unconfigured = true;
+      continue;
     }
     if (!v) {
       fprintf(stderr, "openbl602-sim: %s needs a value\n", a);
@@ -225,7 +231,7 @@ int main(int argc, char **argv) {
     opt.mqtt_user = mq_user;
     opt.mqtt_password = mq_pass;
   }
-  opt.default_ssid = "sim";
+  opt.default_ssid = unconfigured ? NULL : "sim";
   app_set_options(&opt);
   obl_app_init();
 
