@@ -51,8 +51,7 @@ static void set_nonblock(int fd) {
 int sim_control_init(const char *addr, const board_profile_t *board) {
   c.board = board;
   c.stdin_open = true;
-  c.stdin_c.fd = 0;
-  set_nonblock(0);
+  c.stdin_c.fd = 0; /* left blocking: O_NONBLOCK would leak into the shell sharing the terminal */
   for (int i = 0; i < CLIENTS; i++) c.clients[i].fd = -1;
   if (!addr) return 0;
   const char *colon = strrchr(addr, ':');
@@ -182,7 +181,8 @@ int sim_control_exec(const char *line, char *out, size_t cap) {
 
 /* Reads what is there; runs each complete line. Returns QUIT if a line asked for it; -1 on EOF/error. */
 static int serve(client_t *cl, bool is_stdin, int *quit) {
-  for (;;) {
+  for (int reads = 0;; reads++) {
+    if (is_stdin && reads > 0) return 0; /* stdin is blocking: one read per readiness */
     ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len);
     if (n == 0) return -1;
     if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
@@ -221,7 +221,11 @@ int sim_control_poll(int timeout_ms, const int *extra, size_t n_extra) {
   for (int i = 0; i < own; i++) control_ready = control_ready || p[i].revents != 0;
   if (!control_ready) return SIM_CONTROL_RUN; /* a core socket woke us: the loop serves it */
   int quit = 0;
-  if (c.stdin_open && serve(&c.stdin_c, true, &quit) < 0) c.stdin_open = false; /* EOF: keep running */
+  int k = 0;
+  if (c.stdin_open) {
+    if (p[k].revents && serve(&c.stdin_c, true, &quit) < 0) c.stdin_open = false; /* EOF: keep running */
+    k++;
+  }
   if (c.listen_fd >= 0) {
     int fd = accept(c.listen_fd, NULL, NULL);
     if (fd >= 0) {
