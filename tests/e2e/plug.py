@@ -113,12 +113,21 @@ class Sim:
         return a + list(self.extra)
 
     def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self.args(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_port(self.http_port, self.proc, f"sim {self.id} HTTP")
-        wait_port(self.control_port, self.proc, f"sim {self.id} control")
+        for attempt in range(3):
+            with self.log.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    self.args(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
+            try:
+                wait_port(self.http_port, self.proc, f"sim {self.id} HTTP")
+                wait_port(self.control_port, self.proc, f"sim {self.id} control")
+            except AssertionError:
+                # another test took a port between free_port() and the bind: pick new ones
+                if self.proc.poll() != 1 or attempt == 2:
+                    raise
+                self.http_port, self.control_port = free_port(), free_port()
+            else:
+                return
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None:

@@ -30,5 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   jsonw_init(&w, out, sizeof(out));
   app_errors_write(&errs, &w);
   if (jsonw_finish(&w) < 0) __builtin_trap();
+
+  /* what goes to flash must come back identical: a config the plug accepted can never fail to load */
+  char flash[1024];
+  jsonw_init(&w, flash, sizeof(flash));
+  app_config_write_persist(&cfg, &w);
+  int32_t n = jsonw_finish(&w);
+  if (n < 0) __builtin_trap();
+  app_config_t reloaded;
+  app_config_defaults(&reloaded, "openbl602-fuzz");
+  if (!app_config_patch(&reloaded, flash, (size_t)n, APP_SRC_HTTP, &errs)) __builtin_trap();
+  jsonw_init(&w, out, sizeof(out));
+  app_config_write_persist(&reloaded, &w);
+  if (jsonw_finish(&w) != n || memcmp(out, flash, (size_t)n) != 0) __builtin_trap();
   return 0;
 }

@@ -92,6 +92,22 @@ static void mac_from_id(const char *id, uint8_t mac[6]) {
   memcpy(mac + 1, d, 5);
 }
 
+/* The plug only listens once its (simulated) Wi-Fi has joined; a port that is taken must fail the start
+ * right away with a clear message instead of leaving a plug nobody can reach. */
+static int check_port_free(const char *ip, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  struct sockaddr_in sa = {0};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &sa.sin_addr);
+  int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 1) == 0 ? 0 : -1;
+  close(fd);
+  return rc;
+}
+
 static volatile sig_atomic_t g_stop;
 static void on_signal(int sig) {
   (void)sig;
@@ -164,6 +180,10 @@ int main(int argc, char **argv) {
   if (mqtt && parse_mqtt_url(mqtt, mq_user, mq_pass, mq_host, &mq_port) != 0) {
     fprintf(stderr, "openbl602-sim: --mqtt wants mqtt://[user:pass@]host:port, got %s\n", mqtt);
     return 2;
+  }
+  if (check_port_free(http_ip, http_port) != 0) {
+    fprintf(stderr, "openbl602-sim: cannot listen on %s:%u: %s\n", http_ip, (unsigned)http_port, strerror(errno));
+    return 1;
   }
   double watts = 0.0;
   if (load) {
