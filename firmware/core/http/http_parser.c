@@ -147,6 +147,9 @@ static http_parse_result_t header_line(http_parser_t *p, const char *s, size_t n
       r->authorization[vlen] = '\0';
       r->authorization_too_long = false;
     }
+  } else if (ieq(s, c, "expect")) {
+    if (!ieq(v, vlen, "100-continue")) return fail(p, 400, "unsupported Expect");
+    r->expect_continue = true;
   } else if (ieq(s, c, "accept")) {
     if (icontains(v, vlen, "text/event-stream")) r->accept_event_stream = true;
   }

@@ -40,6 +40,7 @@ typedef struct {
   char authorization[HTTP_AUTH_MAX + 1];
   bool authorization_too_long;
   bool accept_event_stream; /* Accept mentions text/event-stream */
+  bool expect_continue;     /* Expect: 100-continue (curl sends it before bodies over 1 KiB) */
   uint16_t header_count;
 } http_request_t;
 

@@ -91,6 +91,7 @@ static void test_malformed_headers(void) {
   expect_error("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
   expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
   expect_error("GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n", 400);
+  expect_error("POST / HTTP/1.1\r\nExpect: 200-ok\r\n\r\n", 400);
 }
 
 static void test_limits(void) {

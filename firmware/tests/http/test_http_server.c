@@ -100,6 +100,23 @@ static void test_echo_with_body(void) {
   CHECK_EQ_INT(srv.stat_requests, 1);
 }
 
+static void test_expect_continue(void) {
+  setup();
+  int c = memnet_connect(&mn);
+  memnet_write_str(&mn, c, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  poll_n(2);
+  CHECK_STR(mn.c[c].out, "HTTP/1.1 100 Continue\r\n\r\n");
+  memnet_write_str(&mn, c, "{}");
+  poll_n(2);
+  CHECK(strstr(mn.c[c].out, "HTTP/1.1 200 OK\r\n") != NULL);
+  CHECK_STR(body_of(strstr(mn.c[c].out, "HTTP/1.1 200")), "{}");
+  /* a refused head gets no 100: the client must not send the body */
+  int d = memnet_connect(&mn);
+  memnet_write_str(&mn, d, "POST /nope HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  poll_n(2);
+  CHECK(strncmp(mn.c[d].out, "HTTP/1.1 404 ", 13) == 0);
+}
+
 static void test_body_in_small_pieces_and_slow_send(void) {
   setup();
   int c = memnet_connect(&mn);
@@ -277,6 +294,7 @@ static void test_sse_slow_client_dropped(void) {
 
 int main(void) {
   RUN(test_echo_with_body);
+  RUN(test_expect_continue);
   RUN(test_body_in_small_pieces_and_slow_send);
   RUN(test_static_body);
   RUN(test_malformed_gets_400_and_close);
