@@ -5,8 +5,10 @@
  *   app_set_options(&opts);      optional, before init: identity and network overrides (simulated plug)
  *   obl_app_init();              once (port/bl602/src/app_entry.h)
  *   loop: sleep(obl_app_main_poll()) and sleep(obl_app_net_poll())
- * Both polls touch the same state: the port must not let one preempt the other (one task, or two tasks
- * serialised by the port).
+ * Both polls touch the same state. One task running both is always fine. With two tasks (port/bl602), the
+ * main loop's task must have the higher priority on a single core: the network loop then never interrupts
+ * the main loop, and the main loop, finding the network loop inside its poll (a flag), only runs metering and
+ * the watchdog and leaves relay, buttons, protections and energy for its next pass.
  */
 #ifndef OBL_APP_H
 #define OBL_APP_H

@@ -261,10 +261,14 @@ uint32_t obl_app_main_poll(void) {
   } else {
     hal_watchdog_feed();
   }
-  if (a->board.bl0937.present && !a->safe_mode) {
-    bool sel = bl0937_tick(&a->meter, now_us, &a->reading);
+  bl0937_reading_t r;
+  bool metered = a->board.bl0937.present && !a->safe_mode;
+  if (metered) { /* the meter itself is only ever touched here (its ISRs only fill rings) */
+    bool sel = bl0937_tick(&a->meter, now_us, &r);
     (void)hal_gpio_write(a->board.bl0937.sel, sel);
   }
+  if (a->net_busy) return 1; /* preempted the network loop mid-poll: come back when it is done */
+  if (metered) a->reading = r;
   if (a->dev_ok) dev_tick(a, now_us);
   if (a->store_ok) dev_energy_account(a, now_us);
   if (a->reboot_at_ms && now >= a->reboot_at_ms) ops_reboot_now(a);
@@ -327,8 +331,17 @@ static void link_changed(app_t *a, bool up) {
   }
 }
 
+static uint32_t net_poll(app_t *a);
+
 uint32_t obl_app_net_poll(void) {
   app_t *a = &g_app;
+  a->net_busy = true;
+  uint32_t next = net_poll(a);
+  a->net_busy = false;
+  return next;
+}
+
+static uint32_t net_poll(app_t *a) {
   uint64_t now = app_now_ms();
   if (a->store_ok) supervisor_checkin(&a->sup, SUP_TASK_NET);
   hal_wifi_status_t ws;

@@ -78,6 +78,9 @@ typedef struct {
   uint8_t auth_failures;
   uint64_t auth_window_ms, auth_locked_until_ms;
 
+  /* set while obl_app_net_poll() runs: the main loop then leaves shared state alone (see app.h) */
+  volatile bool net_busy;
+
   /* pending actions */
   uint64_t reboot_at_ms; /* 0 = none */
   uint64_t boot_ms;
