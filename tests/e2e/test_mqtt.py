@@ -169,6 +169,37 @@ def test_steady_load_reports_once_a_minute(sims, broker):
     ]
 
 
+def test_power_change_beyond_the_delta_is_reported_at_once(sims, broker):
+    """§8.4: a change of max(0.5 W, 1 %) goes out at once; a smaller one waits for the heartbeat."""
+    sim = sims("mqdelta", load="100W", mqtt_port=broker.port)
+    sim.relay(True)
+    with Recorder(broker.port, ["openbl602/mqdelta/state"]) as rec:
+        wait_until(lambda: abs(sim.state()["power_w"] - 100) < 0.5, 15, "steady reading")
+        time.sleep(3)
+        rec.clear()
+        assert sim.control("load 100.4").startswith("ok")  # 0.4 %: below both thresholds
+        time.sleep(3)
+        assert rec.on("openbl602/mqdelta/state") == []
+        t0 = time.monotonic()
+        assert sim.control("load 120").startswith("ok")
+        m = rec.wait("openbl602/mqdelta/state", lambda m: m.json()["power_w"] > 118, 5)
+        assert m.t - t0 < 3
+
+
+def test_heartbeat_is_settable(sims, broker):
+    """report.heartbeat_s = 120: over 130 simulated seconds of steady load, one message at most."""
+    sim = sims("mqhb", load="60W", mqtt_port=broker.port, time_scale=10.0)
+    assert sim.patch("/api/v1/config", {"report": {"heartbeat_s": 120}}).status == 200
+    sim.relay(True)
+    with Recorder(broker.port, ["openbl602/mqhb/state"]) as rec:
+        wait_until(lambda: abs(sim.state()["power_w"] - 60) < 1, 15, "steady reading")
+        time.sleep(1)
+        rec.clear()
+        time.sleep(13)
+        n = len(rec.on("openbl602/mqhb/state"))
+    assert n <= 1, n
+
+
 def test_steady_load_real_time_minute(sims, broker):
     """The same promise on the real clock, one real minute: at most 2 state messages (heartbeat)."""
     sim = sims("mqrate-rt", load="115W", mqtt_port=broker.port)
