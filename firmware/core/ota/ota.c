@@ -43,7 +43,8 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
 
 static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
   uint8_t b[REC_LEN] = {REC_FORMAT, r->pending, r->slot, r->trial_boots, r->last_error};
-  strncpy((char *)b + 5, r->version, 16);
+  /* A fixed 16-byte field, zero-padded, not NUL-terminated when full (b is zeroed above). */
+  for (size_t i = 0; i < 16 && r->version[i]; i++) b[5 + i] = (uint8_t)r->version[i];
   return store_put(st, STORE_KEY_OTA, b, sizeof b);
 }
 
