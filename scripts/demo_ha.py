@@ -9,6 +9,7 @@ check    proves that HA shows each plug's entities with live values from the plu
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "http://127.0.0.1/"
@@ -178,6 +181,22 @@ class HomeAssistant:
             step = self._request("POST", url, answer)
         return step
 
+    def progress(self, handler: str) -> list[dict[str, Any]]:
+        """Flows in progress (discovered plugs waiting for the user): a websocket-only command."""
+        flows = asyncio.run(self._ws("config_entries/flow/progress"))
+        return [f for f in flows if f["handler"] == handler]
+
+    async def _ws(self, command: str) -> Any:
+        url = self.base.replace("http", "ws", 1) + "/api/websocket"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (await ws.receive_json())["type"] != "auth_ok":
+                raise SystemExit("demo: websocket login refused")
+            await ws.send_json({"id": 1, "type": command})
+            reply = await ws.receive_json()
+            return reply["result"]
+
     def states(self) -> list[dict[str, Any]]:
         return self._request("GET", "/api/states")
 
@@ -189,48 +208,90 @@ def setup(args: argparse.Namespace) -> HomeAssistant:
     if not ha.entries("mqtt"):
         step = ha.flow("mqtt", [{"broker": "127.0.0.1", "port": args.mqtt_port}])
         print(f"demo: MQTT integration: {step.get('type')}")
-    have = {e["title"] for e in ha.entries("openbl602_plug")}
+    # Plugs on the broker announce themselves (MQTT discovery): confirm those flows as a user would
+    # in Settings > Devices; add the others by address through the same config flow.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(ha.entries("openbl602_plug")) < len(args.plugs):
+        for flow in ha.progress("openbl602_plug"):
+            url = f"/api/config/config_entries/flow/{flow['flow_id']}"
+            try:
+                step = ha._request("POST", url, {})
+            except urllib.error.HTTPError as err:
+                print(f"demo: confirming a discovered plug failed: HTTP {err.code}")
+                continue
+            print(f"demo: discovered plug {step.get('title', '')}: {step.get('type')}")
+        if any(spec.endswith(":mqtt") for spec in args.plugs):
+            time.sleep(1)
+        else:
+            break
     for index, spec in enumerate(args.plugs):
         plug_id = spec.split(":")[0]
-        if any(plug_id in title for title in have):
-            continue
         port = args.http_base + index
         try:
-            step = ha.flow("openbl602_plug", [{"host": f"127.0.0.1:{port}"}, {}])
+            step = ha.flow("openbl602_plug", [{"host": "127.0.0.1", "port": port}])
         except urllib.error.HTTPError as err:
             print(f"demo: adding plug {plug_id} failed: HTTP {err.code} {err.read().decode()}")
             continue
-        print(f"demo: plug {plug_id}: {step.get('type')} {step.get('reason', '')}".rstrip())
+        if step.get("reason") != "already_configured":
+            print(f"demo: plug {plug_id} by address: {step.get('type')} {step.get('reason', '')}")
     return ha
 
 
+def plug_entities(states: list[Any], plug_id: str, domain: str, suffix: str) -> list[Any]:
+    return [
+        st
+        for st in states
+        if st["entity_id"].startswith(f"{domain}.openbl602_{plug_id}")
+        and st["entity_id"].endswith(suffix)
+    ]
+
+
+def switch_on(ha: HomeAssistant, plug_ids: list[str]) -> None:
+    """Closes each plug's relay through HA's switch entity, the way a user or automation would."""
+    deadline = time.monotonic() + 60
+    pending = set(plug_ids)
+    while pending and time.monotonic() < deadline:
+        states = ha.states()
+        for plug_id in sorted(pending):
+            relays = plug_entities(states, plug_id, "switch", "")
+            relay = [st for st in relays if st["state"] in ("on", "off")]
+            if relay:
+                entity = min(relay, key=lambda st: len(st["entity_id"]))["entity_id"]
+                ha._request("POST", "/api/services/switch/turn_on", {"entity_id": entity})
+                print(f"demo: {entity} turned on through Home Assistant")
+                pending.discard(plug_id)
+        time.sleep(1)
+
+
 def check(args: argparse.Namespace) -> int:
+    """After HA switched them on, the plugs' power sensors must show the simulated loads (±5 %)."""
     ha = setup(args)
+    loads = {spec.split(":")[0]: float(spec.split(":")[1].rstrip("W")) for spec in args.plugs}
+    switch_on(ha, list(loads))
     deadline = time.monotonic() + args.timeout
-    missing: list[str] = []
+    bad: dict[str, str] = {}
     while time.monotonic() < deadline:
         states = ha.states()
-        missing = []
-        for spec in args.plugs:
-            plug_id = spec.split(":")[0]
-            power = [
-                s
-                for s in states
-                if s["entity_id"].startswith("sensor.")
-                and plug_id in s["entity_id"]
-                and s["entity_id"].endswith("_power")
-                and s["state"] not in ("unknown", "unavailable")
-            ]
-            if not power:
-                missing.append(plug_id)
-            else:
-                print(f"demo check: {power[0]['entity_id']} = {power[0]['state']} W")
-        if not missing:
-            print(f"demo check: {len(args.plugs)} passed, 0 failed")
+        bad = {}
+        for plug_id, watts in loads.items():
+            power = plug_entities(states, plug_id, "sensor", "_power")
+            value = power[0]["state"] if power else "missing"
+            try:
+                ok = abs(float(value) - watts) <= 0.05 * watts
+            except ValueError:
+                ok = False
+            if not ok:
+                bad[plug_id] = f"{value} (simulated load {watts:g} W)"
+        if not bad:
+            for plug_id in loads:
+                power = plug_entities(states, plug_id, "sensor", "_power")[0]
+                print(f"demo check: {power['entity_id']} = {power['state']} W")
+            print(f"demo check: {len(loads)} passed, 0 failed")
             return 0
         time.sleep(2)
-    print(f"demo check: no live power sensor for {', '.join(missing)}")
-    print(f"demo check: {len(args.plugs) - len(missing)} passed, {len(missing)} failed")
+    for plug_id, why in bad.items():
+        print(f"demo check: power of {plug_id} in Home Assistant is {why}")
+    print(f"demo check: {len(loads) - len(bad)} passed, {len(bad)} failed")
     return 1
 
 
