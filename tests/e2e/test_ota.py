@@ -3,8 +3,13 @@ refusals that leave the running firmware in place, reboot into the new image."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
+import struct
 import time
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from ..images import obli
 from .plug import wait_until
@@ -95,3 +100,44 @@ def test_upload_cut_midway_is_aborted(sims):
     assert status["error"] == "aborted"
     r = sim.post("/api/v1/ota", obli(version="0.3.0"), headers=OCTETS)  # the next upload works
     assert r.status == 200
+
+
+def signed_obli(key: ec.EllipticCurvePrivateKey, version: str = "0.5.0") -> bytes:
+    """OBLI (docs/ota-image.md) with the SHA-256 TLV 0x10 and the ECDSA P-256 signature TLV 0x22."""
+    payload = b"\x5a" * 4000
+    header = struct.pack(
+        "<4sHHII16s16s16s", b"OBLI", 64, 1, len(payload), 0, b"posix-sim", version.encode(), b""
+    )
+    digest = hashlib.sha256(header + payload).digest()
+    der = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    r, s = utils.decode_dss_signature(der)
+    sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    tlv = struct.pack("<BBH", 0x10, 0, 32) + digest + struct.pack("<BBH", 0x22, 0, 64) + sig
+    return header + payload + struct.pack("<HH", 0x6907, 4 + len(tlv)) + tlv
+
+
+def public_hex(key: ec.EllipticCurvePrivateKey) -> str:
+    raw = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return raw.hex()
+
+
+def test_with_a_public_key_only_signed_images_pass(sims):
+    sim = sims("otasig")
+    ours, theirs = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    r = sim.patch("/api/v1/config", {"ota_public_key": public_hex(ours)})
+    assert r.status == 200
+    assert r.json()["ota_public_key"] == public_hex(ours)
+    r = sim.post("/api/v1/ota", obli(), headers=OCTETS)
+    assert r.status == 400
+    assert "unsigned" in r.json()["error"]["message"]
+    r = sim.post("/api/v1/ota", signed_obli(theirs), headers=OCTETS)
+    assert r.status == 400
+    assert "bad_signature" in r.json()["error"]["message"]
+    r = sim.post("/api/v1/ota", signed_obli(ours, "0.5.0"), headers=OCTETS)
+    assert r.status == 200, r.body
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "0.5.0", 15, "signed image running")
+    r = sim.patch("/api/v1/config", {"ota_public_key": "05" + "0" * 128})
+    assert r.status == 400
+    assert r.json()["error"]["field"] == "ota_public_key"

@@ -132,7 +132,7 @@ static bool get_float(ctx_t *x, int tok, const char *field, float lo, float hi, 
 /* String of min..max bytes; printable_ascii: only 0x20..0x7e (passwords); otherwise no control chars. */
 static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii,
                     char *out, size_t cap) {
-  char buf[128];
+  char buf[160]; /* longest field: the 130-digit OTA key */
   size_t n = 0;
   if (json_type(x->d, tok) != JSON_STRING) {
     err(x, "wrong_type", field, "must be a string");
@@ -217,6 +217,29 @@ static bool refuse_over_mqtt(ctx_t *x, const char *field) {
     return true;
   }
   return false;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static bool key_hex_valid(const char *h) {
+  if (strlen(h) != 130 || h[0] != '0' || h[1] != '4') return false;
+  for (size_t i = 0; i < 130; i++) {
+    if (hexval(h[i]) < 0) return false;
+  }
+  return true;
+}
+
+bool app_config_ota_key(const app_config_t *cfg, uint8_t key[65]) {
+  if (!key_hex_valid(cfg->ota_public_key)) return false;
+  for (size_t i = 0; i < 65; i++) {
+    key[i] = (uint8_t)(hexval(cfg->ota_public_key[2 * i]) * 16 + hexval(cfg->ota_public_key[2 * i + 1]));
+  }
+  return true;
 }
 
 static const char *const STARTUP_NAMES[] = {"off", "on", "restore", "toggle"};
@@ -427,6 +450,17 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
           }
         }
       }
+    } else if (json_str_eq(&d, k, "ota_public_key")) {
+      if (!refuse_over_mqtt(&x, "ota_public_key")) {
+        char key[132];
+        if (get_str(&x, v, "ota_public_key", 0, 130, true, key, sizeof(key))) {
+          if (key[0] != '\0' && !key_hex_valid(key)) {
+            err(&x, "invalid_value", "ota_public_key", "130 hex digits of an uncompressed P-256 key (04...), or \"\"");
+          } else {
+            memcpy(next.ota_public_key, key, sizeof(next.ota_public_key));
+          }
+        }
+      }
     } else if (json_str_eq(&d, k, "api_password_set")) {
       err(&x, "read_only", "api_password_set", "read-only; set api_password");
     } else {
@@ -440,6 +474,16 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
                    "a broker host is needed when MQTT is enabled");
   }
   if (errs->count > 0 || errs->more) return false;
+  /* Escaped worst cases (quotes in every password) exceed the flash record; say so instead of failing later */
+  static char record[APP_CONFIG_PERSIST_MAX];
+  jsonw_t w;
+  jsonw_init(&w, record, sizeof(record));
+  app_config_write_persist(&next, &w);
+  if (jsonw_finish(&w) < 0) {
+    app_errors_add(errs, "too_long", NULL,
+                   "the settings no longer fit the plug's 1 KiB flash record: use shorter names or passwords");
+    return false;
+  }
   *cfg = next;
   return true;
 }
@@ -502,6 +546,7 @@ static void config_write(const app_config_t *c, jsonw_t *w, bool secrets) {
   } else {
     jsonw_kbool(w, "api_password_set", c->api_password[0] != '\0');
   }
+  jsonw_kstr(w, "ota_public_key", c->ota_public_key);
   jsonw_obj_end(w);
 }
 

@@ -24,6 +24,8 @@ void dev_init_storage(app_t *a) {
   a->store_ok = true;
 }
 
+_Static_assert(APP_CONFIG_PERSIST_MAX <= STORE_MAX_VALUE, "a config record must fit one store value");
+
 /* The config is kept as the protocol's own JSON (with its secrets): the record is self-describing, so a
  * firmware that adds fields still reads an older record, and app_config_patch() validates it on the way
  * in exactly as it validates a PATCH. */

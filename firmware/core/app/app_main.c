@@ -205,6 +205,7 @@ void obl_app_init(void) {
     store_err_t oe = ota_init(&a->ota_mgr, &a->store, &oc, hal_time_us64());
     a->ota_ready = oe == STORE_OK;
     if (!a->ota_ready) hal_log(HAL_LOG_ERROR, "app", "OTA manager unavailable (%d)", (int)oe);
+    if (a->ota_ready) ops_apply_ota_key(a);
     ops_ota_refresh(a, false);
   }
   /* The simulated plug "runs" whatever image its slot holds, so an OTA visibly changes its version;

@@ -57,6 +57,7 @@ typedef struct {
     char password[APP_WIFI_PASS_MAX + 1];
   } wifi;
   char api_password[APP_API_PASS_MAX + 1];
+  char ota_public_key[131]; /* "" or 130 hex digits "04…": P-256 key OTA images must be signed with */
 } app_config_t;
 
 /* Defaults of §4; name = hostname. */
@@ -82,6 +83,10 @@ void app_errors_write(const app_errors_t *errs, jsonw_t *w);
 
 /* Who asks: MQTT may not change credentials (§8.3); setup accepts the setup form's shape (§9). */
 typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP } app_source_t;
+
+/* Largest config record on flash (the record store's value limit): a config whose record would not fit is
+ * refused by app_config_patch() with "too_long", so an accepted config always persists and reloads. */
+#define APP_CONFIG_PERSIST_MAX 1024u
 
 /* Applies a partial config (JSON object text) onto *cfg: all-or-nothing. Returns true when every field
  * was valid (cfg updated); false with errs filled (cfg untouched). */
@@ -155,6 +160,9 @@ typedef struct {
 } app_info_t;
 
 void app_info_write(const app_info_t *i, jsonw_t *w);
+
+/* The config's OTA key as 65 bytes (04||X||Y); false when none is set. */
+bool app_config_ota_key(const app_config_t *cfg, uint8_t key[65]);
 
 /* true when id is [a-z0-9-]{1,32} */
 bool app_id_valid(const char *id);

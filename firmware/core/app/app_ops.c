@@ -96,6 +96,7 @@ bool ops_config_apply(app_t *a, const app_config_t *next) {
   }
   if (memcmp(&old.calibration, &next->calibration, sizeof(old.calibration)) != 0) dev_apply_gains(a);
   if (a->dev_ok) dev_apply_config(a);
+  if (a->ota_ready && strcmp(old.ota_public_key, next->ota_public_key) != 0) ops_apply_ota_key(a);
   if (a->mqtt_inited) {
     a->mqtt.cfg.report.power_abs_w = next->report.power_delta_w;
     a->mqtt.cfg.report.power_rel = next->report.power_delta_pct / 100.0f;
@@ -292,6 +293,11 @@ void ops_ota_refresh(app_t *a, bool force_event) {
     a->ota_reported = st.progress;
     ops_ota_event(a);
   }
+}
+
+void ops_apply_ota_key(app_t *a) {
+  uint8_t key[65];
+  ota_set_public_key(&a->ota_mgr, app_config_ota_key(&a->cfg, key) ? key : NULL);
 }
 
 void ops_reboot_now(app_t *a) {

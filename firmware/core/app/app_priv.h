@@ -131,6 +131,8 @@ void ops_ota_event(app_t *a);
 void ops_ota_refresh(app_t *a, bool force_event);
 /* Persists what must survive and reboots (OTA switch, reboot command, rollback). */
 void ops_reboot_now(app_t *a);
+/* Hands the config's OTA public key (or none) to the OTA manager. */
+void ops_apply_ota_key(app_t *a);
 void ops_enter_setup(app_t *a, bool auto_exit);
 
 /* app_api.c */

@@ -1,4 +1,5 @@
 /* Config validation, state/info JSON and command bodies, checked against docs/protocol.md §2–§5, §8.3. */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/app_model.h"
@@ -109,6 +110,48 @@ static void test_mqtt_cannot_touch_credentials(void) {
   CHECK_EQ_INT(cfg.led, APP_LED_OFF);
 }
 
+static void test_ota_key_and_record_size(void) {
+  app_config_defaults(&cfg, "p");
+  char body[400];
+  char key[131] = "04";
+  for (int i = 2; i < 130; i++) key[i] = "0123456789abcdef"[i % 16];
+  key[130] = 0;
+  snprintf(body, sizeof(body), "{\"ota_public_key\":\"%s\"}", key);
+  CHECK(patch(body, APP_SRC_HTTP));
+  uint8_t raw[65];
+  CHECK(app_config_ota_key(&cfg, raw));
+  CHECK_EQ_INT(raw[0], 4);
+  CHECK(strstr(config_json(), key) != NULL); /* public: shown */
+  CHECK(!patch(body, APP_SRC_MQTT));
+  CHECK_STR(errs.e[0].code, "not_allowed");
+  CHECK(!patch("{\"ota_public_key\":\"05abc\"}", APP_SRC_HTTP));
+  CHECK_STR(errs.e[0].code, "invalid_value");
+  CHECK(patch("{\"ota_public_key\":\"\"}", APP_SRC_HTTP));
+  CHECK(!app_config_ota_key(&cfg, raw));
+  /* quotes everywhere: escaped, the record would exceed 1 KiB: refused as a whole, nothing applied */
+  CHECK(patch(body, APP_SRC_HTTP));
+  /* every password and name made of quotes: each escapes to two bytes on flash */
+  char big[1400];
+  size_t n = 0;
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "{\"name\":\"");
+  for (int i = 0; i < 32; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\",\"api_password\":\"");
+  for (int i = 0; i < 64; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\",\"mqtt\":{\"user\":\"");
+  for (int i = 0; i < 32; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\",\"password\":\"");
+  for (int i = 0; i < 63; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\"},\"wifi\":{\"ssid\":\"");
+  for (int i = 0; i < 32; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  n += (size_t)snprintf(big + n, sizeof(big) - n, "\",\"password\":\"");
+  for (int i = 0; i < 63; i++) n += (size_t)snprintf(big + n, sizeof(big) - n, "\\\"");
+  snprintf(big + n, sizeof(big) - n, "\"}}");
+  app_config_t before = cfg;
+  CHECK(!patch(big, APP_SRC_HTTP));
+  CHECK_STR(errs.e[0].code, "too_long");
+  CHECK(memcmp(&before, &cfg, sizeof(cfg)) == 0);
+}
+
 static void test_state_json(void) {
   app_state_t s = {0};
   s.relay = true;
@@ -199,6 +242,7 @@ int main(void) {
   RUN(test_bad_patch_changes_nothing_and_lists_every_error);
   RUN(test_field_rules);
   RUN(test_mqtt_cannot_touch_credentials);
+  RUN(test_ota_key_and_record_size);
   RUN(test_state_json);
   RUN(test_info_json);
   RUN(test_commands);
