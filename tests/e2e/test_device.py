@@ -157,3 +157,17 @@ def test_power_cut_keeps_settings_and_relay(sims):
     s = sim.state()
     assert s["relay"] is True
     assert s["reset_reason"] == "power_on"
+
+
+def test_stale_flags_when_the_chip_gives_no_voltage_pulses(sims):
+    """§3 stale.voltage: the last voltage reading is older than 10 s (plug clock 10x)."""
+    sim = sims("stale", load="100W", time_scale=10.0)
+    sim.relay(True)
+    wait_until(lambda: not any(sim.state()["stale"].values()), 10, "fresh readings")
+    assert sim.control("voltage 0").startswith("ok")
+    wait_until(lambda: sim.state()["stale"]["voltage"], 10, "voltage stale")
+    assert sim.control("voltage 230").startswith("ok")
+    s = wait_until(
+        lambda: (x := sim.state()) and not x["stale"]["voltage"] and x, 10, "fresh again"
+    )
+    assert abs(s["voltage_v"] - 230) < 3

@@ -150,3 +150,14 @@ def test_events_need_auth_when_password_set(sims):
     assert s.read_head().startswith(b"HTTP/1.1 200 ")
     assert s.next_event("state")["relay"] is False
     s.close()
+
+
+def test_keepalive_comment_after_quiet_time(sims):
+    """§6: a comment line after 15 s without events (plug clock 10x: 1.5 s here)."""
+    sim = sims("ssekeep", time_scale=10.0)
+    s = EventStream(sim.http_port)
+    s.read_head()
+    s.next_event("state")
+    events = s.events(4)
+    assert ("comment", ": keepalive") in events
+    s.close()
