@@ -6,10 +6,19 @@
 
 #include "json/json.h"
 
-static const char BUSY_RESPONSE[] =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 2\r\n"
-    "Connection: close\r\nContent-Length: 78\r\n\r\n"
-    "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections, retry in a moment\"}}";
+/* Built once at the first reject: the Content-Length comes from the body, never typed by hand. */
+#define BUSY_BODY "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections, retry in a moment\"}}"
+static char BUSY_RESPONSE[256];
+static size_t busy_len;
+
+static void busy_response_init(void) {
+  if (busy_len) return;
+  int n = snprintf(BUSY_RESPONSE, sizeof(BUSY_RESPONSE),
+                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 2\r\n"
+                   "Connection: close\r\nContent-Length: %u\r\n\r\n%s",
+                   (unsigned)(sizeof(BUSY_BODY) - 1), BUSY_BODY);
+  busy_len = n > 0 && (size_t)n < sizeof(BUSY_RESPONSE) ? (size_t)n : 0;
+}
 
 const char *http_status_text(int status) {
   switch (status) {
@@ -49,6 +58,7 @@ void http_server_init(http_server_t *s, const http_net_t *net, const http_handle
   s->conns = conns;
   s->conn_count = conn_count;
   s->sse_max = sse_max;
+  busy_response_init();
   for (size_t i = 0; i < conn_count; i++) conn_reset(&conns[i]);
   for (size_t i = 0; i < HTTP_REJECTS_MAX; i++) s->rejects[i].handle = -1;
 }
@@ -428,7 +438,7 @@ static void serve_rejects(http_server_t *s) {
       }
     }
     if (eof || head_seen || s->now_ms - r->since_ms >= 1000) {
-      if (!eof) (void)s->net.send(s->net.ctx, r->handle, BUSY_RESPONSE, sizeof(BUSY_RESPONSE) - 1);
+      if (!eof) (void)s->net.send(s->net.ctx, r->handle, BUSY_RESPONSE, busy_len);
       s->net.close(s->net.ctx, r->handle);
       r->handle = -1;
     }
@@ -468,7 +478,7 @@ void http_server_poll(http_server_t *s, uint64_t now_ms) {
       r->since_ms = now_ms;
       r->tail = 0;
     } else {
-      (void)s->net.send(s->net.ctx, h, BUSY_RESPONSE, sizeof(BUSY_RESPONSE) - 1);
+      (void)s->net.send(s->net.ctx, h, BUSY_RESPONSE, busy_len);
       s->net.close(s->net.ctx, h);
     }
   }

@@ -1,6 +1,7 @@
 /* HTTP server state machine over the in-memory transport: routing hooks, buffered and streamed bodies,
  * the connection limit (503), timeouts (408), malformed input (400), SSE framing. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http_server.h"
@@ -214,6 +215,10 @@ static void test_connection_limit_503(void) {
     CHECK(strstr(mn.c[c[i]].out, "Retry-After: 2") != NULL);
     CHECK(strstr(mn.c[c[i]].out, "\"busy\"") != NULL);
     CHECK(mn.c[c[i]].server_closed);
+    /* the announced length is the body's length */
+    const char *cl = strstr(mn.c[c[i]].out, "Content-Length: ");
+    CHECK(cl != NULL);
+    if (cl) CHECK_EQ_INT(strtol(cl + 16, NULL, 10), strlen(body_of(mn.c[c[i]].out)));
   }
   CHECK_EQ_INT(srv.stat_rejected_busy, 2);
   /* answering a held request frees a slot */
