@@ -24,49 +24,30 @@ void dev_init_storage(app_t *a) {
   a->store_ok = true;
 }
 
-_Static_assert(APP_CONFIG_PERSIST_MAX <= STORE_MAX_VALUE, "a config record must fit one store value");
-
-/* The config is kept as the protocol's own JSON (with its secrets): the record is self-describing, so a
- * firmware that adds fields still reads an older record, and app_config_patch() validates it on the way
- * in exactly as it validates a PATCH. */
+/* The records themselves (config JSON, relay mask) are app_persist.c's, shared with the power-cut sweep. */
 void dev_load_config(app_t *a) {
-  app_config_defaults(&a->cfg, a->hostname);
   a->cfg_loaded = false;
-  if (!a->store_ok) return;
-  static char buf[STORE_MAX_VALUE];
-  size_t n = 0;
-  store_err_t e = store_get(&a->store, STORE_KEY_SETTINGS, buf, sizeof(buf), &n);
-  if (e == STORE_ERR_NOT_FOUND) return;
-  app_errors_t errs;
-  app_config_t c = a->cfg;
-  if (e != STORE_OK || !app_config_patch(&c, buf, n, APP_SRC_HTTP, &errs)) {
-    hal_log(HAL_LOG_ERROR, "app", "stored config unreadable (%d, %s %s): defaults", (int)e,
-            e == STORE_OK ? errs.e[0].field : "", e == STORE_OK ? errs.e[0].message : "");
+  if (!a->store_ok) {
+    app_config_defaults(&a->cfg, a->hostname);
     return;
   }
-  a->cfg = c;
-  a->cfg_loaded = true;
+  store_err_t e = app_config_load(&a->store, &a->cfg, a->hostname);
+  if (e != STORE_OK && e != STORE_ERR_NOT_FOUND) {
+    hal_log(HAL_LOG_ERROR, "app", "stored config unreadable (%d): defaults", (int)e);
+  }
+  a->cfg_loaded = e == STORE_OK;
 }
 
 bool dev_save_config(app_t *a) {
-  if (!a->store_ok) return false;
-  static char buf[STORE_MAX_VALUE];
-  jsonw_t w;
-  jsonw_init(&w, buf, sizeof(buf));
-  app_config_write_persist(&a->cfg, &w);
-  int32_t n = jsonw_finish(&w);
-  if (n < 0) return false;
-  return store_put(&a->store, STORE_KEY_SETTINGS, buf, (size_t)n) == STORE_OK;
+  return a->store_ok && app_config_save(&a->store, &a->cfg) == STORE_OK;
 }
 
 /* ---- device: relay, button, LED, protections ------------------------------------------------------------ */
 
 static void device_config_from(const app_config_t *c, device_config_t *d) {
   device_config_default(d);
-  static const relay_power_on_t startup[] = {RELAY_POWER_ON_OFF, RELAY_POWER_ON_ON, RELAY_POWER_ON_RESTORE,
-                                             RELAY_POWER_ON_TOGGLE};
   static const led_mode_t led[] = {LED_MODE_RELAY, LED_MODE_INVERTED, LED_MODE_OFF};
-  d->power_on = startup[c->startup < 4 ? c->startup : APP_STARTUP_RESTORE];
+  d->power_on = app_config_power_on(c);
   d->led_mode = led[c->led < 3 ? c->led : APP_LED_RELAY];
   d->button_enabled = c->button.enabled;
   d->button.multi_press = c->button.double_press;
@@ -80,8 +61,7 @@ static void device_config_from(const app_config_t *c, device_config_t *d) {
 
 static void relay_persist(app_t *a) {
   if (!a->store_ok) return;
-  uint8_t v = device_relay_mask(&a->dev);
-  (void)store_put(&a->store, STORE_KEY_RELAY, &v, 1); /* same value: no flash write */
+  (void)app_relay_save(&a->store, device_relay_mask(&a->dev)); /* same value: no flash write */
 }
 
 static const char *button_action(button_event_type_t t) {
@@ -131,14 +111,7 @@ bool dev_init(app_t *a) {
   device_config_t dc;
   device_config_from(&a->cfg, &dc);
   device_boot_t boot = {.saved_valid = false, .saved_mask = 0, .reset = a->reset_reason};
-  if (a->store_ok) {
-    uint8_t v = 0;
-    size_t n = 0;
-    if (store_get(&a->store, STORE_KEY_RELAY, &v, 1, &n) == STORE_OK && n == 1) {
-      boot.saved_valid = true;
-      boot.saved_mask = v;
-    }
-  }
+  if (a->store_ok) boot.saved_valid = app_relay_load(&a->store, &boot.saved_mask);
   if (device_init(&a->dev, &a->board, &dc, &boot, on_device_event, a, hal_time_us64()) != HAL_OK) {
     hal_log(HAL_LOG_ERROR, "app", "board profile %s is invalid: no relay control", a->board.name);
     return false;

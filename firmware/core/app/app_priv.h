@@ -3,6 +3,7 @@
 #define OBL_APP_PRIV_H
 
 #include "app/app.h"
+#include "app/app_persist.h" /* APP_STORE_SIZE */
 #include "board/board.h"
 #include "device/device.h"
 #include "energy/energy.h"
@@ -19,7 +20,6 @@
 
 #define APP_HTTP_CONNS 4
 #define APP_SSE_MAX 2
-#define APP_STORE_SIZE (4u * HAL_FLASH_SECTOR)
 
 typedef struct {
   app_options_t opt;

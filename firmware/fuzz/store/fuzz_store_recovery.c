@@ -2,15 +2,18 @@
  *   even: the rest is the raw settings partition (padded with 0xFF);
  *   odd:  the rest is a list of (offset u16, xor u8) patches applied to a valid store image, so the fuzzer
  *         reaches deep into real records and sector headers despite their CRCs.
- * Then the plug boots: mount, settings, energy, supervisor must succeed and settings must be valid (never
- * garbage); a new value must be writable and read back after another mount. */
+ * Then the plug boots as obl_app_init() does: mount, supervisor, the app's config and relay records
+ * (core/app/app_persist), energy. Mount must succeed; a config that loads must be one the protocol accepts
+ * (re-validated from its own record: never garbage); a new value must be writable and read back after
+ * another mount. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_persist.h"
 #include "energy/energy.h"
 #include "fake_hal.h"
-#include "settings/settings.h"
 #include "supervisor/supervisor.h"
 
 static uint8_t base[FAKE_SETTINGS_SIZE];
@@ -20,16 +23,19 @@ static void make_base(void) {
   fake_hal_reset();
   store_t st;
   if (store_mount(&st, HAL_PART_SETTINGS, 0, FAKE_SETTINGS_SIZE) != STORE_OK) abort();
-  settings_t s;
-  settings_defaults(&s);
+  app_config_t c;
+  app_config_defaults(&c, "openbl602-fuzz");
+  snprintf(c.mqtt.host, sizeof c.mqtt.host, "broker.lan");
+  snprintf(c.wifi.ssid, sizeof c.wifi.ssid, "home");
   energy_t en;
   energy_init(&en, &st, 0);
   for (uint32_t i = 0; i < 700; i++) {
     if (i % 50 == 0) {
-      s.heartbeat_s = (uint16_t)(60 + i % 1000);
-      settings_save(&st, &s);
+      c.report.heartbeat_s = (uint16_t)(60 + i % 1000);
+      c.mqtt.enabled = (i / 50) & 1;
+      app_config_save(&st, &c);
     }
-    if (i % 7 == 0) settings_save_relay(&st, i & 1);
+    if (i % 7 == 0) app_relay_save(&st, i & 1);
     energy_add_uwh(&en, 11000000);
     energy_poll(&en, i);
   }
@@ -59,15 +65,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   store_t st;
   if (store_mount(&st, HAL_PART_SETTINGS, 0, FAKE_SETTINGS_SIZE) != STORE_OK) abort();
-  settings_t s;
-  bool relay;
-  if (settings_load(&st, &s, &relay) != SETTINGS_OK) abort();
-  if (settings_check_all(&s, NULL) != SETTINGS_OK) abort(); /* never garbage */
+  supervisor_t sup;
+  (void)supervisor_boot(&sup, &st, NULL, 0); /* must not crash; a store error here is allowed */
+  app_config_t c;
+  store_err_t ce = app_config_load(&st, &c, "openbl602-fuzz");
+  static char rec[APP_CONFIG_PERSIST_MAX];
+  int32_t n = app_config_encode(&c, rec, sizeof rec); /* loaded or defaults: either must re-validate */
+  if (n < 0) abort();
+  app_config_t again;
+  app_config_defaults(&again, "other");
+  app_errors_t errs;
+  if (!app_config_patch(&again, rec, (size_t)n, APP_SRC_HTTP, &errs)) abort(); /* never garbage */
+  if (ce == STORE_OK && c.mqtt.enabled && c.mqtt.host[0] == '\0') abort();
+  uint8_t mask = 0;
+  (void)app_relay_load(&st, &mask);
   energy_t en;
   store_err_t ee = energy_init(&en, &st, 0);
   if (ee != STORE_OK && ee != STORE_ERR_CORRUPT) abort();
-  supervisor_t sup;
-  (void)supervisor_boot(&sup, &st, NULL, 0); /* must not crash; a store error here is allowed */
 
   uint32_t v = 0xC0FFEE;
   store_err_t pe = store_put(&st, 1, &v, sizeof v);

@@ -1,0 +1,52 @@
+/* app_persist.c — config and relay records in the store (see app_persist.h). */
+#include "app/app_persist.h"
+
+_Static_assert(APP_CONFIG_PERSIST_MAX <= STORE_MAX_VALUE, "a config record must fit one store value");
+
+static char s_record[APP_CONFIG_PERSIST_MAX];
+
+int32_t app_config_encode(const app_config_t *cfg, char *buf, size_t cap) {
+  jsonw_t w;
+  jsonw_init(&w, buf, cap);
+  app_config_write_persist(cfg, &w);
+  return jsonw_finish(&w);
+}
+
+store_err_t app_config_load(store_t *st, app_config_t *cfg, const char *hostname) {
+  app_config_defaults(cfg, hostname);
+  size_t n = 0;
+  store_err_t e = store_get(st, STORE_KEY_SETTINGS, s_record, sizeof(s_record), &n);
+  if (e != STORE_OK) return e == STORE_ERR_TOO_BIG ? STORE_ERR_CORRUPT : e;
+  app_errors_t errs;
+  app_config_t c = *cfg;
+  if (!app_config_patch(&c, s_record, n, APP_SRC_HTTP, &errs)) {
+    hal_log(HAL_LOG_ERROR, "app", "stored config invalid (%s %s): defaults", errs.e[0].field, errs.e[0].message);
+    return STORE_ERR_CORRUPT;
+  }
+  *cfg = c;
+  return STORE_OK;
+}
+
+store_err_t app_config_save(store_t *st, const app_config_t *cfg) {
+  int32_t n = app_config_encode(cfg, s_record, sizeof(s_record));
+  if (n < 0) return STORE_ERR_TOO_BIG;
+  return store_put(st, STORE_KEY_SETTINGS, s_record, (size_t)n);
+}
+
+bool app_relay_load(store_t *st, uint8_t *mask) {
+  uint8_t v = 0;
+  size_t n = 0;
+  if (store_get(st, STORE_KEY_RELAY, &v, 1, &n) != STORE_OK || n != 1) return false;
+  *mask = v;
+  return true;
+}
+
+store_err_t app_relay_save(store_t *st, uint8_t mask) {
+  return store_put(st, STORE_KEY_RELAY, &mask, 1); /* same value: no flash write */
+}
+
+relay_power_on_t app_config_power_on(const app_config_t *cfg) {
+  static const relay_power_on_t map[] = {RELAY_POWER_ON_OFF, RELAY_POWER_ON_ON, RELAY_POWER_ON_RESTORE,
+                                         RELAY_POWER_ON_TOGGLE};
+  return map[cfg->startup < 4 ? cfg->startup : APP_STARTUP_RESTORE];
+}
