@@ -213,11 +213,9 @@ async def test_sim_firmware_update_end_to_end(
     sim = sim_factory("updsim")
     entry = await _add_sim(hass, sim)
     info = entry.runtime_data.coordinator.info
-    if "ota_board" not in info.raw:
-        pytest.xfail(
-            "protocol gap: info.board is the pin-map profile, the OTA board id the plug checks "
-            "is not published (proposed info key 'ota_board')"
-        )
+    # protocol §2: the pin-map "board" is not what OTA images name; "ota_board" is
+    assert info.raw["ota_board"] == "posix-sim"
+    assert info.image_board == "posix-sim" != info.board
     image = obli(board=info.image_board, version="9.1.0", payload=b"\x5a" * 50000)
     (tmp_path / "img.obli").write_bytes(image)
     manifest = {

@@ -39,6 +39,9 @@ def test_info_identity_needs_no_auth(sims):
     assert info["setup_mode"] is False
     assert {"relay", "metering", "energy", "events"} <= set(info["capabilities"])
     assert "http" not in info  # only the MQTT copy carries it
+    # §2: the board id OTA images must name, which is not the pin-map profile name
+    assert info["board"] == "SM-028_V1.3"
+    assert info["ota_board"] == "posix-sim"
 
 
 def test_state_has_every_key_with_its_type(sims):

@@ -20,6 +20,7 @@ def test_connect_publishes_status_info_state_retained(sims, broker):
         assert info["id"] == "mq"
         assert info["http"] == f"http://127.0.0.1:{sim.http_port}"
         assert info["mac"] == sim.info()["mac"]
+        assert info["ota_board"] == "posix-sim"  # §2, same as the HTTP copy
         state = rec.wait("openbl602/mq/state")
         assert state.retain
         assert set(state.json()) == set(sim.state())

@@ -118,6 +118,7 @@ typedef struct {
   bool relay;
   float power_w, voltage_v, current_a;
   uint64_t energy_wh;
+  bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
   uint8_t tripped; /* app_trip_t */
   int8_t rssi_dbm;
   uint64_t uptime_s;
@@ -152,6 +153,7 @@ typedef struct {
   const char *name;
   const char *model;
   const char *board;
+  const char *ota_board; /* board id OTA images must name (§2 "ota_board"); NULL = omit */
   const char *fw;
   bool auth;
   bool setup_mode;

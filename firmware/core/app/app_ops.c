@@ -34,6 +34,9 @@ void ops_info(app_t *a, app_info_t *i, bool for_mqtt) {
   i->name = a->cfg.name;
   i->model = a->opt.model ? a->opt.model : "BL602 BL0937 plug";
   i->board = a->board.name;
+  /* the id the OTA manager itself checks (not the pin-map name in "board"): a client can then refuse a
+   * wrong-board image before uploading it (§2) */
+  i->ota_board = a->ota_ready && a->ota_mgr.board_id[0] ? a->ota_mgr.board_id : NULL;
   i->fw = a->fw;
   i->auth = a->cfg.api_password[0] != '\0';
   i->setup_mode = a->setup_mode;

@@ -77,6 +77,7 @@ void app_info_write(const app_info_t *i, jsonw_t *w) {
   jsonw_kstr(w, "name", i->name ? i->name : i->hostname);
   jsonw_kstr(w, "model", i->model ? i->model : "");
   jsonw_kstr(w, "board", i->board ? i->board : "");
+  if (i->ota_board) jsonw_kstr(w, "ota_board", i->ota_board);
   jsonw_kstr(w, "fw", i->fw ? i->fw : "0.0.0");
   jsonw_kbool(w, "auth", i->auth);
   jsonw_kbool(w, "setup_mode", i->setup_mode);

@@ -189,6 +189,13 @@ static void test_info_json(void) {
   CHECK(strstr(out, "\"name\":\"openbl602-kettle\"") != NULL);
   CHECK(strstr(out, "\"capabilities\":[\"relay\",\"ota\"]") != NULL);
   CHECK(strstr(out, "\"http\"") == NULL);
+  CHECK(strstr(out, "\"ota_board\"") == NULL); /* no OTA manager: no OTA board id */
+  i.board = "SM-028_V1.3";
+  i.ota_board = "sm-028-v1.3";
+  jsonw_init(&w, out, sizeof(out));
+  app_info_write(&i, &w);
+  CHECK(jsonw_finish(&w) > 0);
+  CHECK(strstr(out, "\"board\":\"SM-028_V1.3\",\"ota_board\":\"sm-028-v1.3\",\"fw\"") != NULL);
   CHECK(app_id_valid("a1b2c3"));
   CHECK(!app_id_valid("A1"));
   CHECK(!app_id_valid(""));
