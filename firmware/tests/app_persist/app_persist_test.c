@@ -1,0 +1,138 @@
+/* The app's config and relay records (core/app/app_persist): what a plug reads back from flash, including
+ * records it must refuse as a whole. The power-cut sweep (tests/powercut) covers torn writes. */
+#include <string.h>
+
+#include "app/app_persist.h"
+#include "fake_hal.h"
+#include "unit.h"
+
+static store_t st;
+
+static void mount(void) {
+  fake_flash_power_on();
+  CHECK_EQ_INT(store_mount(&st, HAL_PART_SETTINGS, 0, APP_STORE_SIZE), STORE_OK);
+}
+
+static bool same(const app_config_t *a, const app_config_t *b) {
+  static char ra[APP_CONFIG_PERSIST_MAX], rb[APP_CONFIG_PERSIST_MAX];
+  int32_t na = app_config_encode(a, ra, sizeof ra), nb = app_config_encode(b, rb, sizeof rb);
+  return na > 0 && na == nb && memcmp(ra, rb, (size_t)na) == 0;
+}
+
+static void test_fresh_plug_gets_defaults_named_after_host(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c;
+  CHECK_EQ_INT(app_config_load(&st, &c, "openbl602-abc123"), STORE_ERR_NOT_FOUND);
+  CHECK_STR(c.name, "openbl602-abc123");
+  CHECK_EQ_INT(c.startup, APP_STARTUP_RESTORE);
+  uint8_t m = 7;
+  CHECK(!app_relay_load(&st, &m));
+  CHECK_EQ_INT(m, 7);
+}
+
+static void test_config_and_relay_round_trip(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c, got;
+  app_config_defaults(&c, "h");
+  app_errors_t errs;
+  const char *patch = "{\"name\":\"Kitchen \\\"kettle\\\"\",\"startup\":\"toggle\",\"mqtt\":{\"enabled\":true,"
+                      "\"host\":\"broker.lan\",\"password\":\"p\\\\w\"},\"calibration\":{\"power_gain\":1.0625}}";
+  CHECK(app_config_patch(&c, patch, strlen(patch), APP_SRC_HTTP, &errs));
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+  CHECK_EQ_INT(app_relay_save(&st, 1), STORE_OK);
+  uint32_t appends = st.stats.appends;
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK); /* unchanged: no flash write */
+  CHECK_EQ_INT(st.stats.appends, appends);
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "other"), STORE_OK);
+  CHECK(same(&got, &c));
+  CHECK_STR(got.name, "Kitchen \"kettle\"");
+  CHECK_STR(got.mqtt.password, "p\\w");
+  uint8_t m = 0;
+  CHECK(app_relay_load(&st, &m));
+  CHECK_EQ_INT(m, 1);
+  CHECK_EQ_INT(app_config_power_on(&got), RELAY_POWER_ON_TOGGLE);
+}
+
+/* A record that does not validate is refused whole: defaults, never the valid half of it. */
+static void test_invalid_record_gives_defaults_not_a_mix(void) {
+  static const char *const bad[] = {
+      "{\"name\":\"half\",\"protection\":{\"max_power_w\":99999}}", /* out of range */
+      "{\"name\":\"half\",\"nonsense\":1}",                         /* unknown field */
+      "{\"name\":\"half\",",                                        /* truncated */
+      "[1,2,3]",
+      "",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    fake_hal_reset();
+    mount();
+    CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, bad[i], strlen(bad[i])), STORE_OK);
+    app_config_t c, def;
+    CHECK_EQ_INT(app_config_load(&st, &c, "host-x"), STORE_ERR_CORRUPT);
+    app_config_defaults(&def, "host-x");
+    CHECK(same(&c, &def));
+  }
+}
+
+/* An older firmware's record lacks the fields added since: they keep their defaults, the rest loads. */
+static void test_older_record_without_new_fields_loads(void) {
+  fake_hal_reset();
+  mount();
+  const char *old = "{\"name\":\"old plug\",\"startup\":\"on\",\"report\":{\"heartbeat_s\":300}}";
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, old, strlen(old)), STORE_OK);
+  app_config_t c;
+  CHECK_EQ_INT(app_config_load(&st, &c, "h"), STORE_OK);
+  CHECK_STR(c.name, "old plug");
+  CHECK_EQ_INT(c.startup, APP_STARTUP_ON);
+  CHECK_EQ_INT(c.report.heartbeat_s, 300);
+  CHECK_STR(c.ota_public_key, "");
+  CHECK_NEAR(c.protection.max_power_w, 3680.0f, 0.0);
+}
+
+static void test_wrong_length_relay_record_is_ignored(void) {
+  fake_hal_reset();
+  mount();
+  uint8_t two[2] = {1, 1};
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_RELAY, two, 2), STORE_OK);
+  uint8_t m = 9;
+  CHECK(!app_relay_load(&st, &m));
+  CHECK_EQ_INT(m, 9);
+}
+
+static void test_startup_maps_to_relay_policy(void) {
+  app_config_t c;
+  app_config_defaults(&c, "h");
+  const relay_power_on_t want[] = {RELAY_POWER_ON_OFF, RELAY_POWER_ON_ON, RELAY_POWER_ON_RESTORE,
+                                   RELAY_POWER_ON_TOGGLE, RELAY_POWER_ON_RESTORE};
+  for (uint8_t s = 0; s < 5; s++) {
+    c.startup = s;
+    CHECK_EQ_INT(app_config_power_on(&c), want[s]);
+  }
+}
+
+static void test_unreadable_flash_is_a_store_error(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c;
+  app_config_defaults(&c, "h");
+  c.startup = APP_STARTUP_ON;
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+  fake_flash_power_off();
+  CHECK_EQ_INT(app_config_load(&st, &c, "h"), STORE_ERR_IO);
+  CHECK_EQ_INT(c.startup, APP_STARTUP_RESTORE); /* defaults, not whatever was in c */
+  fake_flash_power_on();
+}
+
+int main(void) {
+  fake_log_quiet(true);
+  RUN(test_fresh_plug_gets_defaults_named_after_host);
+  RUN(test_config_and_relay_round_trip);
+  RUN(test_invalid_record_gives_defaults_not_a_mix);
+  RUN(test_older_record_without_new_fields_loads);
+  RUN(test_wrong_length_relay_record_is_ignored);
+  RUN(test_startup_maps_to_relay_policy);
+  RUN(test_unreadable_flash_is_a_store_error);
+  return unit_report();
+}
