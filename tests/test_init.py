@@ -231,6 +231,28 @@ async def test_energy_counter_that_went_down_is_held_for_a_repair(
     assert hass.states.get(ENERGY).state == "12.0"
 
 
+async def test_energy_null_is_unknown_never_zero(
+    hass: HomeAssistant,
+    fake_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Protocol §3: null energy (stored total unreadable) is unknown, not a drop to 0."""
+    fake_plug.state["energy_wh"] = None
+    await setup_entry(hass, plug_entry)
+    assert hass.states.get(ENERGY).state == STATE_UNKNOWN
+    await wait_for(hass, lambda: fake_plug.stream_count == 1)
+    fake_plug.push_state(energy_wh=12873)
+    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "12.873")
+    # the plug loses its store again: unknown, and no "counter went down" repair
+    fake_plug.push_state(energy_wh=None, power_w=3.0)
+    await wait_for(hass, lambda: hass.states.get(POWER).state == "3.0")
+    assert hass.states.get(ENERGY).state == STATE_UNKNOWN
+    assert not issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
+    fake_plug.push_state(energy_wh=12900)
+    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "12.9")
+
+
 async def test_energy_below_the_recorded_value_after_restart(
     hass: HomeAssistant,
     fake_plug: FakePlug,

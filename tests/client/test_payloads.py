@@ -101,6 +101,13 @@ def test_state_null_power_factor_is_none_not_zero() -> None:
     assert state.power_factor is None
 
 
+def test_state_null_energy_is_unknown_not_zero() -> None:
+    """Protocol §3: null while the plug cannot read its stored total; never read as 0."""
+    state = parse_state(STATE | {"energy_wh": None})
+    assert state.energy_wh is None
+    assert parse_state(STATE | {"energy_wh": 0}).energy_wh == 0
+
+
 @pytest.mark.parametrize(
     "change",
     [

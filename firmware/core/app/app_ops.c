@@ -13,7 +13,9 @@ void ops_state(app_t *a, app_state_t *s) {
   s->power_w = a->relay ? r->power_w : 0.0f;
   s->current_a = a->relay ? r->current_a : 0.0f;
   s->voltage_v = (r->flags & BL0937_V_VALID) ? r->voltage_v : 0.0f;
-  s->energy_wh = dev_energy_wh(a);
+  uint64_t wh = 0;
+  s->energy_unknown = !energy_wh(&a->energy, &wh); /* store unreadable: null, never a cached 0 (§3) */
+  s->energy_wh = s->energy_unknown ? 0 : wh;
   s->tripped = a->tripped;
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);

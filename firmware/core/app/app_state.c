@@ -42,7 +42,11 @@ void app_state_write(const app_state_t *s, jsonw_t *w) {
   } else {
     jsonw_knull(w, "power_factor");
   }
-  jsonw_kuint(w, "energy_wh", s->energy_wh);
+  if (s->energy_unknown) {
+    jsonw_knull(w, "energy_wh"); /* never a made-up 0 before the stored total is read (§3) */
+  } else {
+    jsonw_kuint(w, "energy_wh", s->energy_wh);
+  }
   jsonw_kstr(w, "tripped", app_trip_name(s->tripped));
   jsonw_kint(w, "rssi_dbm", s->rssi_dbm);
   jsonw_kuint(w, "uptime_s", s->uptime_s);

@@ -172,6 +172,17 @@ static void test_state_json(void) {
   jsonw_init(&w, out, sizeof(out));
   app_state_write(&s, &w);
   CHECK(strstr(out, "\"power_factor\":null") != NULL);
+  /* §3: before the stored total is read, energy is null, never 0 (and never a stale value) */
+  s.energy_unknown = true;
+  jsonw_init(&w, out, sizeof(out));
+  app_state_write(&s, &w);
+  CHECK(jsonw_finish(&w) > 0);
+  CHECK(strstr(out, "\"energy_wh\":null,\"tripped\"") != NULL);
+  s.energy_unknown = false;
+  s.energy_wh = 0;
+  jsonw_init(&w, out, sizeof(out));
+  app_state_write(&s, &w);
+  CHECK(strstr(out, "\"energy_wh\":0,") != NULL);
 }
 
 static void test_info_json(void) {
