@@ -295,6 +295,47 @@ async def test_safe_mode_raises_and_clears_a_repair_issue(
     await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
 
 
+async def test_safe_mode_repair_restarts_the_plug(
+    hass: HomeAssistant,
+    fake_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Protocol §5.9: a reboot sent in safe mode leaves it; the repair's fix sends that reboot."""
+    fake_plug.state["safe_mode"] = True
+    await setup_entry(hass, plug_entry)
+    issue_id = f"safe_mode_{plug_entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+    assert await async_setup_component(hass, "repairs", {})
+    from homeassistant.components.repairs import DOMAIN as REPAIRS
+    from homeassistant.components.repairs.issue_handler import async_process_repairs_platforms
+
+    await async_process_repairs_platforms(hass)
+    flow_manager = hass.data[REPAIRS]["flow_manager"]
+    flow = await flow_manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"]["name"]
+    # an unreachable plug: the form stays, with the error, and nothing is lost
+    fake_plug.command_error = (503, "busy", None)
+    flow = await flow_manager.async_configure(flow["flow_id"], {})
+    assert flow["type"] == "form"
+    assert flow["errors"] == {"base": "cannot_connect"}
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    fake_plug.command_error = None
+    fake_plug.requests.clear()
+    flow = await flow_manager.async_configure(flow["flow_id"], {})
+    assert flow["type"] == "create_entry"
+    assert ("POST", "/api/v1/reboot", {}) in fake_plug.requests
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    # the plug comes back still in safe mode: the issue is raised again
+    await wait_for(hass, lambda: fake_plug.stream_count == 1)
+    fake_plug.push_state(safe_mode=True)
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+
+
 async def test_button_gestures_become_events(
     hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
 ) -> None:

@@ -141,6 +141,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             state.safe_mode,
             ir.IssueSeverity.WARNING,
             {"name": self.info.name or self.info.hostname},
+            fixable=True,  # restarting the plug leaves safe mode (protocol §5.9)
         )
 
     def _sync_issue(

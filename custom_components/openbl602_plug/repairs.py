@@ -1,4 +1,5 @@
-"""Repair flows: confirming that a plug's energy counter really went down."""
+"""Repair flows: confirming that a plug's energy counter really went down; restarting a plug out
+of safe mode."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN, ISSUE_ENERGY_DECREASED
+from .client import AuthFailed, OblError
+from .const import DOMAIN, ISSUE_ENERGY_DECREASED, ISSUE_SAFE_MODE
 from .coordinator import OblConfigEntry
 
 
@@ -46,10 +48,56 @@ class EnergyDecreasedFlow(RepairsFlow):
         )
 
 
+class SafeModeFlow(RepairsFlow):
+    """Restart the plug: a reboot command sent in safe mode leaves it (protocol §5.9).
+
+    The issue goes away when the plug reports safe_mode false after the restart, and comes back
+    by itself if the firmware fails four more boots in a row.
+    """
+
+    def __init__(self, issue_id: str, entry_id: str) -> None:
+        """Remember which plug."""
+        self.issue_id = issue_id
+        self.entry_id = entry_id
+
+    async def async_step_init(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Start at the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> data_entry_flow.FlowResult:
+        """Confirm, then send the reboot."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entry: OblConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
+            if entry is None or entry.state is not ConfigEntryState.LOADED:
+                return self.async_abort(reason="not_loaded")
+            try:
+                await entry.runtime_data.coordinator.client.reboot()
+            except AuthFailed:
+                errors["base"] = "invalid_auth"
+            except OblError:
+                errors["base"] = "cannot_connect"
+            else:
+                return self.async_create_entry(data={})
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders=dict(issue.translation_placeholders or {}) if issue else None,
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """Only the energy issue is fixable."""
-    assert issue_id.startswith(ISSUE_ENERGY_DECREASED)
+    """The energy issue (accept the lower counter) and safe mode (restart the plug)."""
     assert data is not None
+    if issue_id.startswith(ISSUE_SAFE_MODE):
+        return SafeModeFlow(issue_id, str(data["entry_id"]))
+    assert issue_id.startswith(ISSUE_ENERGY_DECREASED)
     return EnergyDecreasedFlow(issue_id, str(data["entry_id"]))

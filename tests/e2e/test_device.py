@@ -4,9 +4,13 @@ the simulated plug."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import time
 
-from .plug import wait_until
+import pytest
+
+from .plug import Recorder, wait_until
 
 
 def alive_state(sim):
@@ -195,3 +199,35 @@ def test_energy_is_null_while_the_stored_total_cannot_be_read(sims, tmp_path):
     assert s["power_w"] > 50  # the plug itself works
     # a healthy plug sends an integer from the first state on
     assert isinstance(sims("goodflash").state()["energy_wh"], int)
+
+
+def _crash_until_safe_mode(sim):
+    """§3 safe_mode: four boots in a row that end early (here: crashes) make the fifth safe."""
+    assert sim.proc is not None
+    for boot in range(2, 6):
+        os.kill(sim.proc.pid, signal.SIGABRT)  # the sim re-executes itself: reset_reason exception
+        wait_until(lambda b=boot: f"boot {b}," in sim.log.read_text(), 10, f"boot {boot}")
+        wait_until(lambda: alive_state(sim), 10, "HTTP back")
+    s = sim.state()
+    assert s["reset_reason"] == "exception"
+    assert s["safe_mode"] is True
+    return s
+
+
+@pytest.mark.parametrize("transport", ["http", "mqtt"])
+def test_a_reboot_command_leaves_safe_mode(sims, broker, monkeypatch, transport):
+    """§5.9: a user's reboot from safe mode gives the firmware a normal attempt again."""
+    monkeypatch.setenv("OBL_CRASH_RESETS", "1")  # crash signals reset the sim like an exception
+    sim = sims(f"safe-{transport}", mqtt_port=broker.port if transport == "mqtt" else None)
+    _crash_until_safe_mode(sim)
+    if transport == "http":
+        assert sim.post("/api/v1/reboot", {}).json() == {"ok": True}
+    else:
+        topic = f"openbl602/{sim.id}"
+        with Recorder(broker.port, [f"{topic}/result"]) as rec:
+            rec.publish(f"{topic}/cmd/reboot", '{"req": "r1"}')
+            assert rec.wait(f"{topic}/result").json()["ok"] is True
+    wait_until(lambda: "boot 6," in sim.log.read_text(), 10, "rebooted")
+    s = wait_until(lambda: alive_state(sim), 10, "HTTP back")
+    assert s["reset_reason"] == "software"
+    assert s["safe_mode"] is False

@@ -243,6 +243,11 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
       }
       return 200;
     case APP_CMD_REBOOT:
+      /* A user's reboot is how safe mode is left (§5.9): the next boot is a normal attempt. */
+      if (a->safe_mode && a->store_ok && supervisor_leave_safe_mode(&a->sup) != STORE_OK) {
+        app_errors_add(errs, "conflict", NULL, "could not record leaving safe mode on flash");
+        return 409;
+      }
       a->reboot_at_ms = now + 500u;
       if (w) {
         jsonw_obj_begin(w);
