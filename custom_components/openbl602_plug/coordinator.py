@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,9 +98,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         """Repair issues are per plug."""
         return self.config_entry.entry_id
 
-    async def _async_setup(self) -> None:
+    async def _fetch[T](self, request: Callable[[], Awaitable[T]]) -> T:
+        """One read from the plug, its failures turned into what the coordinator expects."""
         try:
-            self.plug_config = await self.client.config()
+            return await request()
         except AuthFailed as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
@@ -112,19 +113,11 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
+    async def _async_setup(self) -> None:
+        self.plug_config = await self._fetch(self.client.config)
+
     async def _async_update_data(self) -> PlugState:
-        try:
-            state = await self.client.state()
-        except AuthFailed as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except OblError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
+        state = await self._fetch(self.client.state)
         self._process(state)
         return state
 
