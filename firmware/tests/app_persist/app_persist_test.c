@@ -1,5 +1,6 @@
 /* The app's config and relay records (core/app/app_persist): what a plug reads back from flash, including
  * records it must refuse as a whole. The power-cut sweep (tests/powercut) covers torn writes. */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/app_persist.h"
@@ -125,6 +126,29 @@ static void test_unreadable_flash_is_a_store_error(void) {
   fake_flash_power_on();
 }
 
+/* Plugs that ran with the 4-sector store (16 KiB) keep their config, relay and energy when a firmware
+ * with the 8-sector APP_STORE_SIZE mounts the same partition: the extra sectors are erased or never valid. */
+static void test_four_sector_store_upgrades_in_place(void) {
+  fake_hal_reset();
+  store_t old;
+  CHECK_EQ_INT(store_mount(&old, HAL_PART_SETTINGS, 0, 4u * HAL_FLASH_SECTOR), STORE_OK);
+  app_config_t c, got;
+  app_config_defaults(&c, "h");
+  snprintf(c.name, sizeof c.name, "upgraded");
+  for (int i = 0; i < 40; i++) { /* through several compactions of the small ring */
+    c.report.heartbeat_s = (uint16_t)(60 + i);
+    CHECK_EQ_INT(app_config_save(&old, &c), STORE_OK);
+    CHECK_EQ_INT(app_relay_save(&old, (uint8_t)(i & 1)), STORE_OK);
+  }
+  CHECK(old.stats.compactions >= 4);
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+  CHECK(same(&got, &c));
+  uint8_t m = 9;
+  CHECK(app_relay_load(&st, &m));
+  CHECK_EQ_INT(m, 1);
+}
+
 int main(void) {
   fake_log_quiet(true);
   RUN(test_fresh_plug_gets_defaults_named_after_host);
@@ -134,5 +158,6 @@ int main(void) {
   RUN(test_wrong_length_relay_record_is_ignored);
   RUN(test_startup_maps_to_relay_policy);
   RUN(test_unreadable_flash_is_a_store_error);
+  RUN(test_four_sector_store_upgrades_in_place);
   return unit_report();
 }
