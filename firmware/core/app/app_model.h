@@ -81,8 +81,10 @@ void app_errors_add(app_errors_t *errs, const char *code, const char *field, con
 /* {"error": first, "errors": [all]} */
 void app_errors_write(const app_errors_t *errs, jsonw_t *w);
 
-/* Who asks: MQTT may not change credentials (§8.3); setup accepts the setup form's shape (§9). */
-typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP } app_source_t;
+/* Who asks: MQTT may not change credentials (§8.3); setup accepts the setup form's shape (§9); FLASH is the
+ * stored record at boot, where fields this firmware does not know are skipped: they come from a newer
+ * firmware before an OTA rollback, and refusing the whole record would drop the plug off its Wi-Fi. */
+typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } app_source_t;
 
 /* Largest config record on flash (the record store's value limit): a config whose record would not fit is
  * refused by app_config_patch() with "too_long", so an accepted config always persists and reloads. */

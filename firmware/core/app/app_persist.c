@@ -19,7 +19,7 @@ store_err_t app_config_load(store_t *st, app_config_t *cfg, const char *hostname
   if (e != STORE_OK) return e == STORE_ERR_TOO_BIG ? STORE_ERR_CORRUPT : e;
   app_errors_t errs;
   app_config_t c = *cfg;
-  if (!app_config_patch(&c, s_record, n, APP_SRC_HTTP, &errs)) {
+  if (!app_config_patch(&c, s_record, n, APP_SRC_FLASH, &errs)) {
     hal_log(HAL_LOG_ERROR, "app", "stored config invalid (%s %s): defaults", errs.e[0].field, errs.e[0].message);
     return STORE_ERR_CORRUPT;
   }
