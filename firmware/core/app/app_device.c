@@ -142,12 +142,6 @@ void dev_tick(app_t *a, uint64_t now_us) {
 
 /* ---- energy -------------------------------------------------------------------------------------------------- */
 
-uint64_t dev_energy_wh(const app_t *a) {
-  uint64_t wh = 0;
-  if (!energy_wh(&a->energy, &wh)) return a->energy_last_wh; /* stored total not read yet: last known */
-  return wh;
-}
-
 /* The meter counts pulses since boot; the energy module owns the lifetime total and its persistence. */
 void dev_energy_account(app_t *a, uint64_t now_us) {
   uint64_t meter = a->reading.energy_uwh;
@@ -159,15 +153,9 @@ void dev_energy_account(app_t *a, uint64_t now_us) {
     a->energy_poll_us = now_us;
     (void)energy_poll(&a->energy, now_us);
   }
-  uint64_t wh = 0;
-  if (energy_wh(&a->energy, &wh)) a->energy_last_wh = wh;
 }
 
-bool dev_energy_reset(app_t *a) {
-  if (energy_reset(&a->energy, hal_time_us64()) != STORE_OK) return false;
-  a->energy_last_wh = 0;
-  return true;
-}
+bool dev_energy_reset(app_t *a) { return energy_reset(&a->energy, hal_time_us64()) == STORE_OK; }
 
 void dev_apply_gains(app_t *a) {
   bl0937_gains_t g = a->nominal;

@@ -37,7 +37,6 @@ typedef struct {
   energy_t energy;
   uint64_t meter_seen_uwh; /* meter total already handed to the energy counter */
   uint64_t energy_poll_us;
-  uint64_t energy_last_wh;
   supervisor_t sup;
   bool safe_mode;
 
@@ -108,7 +107,6 @@ bool dev_init(app_t *a);
 void dev_apply_config(app_t *a);
 void dev_relay_set(app_t *a, bool on);
 void dev_tick(app_t *a, uint64_t now_us);
-uint64_t dev_energy_wh(const app_t *a);
 void dev_energy_account(app_t *a, uint64_t now_us);
 bool dev_energy_reset(app_t *a);
 void dev_apply_gains(app_t *a);
