@@ -200,7 +200,7 @@ void obl_app_init(void) {
     ota_config_t oc;
     ota_config_defaults(&oc);
     oc.board_id = a->opt.ota_board_id ? a->opt.ota_board_id : "sm-028-v1.3";
-    oc.accept_obli = true;
+    oc.accept_obli = !a->opt.ota_accept_bl60x; /* BL602 boot2 boots only its own header: no OBLI there */
     oc.accept_bl60x = a->opt.ota_accept_bl60x;
     store_err_t oe = ota_init(&a->ota_mgr, &a->store, &oc, hal_time_us64());
     a->ota_ready = oe == STORE_OK;

@@ -2,8 +2,13 @@
 #define _DEFAULT_SOURCE 1 /* accept, fcntl, MSG_NOSIGNAL under -std=c11 */
 #include "http/http_bsd.h"
 
-#if defined(__has_include)
-#if __has_include(<sys/socket.h>)
+/* OBL_LWIP (set by the BL602 build) picks lwIP's own socket API: the SDK's newlib also ships
+ * <sys/socket.h>, whose declarations conflict with lwIP's. */
+#if defined(OBL_LWIP)
+#include <errno.h>
+#include <lwip/sockets.h>
+#define OBL_CLOSE lwip_close
+#else
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #define OBL_CLOSE close
-#else
-#include <lwip/sockets.h>
-#define OBL_CLOSE lwip_close
-#endif
 #endif
 
 #ifndef MSG_NOSIGNAL
