@@ -286,12 +286,12 @@ def check(args: argparse.Namespace) -> int:
             for plug_id in loads:
                 power = plug_entities(states, plug_id, "sensor", "_power")[0]
                 print(f"demo check: {power['entity_id']} = {power['state']} W")
-            print(f"demo check: {len(loads)} passed, 0 failed")
+            print(f"demo: {len(loads)} passed, 0 failed")
             return 0
         time.sleep(2)
     for plug_id, why in bad.items():
         print(f"demo check: power of {plug_id} in Home Assistant is {why}")
-    print(f"demo check: {len(loads) - len(bad)} passed, {len(bad)} failed")
+    print(f"demo: {len(loads) - len(bad)} passed, {len(bad)} failed")
     return 1
 
 
