@@ -254,8 +254,8 @@ class FakePlug:
             return _error(400, "invalid_json")
         if "startup" in body and body["startup"] not in ("off", "on", "restore", "toggle"):
             return _error(400, "invalid_value", "one of off, on, restore, toggle", "startup")
-        if "led" in body and body["led"] not in ("relay", "inverted", "off"):
-            return _error(400, "invalid_value", "one of relay, inverted, off", "led")
+        if "led" in body and body["led"] not in ("relay", "inverted", "off", "network"):
+            return _error(400, "invalid_value", "one of relay, inverted, off, network", "led")
         limit = body.get("protection", {}).get("max_power_w")
         if limit is not None and limit != 0 and not 10 <= limit <= 4000:
             return _error(400, "out_of_range", "must be 0 or 10..4000", "protection.max_power_w")

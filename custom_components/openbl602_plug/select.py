@@ -35,7 +35,7 @@ SELECTS: tuple[OblSelectDescription, ...] = (
         key="led",
         translation_key="led",
         field="led",
-        options=["relay", "inverted", "off"],
+        options=["relay", "inverted", "off", "network"],
         entity_category=EntityCategory.CONFIG,
         capability="led",
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 from .plug import wait_until
 
@@ -233,6 +234,24 @@ def test_identify_blinks_the_led(sims):
     wait_until(lambda: seen.add(sim.outputs()["led"]) or len(seen) == 2, 3, "LED to blink")
     assert sim.post("/api/v1/identify", {"seconds": 61}).status == 400
     assert sim.post("/api/v1/identify").status == 200  # empty body: default 5 s
+
+
+def test_led_modes_drive_the_led_pin(sims):
+    """§4 led: `relay` follows the relay, `network` shows the connected Wi-Fi, `off` stays dark."""
+    sim = sims("ledmode")
+    sim.relay(False)
+
+    def led_level(mode: str) -> int:
+        assert sim.patch("/api/v1/config", {"led": mode}).status == 200
+        time.sleep(0.3)  # the LED is driven from the main loop
+        return sim.outputs()["led"]
+
+    dark = led_level("relay")  # relay off: dark, whatever the pin's polarity
+    assert led_level("off") == dark
+    assert led_level("network") != dark  # the simulated Wi-Fi is connected: lit
+    assert sim.get("/api/v1/config").json()["led"] == "network"
+    sim.relay(True)
+    assert led_level("relay") != dark
 
 
 def test_reboot_reports_software_reset(sims):

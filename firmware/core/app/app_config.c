@@ -244,7 +244,7 @@ bool app_config_ota_key(const app_config_t *cfg, uint8_t key[65]) {
 }
 
 static const char *const STARTUP_NAMES[] = {"off", "on", "restore", "toggle"};
-static const char *const LED_NAMES[] = {"relay", "inverted", "off"};
+static const char *const LED_NAMES[] = {"relay", "inverted", "off", "network"};
 
 /* Each group walks its members; unknown keys are errors so typos never pass silently. */
 static void patch_button(ctx_t *x, int obj, app_config_t *c) {
@@ -423,7 +423,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     } else if (json_str_eq(&d, k, "startup")) {
       get_enum(&x, v, "startup", STARTUP_NAMES, 4, &next.startup, "one of off, on, restore, toggle");
     } else if (json_str_eq(&d, k, "led")) {
-      get_enum(&x, v, "led", LED_NAMES, 3, &next.led, "one of relay, inverted, off");
+      get_enum(&x, v, "led", LED_NAMES, 4, &next.led, "one of relay, inverted, off, network");
     } else if (json_str_eq(&d, k, "button")) {
       if (!not_object(&x, v, "button")) patch_button(&x, v, &next);
     } else if (json_str_eq(&d, k, "protection")) {
@@ -493,7 +493,7 @@ static void config_write(const app_config_t *c, jsonw_t *w, bool secrets) {
   jsonw_obj_begin(w);
   jsonw_kstr(w, "name", c->name);
   jsonw_kstr(w, "startup", STARTUP_NAMES[c->startup < 4 ? c->startup : 2]);
-  jsonw_kstr(w, "led", LED_NAMES[c->led < 3 ? c->led : 0]);
+  jsonw_kstr(w, "led", LED_NAMES[c->led < 4 ? c->led : 0]);
   jsonw_key(w, "button");
   jsonw_obj_begin(w);
   jsonw_kbool(w, "enabled", c->button.enabled);

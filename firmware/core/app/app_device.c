@@ -46,9 +46,9 @@ bool dev_save_config(app_t *a) {
 
 static void device_config_from(const app_config_t *c, device_config_t *d) {
   device_config_default(d);
-  static const led_mode_t led[] = {LED_MODE_RELAY, LED_MODE_INVERTED, LED_MODE_OFF};
+  static const led_mode_t led[] = {LED_MODE_RELAY, LED_MODE_INVERTED, LED_MODE_OFF, LED_MODE_NETWORK};
   d->power_on = app_config_power_on(c);
-  d->led_mode = led[c->led < 3 ? c->led : APP_LED_RELAY];
+  d->led_mode = led[c->led < 4 ? c->led : APP_LED_RELAY];
   d->button_enabled = c->button.enabled;
   d->button.multi_press = c->button.double_press;
   d->button.long_press_ms = c->button.long_press_ms;

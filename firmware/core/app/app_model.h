@@ -23,7 +23,7 @@
 
 /* ---- config (§4) ---------------------------------------------------------------------------------- */
 typedef enum { APP_STARTUP_OFF = 0, APP_STARTUP_ON, APP_STARTUP_RESTORE, APP_STARTUP_TOGGLE } app_startup_t;
-typedef enum { APP_LED_RELAY = 0, APP_LED_INVERTED, APP_LED_OFF } app_led_mode_t;
+typedef enum { APP_LED_RELAY = 0, APP_LED_INVERTED, APP_LED_OFF, APP_LED_NETWORK } app_led_mode_t;
 
 typedef struct {
   char name[APP_NAME_MAX + 1];
