@@ -105,7 +105,7 @@ void hal_log(hal_log_level_t level, const char *module, const char *fmt, ...)
 /* ---- crypto services (OpenSSL libcrypto on POSIX, mbedTLS on BL602) ----------------------------------
  * Streaming SHA-256: the context is opaque storage the port may use as it likes. */
 typedef struct {
-  uint64_t opaque[32];
+  uint64_t opaque[36]; /* 288 B: BL602's SEC-engine mbedTLS context is 280 B (the port asserts it fits) */
 } hal_sha256_ctx_t;
 void hal_sha256_init(hal_sha256_ctx_t *ctx);
 void hal_sha256_update(hal_sha256_ctx_t *ctx, const void *data, size_t len);

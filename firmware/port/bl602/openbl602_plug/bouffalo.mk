@@ -13,3 +13,9 @@ COMPONENT_PRIV_INCLUDEDIRS := ../src ../include ../../../core
 CFLAGS += -std=gnu11 -ffp-contract=off
 # The core's socket code (mdns, mqttdev) uses lwIP's own headers when this is set.
 CPPFLAGS += -DOBL_LWIP
+# Warnings are errors in our code (the SDK only makes -Wall fatal).
+CFLAGS += -Wall -Wextra -Werror
+# The release version shown in status and compared by HA's update entity (scripts/build-bl602 sets it).
+ifdef OBL_FW_VERSION
+CPPFLAGS += -DOBL_FW_VERSION=\"$(OBL_FW_VERSION)\"
+endif

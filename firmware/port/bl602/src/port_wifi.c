@@ -26,6 +26,9 @@
 
 #include "hal.h"
 #include "port.h"
+#include "port_wifi_auth.h"
+
+_Static_assert(PORT_BEACON_AUTH_OPEN == WIFI_EVENT_BEACON_IND_AUTH_OPEN, "scan auth: SDK beacon encoding changed");
 
 #define SCAN_MIN_INTERVAL_MS 5000u /* between background scans started by hal_wifi_scan */
 #define SCAN_STUCK_MS 15000u
@@ -280,7 +283,7 @@ static void on_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr_a
     if (strcmp(s_sink.out[i].ssid, ssid) == 0) { /* one entry per SSID: its strongest access point */
       if (item->rssi > s_sink.out[i].rssi_dbm) {
         s_sink.out[i].rssi_dbm = item->rssi;
-        s_sink.out[i].secured = item->auth != WM_WIFI_AUTH_OPEN;
+        s_sink.out[i].secured = port_scan_auth_secured(item->auth);
       }
       return;
     }
@@ -289,7 +292,7 @@ static void on_scan_item(wifi_mgmr_ap_item_t *env, uint32_t *param1, wifi_mgmr_a
     hal_wifi_network_t *n = &s_sink.out[s_sink.count++];
     memcpy(n->ssid, ssid, sizeof n->ssid);
     n->rssi_dbm = item->rssi;
-    n->secured = item->auth != WM_WIFI_AUTH_OPEN;
+    n->secured = port_scan_auth_secured(item->auth);
   }
 }
 
