@@ -146,8 +146,10 @@ class Bl602:
     def _check_image_matches_elf(self, xip_size: int) -> None:
         """The flash must hold this ELF's image where boot2 maps it (else symbols would lie)."""
         for seg in self.elf.segments:
-            if XIP_BASE <= seg.vaddr < XIP_BASE + xip_size and seg.data:
-                got = bytes(self.uc.mem_read(seg.vaddr, len(seg.data)))
+            # Code and constants run in place; .data is copied to RAM by the start-up code from its
+            # load address (paddr) in flash: both must be this ELF's bytes.
+            if XIP_BASE <= seg.paddr < XIP_BASE + xip_size and seg.data:
+                got = bytes(self.uc.mem_read(seg.paddr, len(seg.data)))
                 if got != seg.data:
                     raise BootFailure(
                         f"flash at 0x{self.image_offset:x} does not hold the ELF's segment "

@@ -14,9 +14,12 @@ import zlib
 from pathlib import Path
 
 import pytest
+from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV32, Uc
+from unicorn import riscv_const as r
 
 from . import boot_test, partition_table
 from .boot_test import BootReport, Budgets, boot, problems
+from .cpu_traps import MCAUSE_ECALL_M, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, TrapModel
 from .elf32 import Elf32, Segment
 from .freertos_stats import TaskStack
 from .machine import XIP_BASE
@@ -248,6 +251,7 @@ def test_a_flash_that_corrupts_writes_fails(image: Image) -> None:
 def _patched(img: Image, symbol: str, code: bytes) -> tuple[Elf32, NorFlash]:
     """The image with `code` at the start of function `symbol`, in the ELF and the flash alike."""
     addr = img.elf.addr(symbol)
+    assert addr >> 24 == XIP_BASE >> 24, "patches only code that runs from flash"
     elf = Elf32.__new__(Elf32)
     elf.__dict__.update(img.elf.__dict__)
     elf.segments = []
@@ -276,3 +280,27 @@ def test_an_image_that_never_feeds_the_watchdog_fails(image: Image) -> None:
     rep = boot(elf, flash, image.rom, 9.0, "boot 1", sample_s=0)
     assert rep.failure is not None
     assert "watchdog expired" in rep.failure
+
+
+def test_an_image_that_asserts_fails(image: Image) -> None:
+    # configASSERT is portABORT: vEnvironmentCall(osABORT), i.e. `li a0, 2; ecall`
+    elf, flash = _patched(image, "obl_app_main_poll", b"\x09\x45\x73\x00\x00\x00")
+    found = problems(_two_boots(image, flash, elf))
+    assert any("configASSERT (portABORT)" in p and "task obl_main" in p for p in found), found
+
+
+def test_a_trap_into_a_foreign_vector_fails() -> None:
+    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+    traps = TrapModel(uc, handler=0x23003D00)
+    # The image writes the handler's address (bl_sys_early_init), then handler + 2 (CLIC mode:
+    # QEMU keeps only modes 0/1 and ignores that write; the base is what counts either way).
+    uc.reg_write(r.UC_RISCV_REG_MTVEC, 0x23003D00)
+    uc.reg_write(r.UC_RISCV_REG_MTVEC, 0x23003D00 + 2)
+    uc.reg_write(r.UC_RISCV_REG_MSTATUS, MSTATUS_MIE)
+    assert traps.enter(MCAUSE_ECALL_M, 0x23001000)
+    assert uc.reg_read(r.UC_RISCV_REG_PC) == 0x23003D00
+    assert uc.reg_read(r.UC_RISCV_REG_MEPC) == 0x23001000
+    st = uc.reg_read(r.UC_RISCV_REG_MSTATUS)
+    assert (st & MSTATUS_MIE, st & MSTATUS_MPIE, st & MSTATUS_MPP) == (0, MSTATUS_MPIE, MSTATUS_MPP)
+    uc.reg_write(r.UC_RISCV_REG_MTVEC, 0x21000000)
+    assert not traps.enter(MCAUSE_ECALL_M, 0x23001000)
