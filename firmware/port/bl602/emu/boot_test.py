@@ -6,8 +6,10 @@ the supervisor's 30 s good-boot mark by default); boot 2 powers the same flash u
     (machine.py);
   - our boot log lines on UART0 and none of our error lines;
   - the watchdog enabled and fed often enough that it never expires;
-  - settings written to the flash's settings partition in boot 1 and read back by boot 2 (the
-    supervisor's persisted boot counter: boot 2 must report boot 1's number + 1);
+  - settings written to the flash's settings partition in boot 1 and read back by boot 2: the
+    supervisor's persisted boot counter (boot 2 must report boot 1's number + 1), and a config
+    change made over HTTP in boot 1 (PATCH /api/v1/config: a name and startup "on"), which boot 2
+    must serve from GET /api/v1/config and apply at power-up (relay on);
   - the FreeRTOS heap's minimum-ever-free and our tasks' stack high-water marks inside the budgets.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -23,9 +26,17 @@ from pathlib import Path
 from . import partition_table
 from .elf32 import Elf32
 from .freertos_stats import FreeRtosStats, TaskStack
+from .http_client import Exchange, LoopbackHttp, Request
 from .machine import SLICE, Bl602
 from .nor_flash import SECTOR, NorFlash
 
+# What boot 1 changes over HTTP and boot 2 must still have.
+PATCH = {"name": "emu boot test", "startup": "on"}
+BOOT1_REQUESTS = (
+    Request("GET", "/api/v1/info"),
+    Request("PATCH", "/api/v1/config", json.dumps(PATCH).encode()),
+)
+BOOT2_REQUESTS = (Request("GET", "/api/v1/config"),)
 ROM_SHA256 = "71229c3fd4b0ca0e39e676c65e64b7a14f91f51c42dad9c86db3d0cf67c1c52f"
 CPU_HZ = 160_000_000
 
@@ -68,6 +79,7 @@ class BootReport:
     boot_instructions: int = 0  # reset to the first idle moment (+- one slice)
     sample_instructions: int = 0  # counted exactly over sample_s at the end
     sample_s: float = 0.0
+    http: list[Exchange] = field(default_factory=list)
 
 
 def load_rom(path: Path) -> bytes:
@@ -84,13 +96,18 @@ def boot(
     seconds: float,
     label: str,
     *,
+    requests: tuple[Request, ...] = (),
     sample_s: float = 1.0,
     echo: bool = False,
 ) -> BootReport:
-    """Powers the emulated plug up on `flash` and runs it for `seconds` of simulated time."""
+    """Powers the emulated plug up on `flash`, runs it for `seconds` of simulated time and sends
+    `requests` to its HTTP server from 1 s on (http_client.py)."""
     t0 = time.monotonic()
     m = Bl602(elf, flash, rom, echo=echo)
     stats = FreeRtosStats(m)
+    client = LoopbackHttp(list(requests))
+    if requests:
+        client.attach(m)
     m.hook("bl_wdt_feed", lambda: None)
     sample_s = sample_s if seconds >= 2 * sample_s else 0.0
     m.run(seconds - sample_s)
@@ -118,6 +135,7 @@ def boot(
     rep.ticks = m.traps.ticks
     rep.boot_instructions = (m.first_idle_slices or 0) * SLICE
     rep.sample_instructions, rep.sample_s = m.counted, sample_s
+    rep.http = client.exchanges
     rep.wall_s = time.monotonic() - t0
     return rep
 
@@ -134,6 +152,62 @@ REQUIRED = (
     ("app up", re.compile(r"^\d+ I app: \S+ up: relay (on|off)")),
 )
 BOOT_NUMBER = re.compile(r"^\d+ I supervisor: boot (\d+),")
+RELAY_AT_BOOT = re.compile(r"^\d+ I app: \S+ up: relay (on|off)")
+
+
+def relay_at_boot(rep: BootReport) -> str | None:
+    for line in rep.log:
+        m = RELAY_AT_BOOT.match(line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def json_body(ex: Exchange) -> dict[str, object]:
+    try:
+        doc = json.loads(ex.body)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def http_problems(rep: BootReport, requests: tuple[Request, ...]) -> list[str]:
+    """Every request answered 200 with a JSON object."""
+    out = []
+    if len(rep.http) < len(requests):
+        out.append(f"only {len(rep.http)} of {len(requests)} HTTP requests were made")
+    for ex in rep.http:
+        what = f"{ex.request.method} {ex.request.path}"
+        if ex.error:
+            out.append(f"{what}: {ex.error}")
+        elif ex.status != 200 or not json_body(ex):
+            out.append(f"{what}: HTTP {ex.status} {ex.body[:120]!r}")
+    return out
+
+
+def settings_problems(first: BootReport, second: BootReport, http: bool) -> list[str]:
+    """What boot 1 stored must be what boot 2 runs with (the config too when `http` sent it)."""
+    out = []
+    n0, n1 = boot_number(first), boot_number(second)
+    if n0 is not None and n1 != n0 + 1:
+        out.append(
+            f"settings not read back after the reboot: boot {n1}, expected {n0 + 1} "
+            f"(the boot record {first.label} wrote)"
+        )
+    if not http:
+        return out
+    patched = next((json_body(e) for e in first.http if e.request.method == "PATCH"), {})
+    if any(patched.get(k) != v for k, v in PATCH.items()):
+        out.append(f"PATCH /api/v1/config did not answer with the change: {patched}")
+    served = next((json_body(e) for e in second.http if e.request.path == "/api/v1/config"), {})
+    for k, v in PATCH.items():
+        if served.get(k) != v:
+            out.append(
+                f"config not read back after the reboot: {k} is {served.get(k)!r}, not {v!r}"
+            )
+    if relay_at_boot(second) != "on":
+        out.append(f"startup 'on' not applied at power-up: relay {relay_at_boot(second)}")
+    return out
 
 
 def boot_number(rep: BootReport) -> int | None:
@@ -144,13 +218,20 @@ def boot_number(rep: BootReport) -> int | None:
     return None
 
 
-def problems(boots: list[BootReport], budgets: Budgets = DEFAULT_BUDGETS) -> list[str]:
-    """Every way the boots fell short of what a plug must do; empty when the test passes."""
+def problems(
+    boots: list[BootReport],
+    budgets: Budgets = DEFAULT_BUDGETS,
+    requests: tuple[tuple[Request, ...], ...] = (BOOT1_REQUESTS, BOOT2_REQUESTS),
+) -> list[str]:
+    """Every way the boots fell short of what a plug must do; empty when the test passes.
+    `requests`: what each boot was sent (the settings check needs the defaults)."""
     out: list[str] = []
-    for rep in boots:
+    sent = list(requests) + [()] * len(boots)
+    for rep, asked in zip(boots, sent, strict=False):
         p = f"{rep.label}: "
         if rep.failure:
             out.append(p + rep.failure)
+        out += [p + x for x in http_problems(rep, asked)]
         for what, pattern in REQUIRED:
             if not any(pattern.search(line) for line in rep.log):
                 out.append(p + f"no {what} line on UART")
@@ -182,13 +263,9 @@ def problems(boots: list[BootReport], budgets: Budgets = DEFAULT_BUDGETS) -> lis
             )
     if boots and boots[0].settings_sectors_written == 0:
         out.append(f"{boots[0].label}: nothing written to the settings partition")
-    for before, after in itertools.pairwise(boots):
-        n0, n1 = boot_number(before), boot_number(after)
-        if n0 is not None and n1 != n0 + 1:
-            out.append(
-                f"{after.label}: settings not read back after the reboot: boot {n1}, "
-                f"expected {n0 + 1} (the boot record {before.label} wrote)"
-            )
+    for i, (before, after) in enumerate(itertools.pairwise(boots)):
+        http = bool(sent[i]) and bool(sent[i + 1])
+        out += [f"{after.label}: {x}" for x in settings_problems(before, after, http)]
     return out
 
 
@@ -226,6 +303,13 @@ def table(boots: list[BootReport], budgets: Budgets = DEFAULT_BUDGETS) -> str:
     )
     rows.append(("flash writes / erases", *(f"{b.flash_writes} / {b.flash_erases}" for b in boots)))
     rows.append(("boot record", *(f"boot {boot_number(b)}" for b in boots)))
+    rows.append(("relay at power-up", *(str(relay_at_boot(b)) for b in boots)))
+    rows.append(
+        (
+            "HTTP over loopback",
+            *(", ".join(f"{e.request.method} {e.status}" for e in b.http) or "-" for b in boots),
+        )
+    )
     rows.append(
         (
             f"heap min free (budget {budgets.heap_min_free})",
@@ -260,6 +344,8 @@ def run(
     elf = Elf32.load(elf_path)
     rom = load_rom(rom_path)
     flash = NorFlash.from_file(flash_path)
-    first = boot(elf, flash, rom, seconds, "boot 1", echo=echo)
-    second = boot(elf, flash.copy(), rom, reboot_seconds, "boot 2", echo=echo)
+    first = boot(elf, flash, rom, seconds, "boot 1", requests=BOOT1_REQUESTS, echo=echo)
+    second = boot(
+        elf, flash.copy(), rom, reboot_seconds, "boot 2", requests=BOOT2_REQUESTS, echo=echo
+    )
     return [first, second], flash

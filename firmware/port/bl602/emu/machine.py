@@ -135,7 +135,8 @@ class Bl602:
         self.hook("bl_flash_read", self._flash_read)
         self.hook("bl_flash_write", self._flash_write)
         self.hook("bl_flash_erase", self._flash_erase)
-        self.hook("wifi_main", self._park)
+        self.wifi_task: Callable[[], None] = self._park  # replaced by a client (http_client.py)
+        self.hook("wifi_main", lambda: self.wifi_task())
         for name in FAILURE_FUNCTIONS:
             if name in elf.symbols:
                 self.hook(name, self._failed(name))

@@ -8,6 +8,7 @@ or $BL60X_SDK_PATH/rom/bl602_rom.bin): skipped without them, a failure under CI=
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import struct
 import zlib
@@ -22,6 +23,7 @@ from .boot_test import BootReport, Budgets, boot, problems
 from .cpu_traps import MCAUSE_ECALL_M, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, TrapModel
 from .elf32 import Elf32, Segment
 from .freertos_stats import TaskStack
+from .http_client import Exchange, Request
 from .machine import XIP_BASE
 from .nor_flash import SECTOR, NorFlash
 from .watchdog import TCDR, WCR, WMER, WMR, Watchdog
@@ -99,13 +101,26 @@ def test_watchdog_expires_only_without_feeds() -> None:
 
 
 # ---- verdicts ---------------------------------------------------------------------------------
+def _answer(rq: Request, doc: dict[str, object], status: int = 200) -> Exchange:
+    head = f"HTTP/1.1 {status} X\r\nConnection: close\r\n\r\n".encode()
+    return Exchange(rq, head + json.dumps(doc).encode())
+
+
 def _good_boot(label: str, number: int) -> BootReport:
+    """A passing boot as the harness would report it: number 4 is a first boot, 5 its reboot."""
+    relay = "off" if number == 4 else "on"
     log = [
         "[OS] Starting OS Scheduler...",
         "62 I flash: FW A 0x010000+0xe0000, FW B 0x0f0000+0xe0000, settings 0x1d0000+0x20000",
         f"63 I supervisor: boot {number}, reset reason power_on",
-        "63 I app: openbl602-827302 up: relay off, reset reason 0, config defaults",
+        f"63 I app: openbl602-827302 up: relay {relay}, reset reason 0, config defaults",
     ]
+    config: dict[str, object] = {**boot_test.PATCH, "led": "relay"}
+    if number == 4:
+        info, patch = boot_test.BOOT1_REQUESTS
+        http = [_answer(info, {"fw": "0.1.0"}), _answer(patch, config)]
+    else:
+        http = [_answer(boot_test.BOOT2_REQUESTS[0], config)]
     stacks = [
         TaskStack("main", 0, 8192, 2048),
         TaskStack("obl_main", 0, 4096, 700),
@@ -124,11 +139,16 @@ def _good_boot(label: str, number: int) -> BootReport:
         stacks=stacks,
         heap_total=131328,
         heap_min_free=97000,
+        http=http,
     )
 
 
 def test_good_boots_pass() -> None:
     assert problems([_good_boot("boot 1", 4), _good_boot("boot 2", 5)]) == []
+
+
+def _set_answer(b: BootReport, i: int, doc: dict[str, object], status: int = 200) -> None:
+    b.http[i] = _answer(b.http[i].request, doc, status)
 
 
 @pytest.mark.parametrize(
@@ -151,6 +171,15 @@ def test_good_boots_pass() -> None:
             lambda b1, b2: b2.log.__setitem__(2, "63 I supervisor: boot 4, reset reason power_on"),
             "settings not read back",
         ),
+        (lambda b1, b2: _set_answer(b1, 1, {"error": "x"}, 421), "PATCH /api/v1/config: HTTP 421"),
+        (lambda b1, b2: b1.http.pop(), "only 1 of 2 HTTP requests"),
+        (lambda b1, b2: setattr(b2.http[0], "error", "connect failed"), "connect failed"),
+        (lambda b1, b2: _set_answer(b1, 1, {"name": "y"}), "did not answer with the change"),
+        (lambda b1, b2: _set_answer(b2, 0, {"name": "x"}), "name is 'x', not 'emu boot test'"),
+        (
+            lambda b1, b2: b2.log.__setitem__(3, "63 I app: p up: relay off, reset reason 0"),
+            "startup 'on' not applied at power-up: relay off",
+        ),
     ],
 )
 def test_each_shortfall_fails(mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -161,7 +190,7 @@ def test_each_shortfall_fails(mutate, expected: str) -> None:  # type: ignore[no
 
 
 def test_stack_margin_boundary() -> None:
-    b = _good_boot("boot 1", 1)
+    b = _good_boot("boot 1", 4)
     b.stacks[1].used = 3072  # exactly 25 % left of 4096
     assert problems([b], Budgets()) == []
     b.stacks[1].used = 3073
@@ -202,16 +231,19 @@ def image() -> Image:
     )
 
 
-def _two_boots(img: Image, flash: NorFlash, elf: Elf32 | None = None) -> list[BootReport]:
+NO_HTTP: tuple[tuple[Request, ...], ...] = ((), ())
+
+
+def _two_boots(
+    img: Image, flash: NorFlash, elf: Elf32 | None = None, *, http: bool = False
+) -> list[BootReport]:
+    """Short boots; with `http` the boot test's requests (boot 2 runs long enough for them)."""
     elf = elf or img.elf
-    first = boot(elf, flash, img.rom, 1.5, "boot 1", sample_s=0)
-    second = boot(elf, flash.copy(), img.rom, 0.5, "boot 2", sample_s=0)
+    r1, r2 = (boot_test.BOOT1_REQUESTS, boot_test.BOOT2_REQUESTS) if http else NO_HTTP
+    s1, s2 = (2.0, 2.0) if http else (1.5, 0.5)
+    first = boot(elf, flash, img.rom, s1, "boot 1", requests=r1, sample_s=0)
+    second = boot(elf, flash.copy(), img.rom, s2, "boot 2", requests=r2, sample_s=0)
     return [first, second]
-
-
-def test_short_boots_of_the_real_image_pass(image: Image) -> None:
-    boots = _two_boots(image, NorFlash(image.factory))
-    assert problems(boots) == []
 
 
 class ForgetfulFlash(NorFlash):
@@ -226,12 +258,21 @@ class ForgetfulFlash(NorFlash):
 
 
 def test_settings_lost_over_the_reboot_fail_the_read_back(image: Image) -> None:
-    flash = ForgetfulFlash(image.factory)
-    found = problems(_two_boots(image, flash))
+    boots = _two_boots(image, ForgetfulFlash(image.factory), http=True)
+    found = [p for p in problems(boots) if "stack" not in p]  # the stack budget is not the point
     assert found == [
         "boot 2: settings not read back after the reboot: boot 1, expected 2 "
-        "(the boot record boot 1 wrote)"
+        "(the boot record boot 1 wrote)",
+        "boot 2: config not read back after the reboot: name is 'openbl602-827302', "
+        "not 'emu boot test'",
+        "boot 2: config not read back after the reboot: startup is 'restore', not 'on'",
+        "boot 2: startup 'on' not applied at power-up: relay off",
     ]
+
+
+def test_the_same_boots_on_a_good_flash_read_everything_back(image: Image) -> None:
+    boots = _two_boots(image, NorFlash(image.factory), http=True)
+    assert [p for p in problems(boots) if "stack" not in p] == []
 
 
 class CorruptingFlash(NorFlash):
@@ -244,7 +285,7 @@ class CorruptingFlash(NorFlash):
 
 
 def test_a_flash_that_corrupts_writes_fails(image: Image) -> None:
-    found = problems(_two_boots(image, CorruptingFlash(image.factory)))
+    found = problems(_two_boots(image, CorruptingFlash(image.factory)), requests=NO_HTTP)
     assert any("store mount failed" in p for p in found), found
 
 
@@ -271,7 +312,7 @@ def _patched(img: Image, symbol: str, code: bytes) -> tuple[Elf32, NorFlash]:
 
 def test_an_image_that_crashes_fails(image: Image) -> None:
     elf, flash = _patched(image, "obl_app_main_poll", b"\x00\x00")  # illegal instruction
-    found = problems(_two_boots(image, flash, elf))
+    found = problems(_two_boots(image, flash, elf), requests=NO_HTTP)
     assert any("CPU exception 2 (illegal instruction)" in p for p in found), found
 
 
@@ -285,7 +326,7 @@ def test_an_image_that_never_feeds_the_watchdog_fails(image: Image) -> None:
 def test_an_image_that_asserts_fails(image: Image) -> None:
     # configASSERT is portABORT: vEnvironmentCall(osABORT), i.e. `li a0, 2; ecall`
     elf, flash = _patched(image, "obl_app_main_poll", b"\x09\x45\x73\x00\x00\x00")
-    found = problems(_two_boots(image, flash, elf))
+    found = problems(_two_boots(image, flash, elf), requests=NO_HTTP)
     assert any("configASSERT (portABORT)" in p and "task obl_main" in p for p in found), found
 
 
