@@ -237,8 +237,8 @@ static bool on_body(void *ctx, http_conn_t *c, const uint8_t *d, size_t n) {
 }
 
 static void run_command(app_t *a, http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
-  app_cmd_t cmd;
-  app_errors_t errs;
+  static app_cmd_t cmd; /* static: off the BL602 network task's 8 KiB stack; one poll runs at a time (app.h) */
+  static app_errors_t errs;
   if (!app_cmd_parse(&cmd, kind, (const char *)body, len, &errs)) {
     respond_errors(c, 400, &errs);
     return;

@@ -398,7 +398,10 @@ static void patch_wifi(ctx_t *x, int obj, app_config_t *c) {
 }
 
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
-  json_tok_t toks[CFG_TOKENS];
+  /* Static, not on the caller's stack (2 KiB of tokens and a whole config: the BL602 network task's 8 KiB
+   * could not hold them under the HTTP path). The core runs one poll at a time (app.h), so one copy serves. */
+  static json_tok_t toks[CFG_TOKENS];
+  static app_config_t next;
   json_doc_t d;
   memset(errs, 0, sizeof(*errs));
   json_err_t pe = json_parse(&d, json, len, toks, CFG_TOKENS);
@@ -413,7 +416,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     return false;
   }
   ctx_t x = {.d = &d, .errs = errs, .src = src};
-  app_config_t next = *cfg;
+  next = *cfg;
   bool mqtt_enabled_given = false;
   for (int k = json_next_child(&d, JSON_ROOT, -1); k >= 0; k = json_next_child(&d, JSON_ROOT, k)) {
     int v = k + 1;

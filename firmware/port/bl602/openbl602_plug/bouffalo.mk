@@ -19,3 +19,5 @@ CFLAGS += -Wall -Wextra -Werror
 ifdef OBL_FW_VERSION
 CPPFLAGS += -DOBL_FW_VERSION=\"$(OBL_FW_VERSION)\"
 endif
+# Our stack-overflow hook (src/port_stack_guard.c) in place of the SDK's, which spins without naming the task.
+COMPONENT_ADD_LDFLAGS += -Wl,--wrap=vApplicationStackOverflowHook
