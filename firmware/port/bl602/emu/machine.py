@@ -68,6 +68,7 @@ PARK_TICKS = 0xFFFFFFFF  # portMAX_DELAY
 FAILURE_FUNCTIONS = (
     "exception_entry",
     "vApplicationStackOverflowHook",
+    "__wrap_vApplicationStackOverflowHook",  # the port's own hook (names the task, resets)
     "vApplicationMallocFailedHook",
     "vAssertCalled",
     "__assert_func",
