@@ -46,7 +46,8 @@ class Budgets:
     # Fail under 25 % free stack in any of our tasks: "main" is the SDK's app task, which runs
     # main() and with it obl_app_init(); obl_main and obl_net run the core's two loops.
     stack_margin: float = 0.25
-    our_tasks: tuple[str, ...] = ("main", "obl_main", "obl_net")
+    # The interrupt stack too: on the plug our GPIO edge handler runs on it besides the tick.
+    our_tasks: tuple[str, ...] = ("main", "obl_main", "obl_net", "(interrupts)")
     # The Wi-Fi firmware task is parked here, so nothing of the radio stack's own allocations (its
     # firmware, wpa_supplicant, lwIP buffers under traffic, a TLS session) is in the figure: at
     # least half of the 128 KiB heap must still be free at its lowest to leave room for them.

@@ -1,11 +1,13 @@
-"""FreeRTOS memory as the running image left it: heap low-water mark and each task's deepest stack
-use.
+"""FreeRTOS memory as the running image left it: heap low-water mark, deepest stack use per task.
 
 Tasks are recorded as FreeRTOS creates them (prvAddNewTaskToReadyList gets the new TCB) and their
 stack measured on deletion and at the end: FreeRTOS fills every new stack with 0xa5 (the image
 checks stack overflow, method 2), so the untouched bytes from the low end are what the task never
-used. Stack sizes: a static stack is an ELF symbol (its size is in the symbol table); a dynamic one
-is a heap_5 block, whose header just before it holds the block size.
+used. The interrupt stack (the 2 KiB start-up stack, which FreeRTOS's trap handler switches to) is
+filled the same way when the first task starts: the start-up code's frames on it are dead by then,
+so what is touched afterwards is the interrupt handlers' use. Stack sizes: a static stack is an ELF
+symbol (its size is in the symbol table); a dynamic one is a heap_5 block, whose header just before
+it holds the block size.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ TCB_STACK = 48  # TCB_t.pxStack (after pxTopOfStack, xStateListItem, xEventListI
 FILL = 0xA5
 HEAP_BLOCK_HEADER = 8  # heap_5 BlockLink_t {next, size}; size has the top bit set while allocated
 HEAP_ALLOCATED = 0x80000000
+ISR_STACK = "(interrupts)"
 
 
 @dataclass
@@ -39,6 +42,13 @@ class FreeRtosStats:
         self.tasks: dict[int, TaskStack] = {}  # by TCB address
         m.hook("prvAddNewTaskToReadyList", self._created)
         m.hook("vTaskDelete", self._deleted)
+        m.hook("xPortStartFirstTask", self._scheduler_starts)
+
+    def _scheduler_starts(self) -> None:
+        top = self.m.elf.addr("__freertos_irq_stack_top")
+        size = self.m.elf.addr("__stack_size")
+        self.m.uc.mem_write(top - size, bytes([FILL]) * size)
+        self.tasks[0] = TaskStack(ISR_STACK, top - size, size)
 
     def _created(self) -> None:
         tcb = self.m.arg(0)

@@ -126,6 +126,7 @@ def _good_boot(label: str, number: int) -> BootReport:
         TaskStack("obl_main", 0, 4096, 700),
         TaskStack("obl_net", 0, 8192, 900),
         TaskStack("IDLE", 0, 456, 440),
+        TaskStack("(interrupts)", 0, 2048, 500),
     ]
     return BootReport(
         label,
