@@ -36,7 +36,7 @@ from unicorn import (
 from unicorn import riscv_const as r
 
 from . import partition_table
-from .cpu_traps import CAUSES, MCAUSE_ECALL_M, TrapModel
+from .cpu_traps import CAUSES, MCAUSE_ECALL_M, MTIME_HZ, TrapModel
 from .elf32 import Elf32
 from .nor_flash import NorFlash
 from .uart import UART0_BASE, UartCapture
@@ -58,11 +58,11 @@ PLAIN_MEMORY = (
 SLICE = 16_000  # instructions between timer checks: 100 us of CPU time at 160 MHz
 WFI = bytes.fromhex("73005010")
 ECALL = bytes.fromhex("73000000")
-ECALL_YIELD, ECALL_ABORT = (
-    1,
-    2,
-)  # FreeRTOS vEnvironmentCall codes (portYIELD, portABORT = configASSERT)
+# FreeRTOS vEnvironmentCall codes in a0: portYIELD, and portABORT (what configASSERT calls)
+ECALL_YIELD, ECALL_ABORT = 1, 2
 PARK_TICKS = 0xFFFFFFFF  # portMAX_DELAY
+# FreeRTOS TCB_t: pxTopOfStack, two list items (20 B each), uxPriority, pxStack, then pcTaskName
+TCB_NAME = 52
 
 # Reaching one of these means the firmware failed (whichever of them the image links).
 FAILURE_FUNCTIONS = (
@@ -303,7 +303,7 @@ class Bl602:
         uc, traps = self.uc, self.traps
         uc.ctl_exits_enabled(True)
         uc.ctl_set_exits(self._wfi_addrs)
-        end = int(until_s * 10_000_000)
+        end = int(until_s * MTIME_HZ)
         while traps.mtime < end and self.failure is None:
             traps.publish_time()
             pc = uc.reg_read(r.UC_RISCV_REG_PC)
@@ -335,11 +335,6 @@ class Bl602:
                 self.fail(
                     f"tick due with the trap vector at 0x{traps.vector():08x}, not FreeRTOS's"
                 )
-
-
-TCB_NAME = (
-    52  # FreeRTOS TCB_t: pxTopOfStack, 2 list items (20 B each), uxPriority, pxStack, pcTaskName
-)
 
 
 def load(elf_path: Path, flash: NorFlash, rom_path: Path, *, echo: bool = False) -> Bl602:
