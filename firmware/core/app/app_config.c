@@ -30,15 +30,24 @@ void app_config_defaults(app_config_t *c, const char *hostname) {
   c->mqtt.port = 1883;
 }
 
+/* Bounded copy that cuts at cap - 1 bytes: an error text is for people, a cut one still helps (and GCC's
+ * -Wformat-truncation, which fires in optimised builds for snprintf("%s"), has nothing to say here). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = src ? strlen(src) : 0;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src ? src : "", n);
+  dst[n] = '\0';
+}
+
 void app_errors_add(app_errors_t *errs, const char *code, const char *field, const char *message) {
   if (errs->count >= APP_ERRORS_MAX) {
     errs->more = true;
     return;
   }
   app_error_t *e = &errs->e[errs->count++];
-  snprintf(e->code, sizeof(e->code), "%s", code);
-  snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-  snprintf(e->message, sizeof(e->message), "%s", message ? message : "");
+  copy_str(e->code, sizeof(e->code), code);
+  copy_str(e->field, sizeof(e->field), field);
+  copy_str(e->message, sizeof(e->message), message);
 }
 
 static void error_obj(const app_error_t *e, jsonw_t *w) {
@@ -482,7 +491,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   app_config_write_persist(&next, &w);
   if (jsonw_finish(&w) < 0) {
     app_errors_add(errs, "too_long", NULL,
-                   "the settings no longer fit the plug's 1 KiB flash record: use shorter names or passwords");
+                   "the settings exceed the 1 KiB flash record: use shorter names or passwords");
     return false;
   }
   *cfg = next;
