@@ -10,6 +10,13 @@
 #define AUTH_WINDOW_MS 60000u
 #define AUTH_LOCK_MS 30000u
 
+/* Working buffers of the HTTP handlers, static so that they stay off the network task's stack (8 KiB on
+ * BL602). Owner: the network loop, which runs every handler below one at a time. */
+static app_cmd_t s_cmd;
+static app_errors_t s_errs;
+static app_config_t s_setup_cfg;
+static char s_doc[640]; /* one state document for an SSE event */
+
 enum { M_GET = 1u << HTTP_M_GET, M_POST = 1u << HTTP_M_POST, M_PATCH = 1u << HTTP_M_PATCH };
 
 typedef enum {
@@ -237,19 +244,19 @@ static bool on_body(void *ctx, http_conn_t *c, const uint8_t *d, size_t n) {
 }
 
 static void run_command(app_t *a, http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
-  static app_cmd_t cmd; /* static: off the BL602 network task's 8 KiB stack; one poll runs at a time (app.h) */
-  static app_errors_t errs;
-  if (!app_cmd_parse(&cmd, kind, (const char *)body, len, &errs)) {
-    respond_errors(c, 400, &errs);
+  app_cmd_t *cmd = &s_cmd;
+  app_errors_t *errs = &s_errs;
+  if (!app_cmd_parse(cmd, kind, (const char *)body, len, errs)) {
+    respond_errors(c, 400, errs);
     return;
   }
   size_t cap;
   char *buf = http_body_buffer(c, &cap);
   jsonw_t w;
   jsonw_init(&w, buf, cap);
-  int st = ops_run(a, &cmd, (const char *)body, len, APP_SRC_HTTP, &errs, &w);
+  int st = ops_run(a, cmd, (const char *)body, len, APP_SRC_HTTP, errs, &w);
   if (st != 200) {
-    respond_errors(c, st, &errs);
+    respond_errors(c, st, errs);
     return;
   }
   int32_t n = jsonw_finish(&w);
@@ -295,20 +302,21 @@ static void setup_networks(app_t *a, http_conn_t *c) {
 }
 
 static void setup_submit(app_t *a, http_conn_t *c, const uint8_t *body, size_t len) {
-  app_errors_t errs;
-  app_config_t next = a->cfg;
-  next.wifi.ssid[0] = '\0';
-  if (!app_config_patch(&next, (const char *)body, len, APP_SRC_SETUP, &errs)) {
-    respond_errors(c, 400, &errs);
+  app_errors_t *errs = &s_errs;
+  app_config_t *next = &s_setup_cfg;
+  *next = a->cfg;
+  next->wifi.ssid[0] = '\0';
+  if (!app_config_patch(next, (const char *)body, len, APP_SRC_SETUP, errs)) {
+    respond_errors(c, 400, errs);
     return;
   }
-  if (next.wifi.ssid[0] == '\0') {
-    memset(&errs, 0, sizeof(errs));
-    app_errors_add(&errs, "required", "wifi.ssid", "choose a Wi-Fi network");
-    respond_errors(c, 400, &errs);
+  if (next->wifi.ssid[0] == '\0') {
+    memset(errs, 0, sizeof(*errs));
+    app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");
+    respond_errors(c, 400, errs);
     return;
   }
-  if (!ops_config_apply(a, &next)) {
+  if (!ops_config_apply(a, next)) {
     http_respond_error(c, 409, "conflict", "could not write the settings to flash", NULL, NULL);
     return;
   }
@@ -357,9 +365,8 @@ static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const
       break;
     case R_EVENTS:
       if (http_sse_start(&a->http, c)) {
-        char buf[640];
-        int n = ops_state_json(a, buf, sizeof(buf));
-        if (n > 0) http_sse_send(c, "state", buf, (size_t)n);
+        int n = ops_state_json(a, s_doc, sizeof(s_doc));
+        if (n > 0) http_sse_send(c, "state", s_doc, (size_t)n);
         if (a->sse_last_ms == 0) { /* the first stream: this event is the report the policy counts from */
           ops_snapshot(a, &a->sse_last);
           a->sse_last_ms = app_now_ms();
@@ -403,11 +410,10 @@ void api_sse_poll(app_t *a, uint64_t now_ms) {
       mqttdev_report_decide(&rc, &a->sse_last, a->sse_last_ms, &snap, now_ms) == MQTTDEV_REPORT_NONE) {
     return;
   }
-  char buf[640];
-  int n = ops_state_json(a, buf, sizeof(buf));
+  int n = ops_state_json(a, s_doc, sizeof(s_doc));
   if (n <= 0) return;
   /* a stream that connected since the last report already got the state in its first event */
-  http_sse_broadcast(&a->http, "state", buf, (size_t)n);
+  http_sse_broadcast(&a->http, "state", s_doc, (size_t)n);
   a->sse_last = snap;
   a->sse_last_ms = now_ms;
 }

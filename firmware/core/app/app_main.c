@@ -88,10 +88,10 @@ static void mq_snapshot(void *ctx, mqttdev_snapshot_t *out) {
 }
 static bool mq_command(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err) {
   app_t *a = ctx;
-  app_errors_t errs;
+  static app_errors_t errs; /* off the network task's stack; owner: this handler (network loop) */
   memset(&errs, 0, sizeof(errs));
   int kind = app_cmd_kind(name);
-  app_cmd_t cmd;
+  static app_cmd_t cmd;
   bool ok = false;
   if (kind < 0) {
     app_errors_add(&errs, "not_found", NULL, "unknown command");
