@@ -9,6 +9,12 @@
 #define IO_CHUNK 256u
 
 static const uint8_t k_xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+/* version_hardware of the SDK's ota.toml: what every vendor image carries unless its builder named a board
+ * (OpenBeken's included), so it identifies no board at all. */
+static const char k_sdk_default_hw[] = "BFL_Module_v1.1";
+
+/* A board id an image may be checked against: non-empty and not the SDK's placeholder. */
+static bool board_id_usable(const char *id) { return id[0] != 0 && strcmp(id, k_sdk_default_hw) != 0; }
 
 /* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
 
@@ -94,8 +100,10 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   memset(o, 0, sizeof *o);
   o->store = st;
   copy_id(o->board_id, cfg->board_id);
-  o->has_bl60x_hw = cfg->bl60x_hw != NULL;
-  copy_id(o->bl60x_hw, cfg->bl60x_hw);
+  /* The vendor container's only board identity is its hardware string: without a port-specific one it must
+   * carry the plug's board id (docs/ota-image.md §2), never anything else. */
+  o->has_bl60x_hw = true;
+  copy_id(o->bl60x_hw, cfg->bl60x_hw ? cfg->bl60x_hw : cfg->board_id);
   o->accept_obli = cfg->accept_obli;
   o->accept_bl60x = cfg->accept_bl60x;
   o->confirm_timeout_s = cfg->confirm_timeout_s ? cfg->confirm_timeout_s : 300;
@@ -213,7 +221,7 @@ static ota_err_t header_obli(ota_t *o) {
   ota_err_t e = ota_obli_parse_header(o->hdr, &o->obli);
   if (e) return e;
   copy_id(o->version, o->obli.version);
-  if (strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
+  if (!board_id_usable(o->board_id) || strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
   uint64_t min = (uint64_t)OTA_OBLI_HEADER_SIZE + o->obli.payload_size + 4u;
   if (o->total < min || o->total - (min - 4u) > OTA_TRAILER_MAX) return OTA_ERR_SIZE_MISMATCH;
   if (o->total > o->target_size) return OTA_ERR_TOO_LARGE;
@@ -228,7 +236,7 @@ static ota_err_t header_bl60x(ota_t *o) {
   ota_err_t e = ota_bl60x_parse_header(o->hdr, &o->bl60x);
   if (e) return e;
   copy_id(o->version, o->bl60x.sw_version);
-  if (o->has_bl60x_hw && strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
+  if (!board_id_usable(o->bl60x_hw) || strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
   if ((uint64_t)o->bl60x.body_len + OTA_BL60X_HEADER_SIZE != o->total) return OTA_ERR_SIZE_MISMATCH;
   if (o->bl60x.body_len > o->target_size) return OTA_ERR_TOO_LARGE;
   if (o->bl60x.xz && o->bl60x.unpacked_len != 0xFFFFFFFFu) {

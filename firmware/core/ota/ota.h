@@ -35,7 +35,8 @@ typedef struct {
   const char *board_id;       /* OBLI images must carry this board id (e.g. "posix-sim", "sm-028-v1.3") */
   bool accept_obli;
   bool accept_bl60x;
-  const char *bl60x_hw;       /* BL60X hw_version the plug requires; NULL = any */
+  const char *bl60x_hw;       /* BL60X hw_version the plug requires; NULL = board_id. Never the SDK default
+                               * "BFL_Module_v1.1" nor empty: such images and ports are refused */
   uint32_t confirm_timeout_s; /* default 300 */
 } ota_config_t;
 

@@ -212,17 +212,17 @@ static void test_signatures(void) {
   n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, other);
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, NULL);
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, NULL);
   expect_failed(upload_all(n), OTA_ERR_UNSIGNED);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, other);
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, other);
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, good);
-  img[34] = '7'; /* hw version changed after signing: BL702 */
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, good);
+  img[48] = '7'; /* sw version changed after signing */
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.1", payload, 5000, good);
+  n = make_bl60x(img, false, "posix-sim", "1.0.1", payload, 5000, good);
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   reboot();
   CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
@@ -242,7 +242,7 @@ static void test_bl60x_container(void) {
   fresh();
   static const uint8_t xz[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
   memcpy(payload, xz, 6);
-  size_t n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  size_t n = make_bl60x(img, true, "posix-sim", "1.17.0", payload, 20000, NULL);
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   /* the body is stored as-is at the start of the slot (boot2 unpacks it) */
   uint8_t head[16];
@@ -252,7 +252,7 @@ static void test_bl60x_container(void) {
   CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
 
   payload[0] = 0; /* "XZ" without the XZ stream magic */
-  n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  n = make_bl60x(img, true, "posix-sim", "1.17.0", payload, 20000, NULL);
   expect_failed(upload_all(n), OTA_ERR_BAD_HEADER);
   memcpy(payload, xz, 6);
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
@@ -260,9 +260,9 @@ static void test_bl60x_container(void) {
 
 static void test_bl60x_size_and_board_rules(void) {
   fresh();
-  size_t n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  size_t n = make_bl60x(img, false, "posix-sim", "1", payload, 5000, NULL);
   expect_failed(upload(n, 1000, (uint32_t)n + 1), OTA_ERR_SIZE_MISMATCH);
-  n = make_bl60x(img, true, "BL602", "1", payload, 30000, NULL); /* unpacked 90000 > 64 KiB slot */
+  n = make_bl60x(img, true, "posix-sim", "1", payload, 30000, NULL); /* unpacked 90000 > 64 KiB slot */
   memcpy(img + 512, "\xFD" "7zXZ", 6);
   expect_failed(upload_all(n), OTA_ERR_TOO_LARGE);
   cfg.bl60x_hw = "BL602";
@@ -271,8 +271,41 @@ static void test_bl60x_size_and_board_rules(void) {
   expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
   cfg.accept_bl60x = false;
   reboot();
-  n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  n = make_bl60x(img, false, "posix-sim", "1", payload, 5000, NULL);
   expect_failed(upload_all(n), OTA_ERR_BAD_MAGIC);
+}
+
+/* Issue #12 finding 1: the hardware configures no BL60X hardware string of its own (the port sets only its
+ * board id), and the vendor container must still name that board: the SDK's default string, an empty one
+ * or another board's is refused before a byte of the body is written. */
+static void test_bl60x_must_name_this_board(void) {
+  static const char *const refused[] = {"BFL_Module_v1.1", "", "BL602", "sm-028-v1.2"};
+  ota_config_defaults(&cfg);
+  cfg.board_id = "sm-028-v1.3";
+  cfg.accept_obli = false;
+  cfg.accept_bl60x = true; /* as the BL602 port configures it: no bl60x_hw */
+  unlink(g_flash);
+  unlink(g_boot);
+  reboot();
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    size_t n = make_bl60x(img, false, refused[i], "1.0.0", payload, 5000, NULL);
+    ota_err_t e = ota_begin(&ota, (uint32_t)n);
+    if (!e) e = ota_write(&ota, img, 512 + 100); /* header and the first body bytes */
+    CHECK_EQ_INT(e, OTA_ERR_WRONG_BOARD);
+    uint8_t head[4];
+    CHECK_EQ_INT(hal_flash_read(HAL_PART_FW_B, 0, head, 4), HAL_OK);
+    CHECK(memcmp(head, img + 512, 4) != 0); /* nothing of the body reached the slot */
+    reboot();
+  }
+  size_t n = make_bl60x(img, false, "sm-028-v1.3", "1.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  /* nor may a port name the SDK default as its own board */
+  cfg.board_id = "BFL_Module_v1.1";
+  unlink(g_flash);
+  unlink(g_boot);
+  reboot();
+  n = make_bl60x(img, false, "BFL_Module_v1.1", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
 }
 
 static void test_restart_during_upload_is_reported(void) {
@@ -336,6 +369,7 @@ int main(int argc, char **argv) {
   RUN(test_signatures);
   RUN(test_bl60x_container);
   RUN(test_bl60x_size_and_board_rules);
+  RUN(test_bl60x_must_name_this_board);
   RUN(test_restart_during_upload_is_reported);
   RUN(test_power_cut_anywhere_keeps_old_image);
   return unit_report();
