@@ -382,6 +382,7 @@ static uint32_t net_poll(app_t *a) {
   if (a->ota_ready && now - a->ota_poll_ms >= 1000u) {
     a->ota_poll_ms = now;
     bool healthy = a->net_up && ws.state == HAL_WIFI_CONNECTED && a->http_listening;
+    if (a->mqtt_inited && mqttdev_stats(&a->mqtt)->state == MQTTDEV_ONLINE) ota_note_proof(&a->ota_mgr);
     if (ota_poll(&a->ota_mgr, hal_time_us64(), healthy) == OTA_ACTION_REBOOT) {
       hal_log(HAL_LOG_WARN, "app", "OTA: the new firmware did not confirm itself: rolling back");
       ops_reboot_now(a);

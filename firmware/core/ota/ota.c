@@ -74,6 +74,7 @@ void ota_config_defaults(ota_config_t *cfg) {
   cfg->accept_obli = true;
   cfg->accept_bl60x = false;
   cfg->confirm_timeout_s = 300;
+  cfg->confirm_after_s = 30;
 }
 
 static void roll_back(ota_t *o, ota_rec_t *r, const char *why) {
@@ -107,6 +108,8 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   o->accept_obli = cfg->accept_obli;
   o->accept_bl60x = cfg->accept_bl60x;
   o->confirm_timeout_s = cfg->confirm_timeout_s ? cfg->confirm_timeout_s : 300;
+  o->confirm_after_s = cfg->confirm_after_s ? cfg->confirm_after_s : 30;
+  if (o->confirm_after_s > o->confirm_timeout_s) o->confirm_after_s = o->confirm_timeout_s;
   o->boot_us = now_us;
   o->state = OTA_IDLE;
 
@@ -405,10 +408,15 @@ store_err_t ota_confirm(ota_t *o) {
   return e;
 }
 
+void ota_note_proof(ota_t *o) { o->proven = true; }
+
 ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy) {
   if (o->reboot_requested) return OTA_ACTION_REBOOT;
   if (!o->pending_confirm) return OTA_ACTION_NONE;
-  if (network_healthy && ota_confirm(o) == STORE_OK) return OTA_ACTION_NONE;
+  /* Proven: it survived the supervisor's good-boot span, and someone reached it over the network. An image
+   * that crashes 10-30 s in, or that comes up without reaching its owner, is not kept. */
+  bool old_enough = now_us - o->boot_us >= (uint64_t)o->confirm_after_s * 1000000u;
+  if (old_enough && network_healthy && o->proven && ota_confirm(o) == STORE_OK) return OTA_ACTION_NONE;
   if (now_us - o->boot_us >= (uint64_t)o->confirm_timeout_s * 1000000u) {
     ota_rec_t r;
     if (rec_read(o->store, &r) != STORE_OK) memset(&r, 0, sizeof r);

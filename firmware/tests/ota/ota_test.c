@@ -87,7 +87,8 @@ static void test_good_image_switches_on_trial_and_confirms(void) {
   CHECK(s.pending_confirm);
   CHECK_EQ_INT(ota_begin(&ota, 1000), OTA_ERR_BUSY); /* the rollback target must stay intact */
   CHECK_EQ_INT(ota_poll(&ota, 10 * SEC, false), OTA_ACTION_NONE);
-  CHECK_EQ_INT(ota_poll(&ota, 20 * SEC, true), OTA_ACTION_NONE);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 30 * SEC, true), OTA_ACTION_NONE);
   ota_status(&ota, &s);
   CHECK(!s.pending_confirm);
   char v[17];
@@ -101,6 +102,44 @@ static void test_good_image_switches_on_trial_and_confirms(void) {
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   reboot();
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+}
+
+/* Issue #12 finding 3: a healthy network alone confirms nothing. The trial image is kept only after it ran
+ * 30 s with the network up and proved itself (a served API request or an MQTT CONNACK); a reset before that
+ * (the crash of an image that dies 10-30 s in) goes back to the previous image. */
+static void test_confirms_only_a_proven_image(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "7.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status_t s;
+  CHECK_EQ_INT(ota_poll(&ota, 1 * SEC, true), OTA_ACTION_NONE);
+  CHECK_EQ_INT(ota_poll(&ota, 20 * SEC, true), OTA_ACTION_NONE);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 29 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm); /* healthy and proven, but not 30 s old */
+  reboot();                 /* a crash at 29 s */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+  ota_status(&ota, &s);
+  CHECK_STR(ota_err_code(s.error), "rolled_back");
+
+  n = make_obli(img, "posix-sim", "7.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(ota_poll(&ota, 40 * SEC, true), OTA_ACTION_NONE); /* 40 s, network up, never proven */
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 41 * SEC, false), OTA_ACTION_NONE); /* proven, but the network is down now */
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  CHECK_EQ_INT(ota_poll(&ota, 42 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(!s.pending_confirm);
+  reboot(); /* a crash after the confirmation keeps the new image */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
 }
 
 static void test_byte_by_byte_upload(void) {
@@ -361,6 +400,7 @@ int main(int argc, char **argv) {
   snprintf(g_boot, sizeof g_boot, "%s.boot", g_flash);
   for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 31u + 7u);
   RUN(test_good_image_switches_on_trial_and_confirms);
+  RUN(test_confirms_only_a_proven_image);
   RUN(test_byte_by_byte_upload);
   RUN(test_no_confirmation_rolls_back);
   RUN(test_crashing_trial_image_rolled_back_by_port);
