@@ -1,8 +1,9 @@
-"""Fault injection around OTA, trust, DNS and the record store, through the simulated plug (issue #12).
+"""Fault injection around OTA, trust, DNS and the record store, through the simulated plug
+(issue #12).
 
-Every test is one row of a table "fault → outcome": the plug must never be bricked (it always comes back
-and answers its API) and never lose a setting. `pytest -s tests/e2e/test_ota_faults.py` prints the table;
-the rows also go to the terminal summary (tests/e2e/conftest.py) when the suite runs with xdist.
+Every test is one row of a table "fault → outcome": the plug must never be bricked (it always comes
+back and answers its API) and never lose a setting. `pytest -s tests/e2e/test_ota_faults.py` prints
+the table; the rows also go to the terminal summary (tests/e2e/conftest.py), also under xdist.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +38,17 @@ def record(fault: str, outcome: str, bricked: bool = False, lost: int = 0) -> No
 def alive_info(sim: Sim) -> dict[str, Any] | None:
     try:
         info: dict[str, Any] = sim.info()
-        return info
     except (OSError, AssertionError):
         return None
+    return info
 
 
 def alive_state(sim: Sim) -> dict[str, Any] | None:
     try:
         state: dict[str, Any] = sim.state()
-        return state
     except (OSError, AssertionError):
         return None
+    return state
 
 
 def back_up(sim: Sim, timeout: float = 30.0) -> dict[str, Any]:
@@ -60,12 +61,10 @@ def upload(sim: Sim, image: bytes) -> Any:
 
 
 @pytest.fixture
-def crashing_sims(
-    sims: Callable[..., Sim], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Sim]]:
+def crashing_sims(sims: Callable[..., Sim], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Sim]:
     """Sims whose crash signals reset the plug (docs/protocol.md §12 OBL_CRASH_RESETS)."""
     monkeypatch.setenv("OBL_CRASH_RESETS", "1")
-    yield sims
+    return sims
 
 
 def crash(sim: Sim) -> None:
@@ -75,8 +74,8 @@ def crash(sim: Sim) -> None:
 
 @pytest.mark.parametrize("crash_at_s", [5, 20, 40])
 def test_crash_after_first_boot(crashing_sims: Callable[..., Sim], crash_at_s: int) -> None:
-    """A new image that crashes before it proved itself (30 s up, reached over the network) is rolled
-    back; one that crashes later was confirmed and stays."""
+    """A new image that crashes before it proved itself (30 s up, reached over the network) is
+    rolled back; one that crashes later was confirmed and stays."""
     sim = crashing_sims(f"crash{crash_at_s}", time_scale=SCALE)
     old_fw = sim.info()["fw"]
     sim.patch("/api/v1/config", {"name": "kept-name"})
@@ -87,7 +86,7 @@ def test_crash_after_first_boot(crashing_sims: Callable[..., Sim], crash_at_s: i
     crash(sim)
     time.sleep(0.5)
     info = back_up(sim)
-    # the rollback (if any) happens at the port's next boot: the running image is final once it answers
+    # a rollback happens at the port's next boot: the image is final once the plug answers
     ota = sim.get("/api/v1/ota").json()
     kept = info["fw"] == "0.9.0"
     lost = int(sim.get("/api/v1/config").json()["name"] != "kept-name")
@@ -108,3 +107,22 @@ def _unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_rollback_is_announced_before_the_install(sims: Callable[..., Sim]) -> None:
+    """The OTA status says whether the image can be rolled back while it is still being received (an
+    envelope written to the inactive slot: true); idle says null."""
+    sim = sims("rbflag")
+    assert sim.get("/api/v1/ota").json()["rollback"] is None
+    image = obli(version="0.9.1", payload=b"\x13" * 100000)
+    with socket.create_connection(("127.0.0.1", sim.http_port), 5) as s:
+        s.sendall(b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(image))
+        s.sendall(image[:30000])
+        status = wait_until(
+            lambda: (x := sim.get("/api/v1/ota").json())["state"] == "receiving" and x, 5, "rx"
+        )
+    assert status["rollback"] is True
+    r = upload(sim, image)
+    assert r.status == 200, r.body
+    assert r.json()["rollback"] is True
+    record("upload of an envelope (raw image)", "status says rollback: true while receiving")

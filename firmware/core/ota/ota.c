@@ -18,9 +18,11 @@ static bool board_id_usable(const char *id) { return id[0] != 0 && strcmp(id, k_
 
 /* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
 
-/* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way */
+/* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way, 3 an image
+ * without rollback (XZ) was installed */
 #define REC_TRIAL 1u
 #define REC_RECEIVING 2u
+#define REC_INSTALLED 3u
 
 typedef struct {
   uint8_t pending;
@@ -38,7 +40,7 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
   if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
   if (e != STORE_OK) return e;
   if (len != REC_LEN || b[0] != REC_FORMAT) return STORE_OK;
-  r->pending = b[1] <= REC_RECEIVING ? b[1] : 0;
+  r->pending = b[1] <= REC_INSTALLED ? b[1] : 0;
   r->slot = b[2];
   r->trial_boots = b[3];
   r->last_error = b[4] < OTA_ERR_COUNT ? b[4] : 0;
@@ -112,6 +114,7 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   if (o->confirm_after_s > o->confirm_timeout_s) o->confirm_after_s = o->confirm_timeout_s;
   o->boot_us = now_us;
   o->state = OTA_IDLE;
+  o->rollback = -1;
 
   ota_rec_t r;
   store_err_t e = rec_read(st, &r);
@@ -128,6 +131,14 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   }
   hal_partition_t running = hal_boot_running_slot();
   memcpy(o->version, r.version, sizeof o->version);
+  if (r.pending == REC_INSTALLED) {
+    /* An XZ image: boot2 unpacked it over the old image (or, after a lost table write, never saw it). There
+     * is no trial to judge and nothing to return to; the status said so before the install. */
+    hal_log(HAL_LOG_INFO, "ota", "image %s installed without rollback", r.version);
+    r.pending = 0;
+    r.last_error = OTA_ERR_NONE;
+    return rec_write(st, &r);
+  }
   if ((uint8_t)running != r.slot) {
     /* Never booted (trial_boots 0): the restart came between recording the trial and switching slots.
      * Otherwise the bootloader already went back to the old image. */
@@ -196,6 +207,7 @@ ota_err_t ota_begin(ota_t *o, uint32_t total_len) {
   o->format = OTA_FORMAT_NONE;
   o->trailer_len = 0;
   o->version[0] = 0;
+  o->rollback = -1;
   o->error = OTA_ERR_NONE;
   o->marked = false;
   o->state = OTA_RECEIVING;
@@ -224,6 +236,7 @@ static ota_err_t header_obli(ota_t *o) {
   ota_err_t e = ota_obli_parse_header(o->hdr, &o->obli);
   if (e) return e;
   copy_id(o->version, o->obli.version);
+  o->rollback = 1; /* the envelope goes to the inactive slot as it is: the running image stays */
   if (!board_id_usable(o->board_id) || strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
   uint64_t min = (uint64_t)OTA_OBLI_HEADER_SIZE + o->obli.payload_size + 4u;
   if (o->total < min || o->total - (min - 4u) > OTA_TRAILER_MAX) return OTA_ERR_SIZE_MISMATCH;
@@ -239,6 +252,8 @@ static ota_err_t header_bl60x(ota_t *o) {
   ota_err_t e = ota_bl60x_parse_header(o->hdr, &o->bl60x);
   if (e) return e;
   copy_id(o->version, o->bl60x.sw_version);
+  /* A RAW body is booted from the inactive slot; boot2 unpacks an XZ body over the running slot. */
+  o->rollback = o->bl60x.xz ? 0 : 1;
   if (!board_id_usable(o->bl60x_hw) || strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
   if ((uint64_t)o->bl60x.body_len + OTA_BL60X_HEADER_SIZE != o->total) return OTA_ERR_SIZE_MISMATCH;
   if (o->bl60x.body_len > o->target_size) return OTA_ERR_TOO_LARGE;
@@ -372,12 +387,13 @@ ota_err_t ota_finish(ota_t *o) {
    * the next boot reports as aborted, never a switched image nobody will confirm. */
   ota_rec_t r;
   memset(&r, 0, sizeof r);
-  r.pending = REC_TRIAL;
+  bool trial = o->rollback == 1; /* an XZ image cannot be on trial: nothing would be left to go back to */
+  r.pending = trial ? REC_TRIAL : REC_INSTALLED;
   r.slot = (uint8_t)o->target;
   memcpy(r.version, o->version, sizeof r.version);
   if (rec_write(o->store, &r) != STORE_OK) return fail(o, OTA_ERR_FLASH);
   o->marked = false; /* the trial record replaced the receiving mark */
-  if (hal_boot_select(o->target, true) != HAL_OK) {
+  if (hal_boot_select(o->target, trial) != HAL_OK) {
     r.pending = 0;
     (void)rec_write(o->store, &r);
     return fail(o, OTA_ERR_FLASH);
@@ -437,6 +453,7 @@ void ota_status(const ota_t *o, ota_status_t *out) {
   if (o->state == OTA_REBOOTING) out->progress = 100;
   memcpy(out->version, o->version, sizeof out->version);
   out->pending_confirm = o->pending_confirm;
+  out->rollback = o->rollback;
 }
 
 const char *ota_state_name(ota_state_t s) {

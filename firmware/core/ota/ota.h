@@ -51,6 +51,9 @@ typedef struct {
   uint8_t progress;        /* 0..100 */
   char version[17];        /* version of the image being received / installed, "" if unknown */
   bool pending_confirm;    /* running a trial image that has not confirmed itself yet */
+  int8_t rollback;         /* the image being received / installed can be rolled back: 1 yes (written to the
+                            * inactive slot, trial boot), 0 no (XZ: boot2 unpacks it over the running
+                            * image), -1 not known yet (no header seen) */
 } ota_status_t;
 
 typedef struct {
@@ -79,6 +82,7 @@ typedef struct {
   uint32_t trailer_len;
   hal_sha256_ctx_t sha;
   char version[17];
+  int8_t rollback;         /* as ota_status_t.rollback */
   bool marked;             /* "upload under way" is recorded on flash */
   /* trial / confirm */
   bool pending_confirm;

@@ -297,6 +297,52 @@ static void test_bl60x_container(void) {
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
 }
 
+/* Issue #12 finding 2: boot2 unpacks an XZ body over the running slot, so nothing is left to go back to. The
+ * status says so (rollback false) from the moment the header is read, before anything is installed; raw images
+ * (OBLI, BL60X RAW) go to the inactive slot and say rollback true. An installed XZ image is then not reported
+ * as an aborted trial. */
+static void test_rollback_is_reported_truthfully(void) {
+  static const uint8_t xz[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+  ota_status_t s;
+  fresh();
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, -1); /* nothing received: unknown */
+  memcpy(payload, xz, 6);
+  size_t n = make_bl60x(img, true, "posix-sim", "2.0.0", payload, 20000, NULL);
+  CHECK_EQ_INT(ota_begin(&ota, (uint32_t)n), OTA_ERR_NONE);
+  CHECK_EQ_INT(ota_write(&ota, img, 600), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_RECEIVING);
+  CHECK_EQ_INT(s.rollback, 0);
+  for (size_t off = 600; off < n; off += 1000) CHECK_EQ_INT(ota_write(&ota, img + off, n - off < 1000 ? n - off : 1000), 0);
+  CHECK_EQ_INT(ota_finish(&ota), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 0);
+  reboot();
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_IDLE); /* installed for good, not "aborted" and not waiting for a confirmation */
+  CHECK(!s.pending_confirm);
+  CHECK_EQ_INT(ota_begin(&ota, 100), OTA_ERR_NONE); /* no trial blocks the next update */
+  ota_abort(&ota);
+  reboot();
+
+  n = make_bl60x(img, false, "posix-sim", "2.0.1", payload + 6, 20000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 1);
+  reboot();
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  reboot(); /* unconfirmed RAW image: the old one comes back */
+  ota_status(&ota, &s);
+  CHECK_STR(ota_err_code(s.error), "rolled_back");
+
+  n = make_obli(img, "posix-sim", "2.0.2", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 1);
+}
+
 static void test_bl60x_size_and_board_rules(void) {
   fresh();
   size_t n = make_bl60x(img, false, "posix-sim", "1", payload, 5000, NULL);
@@ -408,6 +454,7 @@ int main(int argc, char **argv) {
   RUN(test_rejections_keep_old_image);
   RUN(test_signatures);
   RUN(test_bl60x_container);
+  RUN(test_rollback_is_reported_truthfully);
   RUN(test_bl60x_size_and_board_rules);
   RUN(test_bl60x_must_name_this_board);
   RUN(test_restart_during_upload_is_reported);
