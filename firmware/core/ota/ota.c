@@ -32,10 +32,13 @@ typedef struct {
   char version[17];
 } ota_rec_t;
 
+/* Without a store (st NULL: the settings flash could not be mounted) nothing is recorded; the port's own
+ * trial-boot record still protects an update (hal_boot_trial_pending). */
 static store_err_t rec_read(store_t *st, ota_rec_t *r) {
   uint8_t b[REC_LEN];
   size_t len = 0;
   memset(r, 0, sizeof *r);
+  if (!st) return STORE_OK;
   store_err_t e = store_get(st, STORE_KEY_OTA, b, sizeof b, &len);
   if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
   if (e != STORE_OK) return e;
@@ -50,6 +53,7 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
 }
 
 static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
+  if (!st) return STORE_OK;
   uint8_t b[REC_LEN] = {REC_FORMAT, r->pending, r->slot, r->trial_boots, r->last_error};
   /* A fixed 16-byte field, zero-padded, not NUL-terminated when full (b is zeroed above). */
   for (size_t i = 0; i < 16 && r->version[i]; i++) b[5 + i] = (uint8_t)r->version[i];
@@ -118,7 +122,23 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
 
   ota_rec_t r;
   store_err_t e = rec_read(st, &r);
-  if (e != STORE_OK || !r.pending) return e;
+  if (e != STORE_OK) {
+    /* A sick store must not close the way out: go on without the record (the next write repairs it). */
+    hal_log(HAL_LOG_WARN, "ota", "OTA record unreadable (%d): continuing without it", (int)e);
+    memset(&r, 0, sizeof r);
+  }
+  if (!r.pending) {
+    if (hal_boot_trial_pending()) {
+      /* The port booted us on trial but the record is gone: judge the trial all the same. */
+      o->pending_confirm = true;
+      r.pending = REC_TRIAL;
+      r.slot = (uint8_t)hal_boot_running_slot();
+      r.trial_boots = 1;
+      (void)rec_write(st, &r);
+      hal_log(HAL_LOG_WARN, "ota", "trial boot without an OTA record: confirming when proven");
+    }
+    return STORE_OK;
+  }
   if (r.pending == REC_RECEIVING) {
     /* The plug restarted (power cut, crash) in the middle of an upload: the old image runs, say so. */
     hal_log(HAL_LOG_WARN, "ota", "an upload was interrupted by a restart; the running image is unchanged");
@@ -391,7 +411,10 @@ ota_err_t ota_finish(ota_t *o) {
   r.pending = trial ? REC_TRIAL : REC_INSTALLED;
   r.slot = (uint8_t)o->target;
   memcpy(r.version, o->version, sizeof r.version);
-  if (rec_write(o->store, &r) != STORE_OK) return fail(o, OTA_ERR_FLASH);
+  if (rec_write(o->store, &r) != STORE_OK) {
+    if (o->store->last_hal == HAL_ERR_POWER) return fail(o, OTA_ERR_FLASH); /* the power is going: stop */
+    hal_log(HAL_LOG_WARN, "ota", "OTA record not written: the port's trial record alone guards the switch");
+  }
   o->marked = false; /* the trial record replaced the receiving mark */
   if (hal_boot_select(o->target, trial) != HAL_OK) {
     r.pending = 0;
@@ -411,16 +434,16 @@ void ota_abort(ota_t *o) {
 store_err_t ota_confirm(ota_t *o) {
   if (!o->pending_confirm) return STORE_OK;
   if (hal_boot_select(hal_boot_running_slot(), false) != HAL_OK) return STORE_ERR_IO;
+  /* The port's selection is what boots: from here the image is kept, whatever the record says. */
+  o->pending_confirm = false;
   ota_rec_t r;
   store_err_t e = rec_read(o->store, &r);
-  if (e != STORE_OK) return e;
+  if (e != STORE_OK) memset(&r, 0, sizeof r);
+  memcpy(r.version, o->version, sizeof r.version);
   r.pending = 0;
   r.last_error = OTA_ERR_NONE;
   e = rec_write(o->store, &r);
-  if (e == STORE_OK) {
-    o->pending_confirm = false;
-    hal_log(HAL_LOG_INFO, "ota", "image %s confirmed", r.version);
-  }
+  hal_log(HAL_LOG_INFO, "ota", "image %s confirmed%s", o->version, e == STORE_OK ? "" : " (record not written)");
   return e;
 }
 
@@ -432,7 +455,10 @@ ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy) {
   /* Proven: it survived the supervisor's good-boot span, and someone reached it over the network. An image
    * that crashes 10-30 s in, or that comes up without reaching its owner, is not kept. */
   bool old_enough = now_us - o->boot_us >= (uint64_t)o->confirm_after_s * 1000000u;
-  if (old_enough && network_healthy && o->proven && ota_confirm(o) == STORE_OK) return OTA_ACTION_NONE;
+  if (old_enough && network_healthy && o->proven) {
+    (void)ota_confirm(o);
+    if (!o->pending_confirm) return OTA_ACTION_NONE;
+  }
   if (now_us - o->boot_us >= (uint64_t)o->confirm_timeout_s * 1000000u) {
     ota_rec_t r;
     if (rec_read(o->store, &r) != STORE_OK) memset(&r, 0, sizeof r);

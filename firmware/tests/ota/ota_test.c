@@ -142,6 +142,56 @@ static void test_confirms_only_a_proven_image(void) {
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
 }
 
+/* Issue #12 finding 8: OTA is the way out when the settings flash is sick, so it works without a usable
+ * store: with none at all (mount failed) the trial state comes from the port's boot record; an unreadable
+ * OTA record is not fatal either. */
+static void test_ota_works_with_a_sick_store(void) {
+  fresh();
+  CHECK_EQ_INT(ota_init(&ota, NULL, &cfg, 0), STORE_OK);
+  size_t n = make_obli(img, "posix-sim", "8.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(ota_init(&ota, NULL, &cfg, 0), STORE_OK);
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm); /* known from the port: the trial is judged as with a store */
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 31 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(!s.pending_confirm);
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+
+  /* a store whose OTA record rotted (followed by other records: read as corrupt) */
+  fresh();
+  n = make_obli(img, "sm-028-v1.3", "8.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_WRONG_BOARD); /* leaves an OTA record */
+  uint8_t other = 1;
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_RELAY, &other, 1), STORE_OK);
+  for (uint8_t i = 0; i < st.n_keys; i++) {
+    if (st.idx[i].key != STORE_KEY_OTA) continue;
+    uint8_t b;
+    CHECK_EQ_INT(hal_flash_read(HAL_PART_SETTINGS, st.active * 4096u + st.idx[i].off + 4, &b, 1), HAL_OK);
+    b = (uint8_t)(b & 0xFE); /* NOR: a cleared bit is a possible rot (format byte 1 → 0) */
+    CHECK_EQ_INT(hal_flash_write(HAL_PART_SETTINGS, st.active * 4096u + st.idx[i].off + 4, &b, 1), HAL_OK);
+  }
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(store_mount(&st, HAL_PART_SETTINGS, 0, 16384), STORE_OK);
+  uint8_t rec[32];
+  CHECK_EQ_INT(store_get(&st, STORE_KEY_OTA, rec, sizeof rec, NULL), STORE_ERR_CORRUPT);
+  ota_init(&ota, &st, &cfg, 0);
+  n = make_obli(img, "posix-sim", "8.0.2", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+}
+
 static void test_byte_by_byte_upload(void) {
   fresh();
   size_t n = make_obli(img, "posix-sim", "2.0.0", payload, 3000, NULL);
@@ -447,6 +497,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 31u + 7u);
   RUN(test_good_image_switches_on_trial_and_confirms);
   RUN(test_confirms_only_a_proven_image);
+  RUN(test_ota_works_with_a_sick_store);
   RUN(test_byte_by_byte_upload);
   RUN(test_no_confirmation_rolls_back);
   RUN(test_crashing_trial_image_rolled_back_by_port);
