@@ -274,7 +274,14 @@ def test_ota_status_starts_idle(sims):
     sim = sims("ota")
     r = sim.get("/api/v1/ota")
     assert r.status == 200
-    assert r.json() == {"state": "idle", "progress": 0, "bytes": 0, "total": 0, "error": None}
+    assert r.json() == {
+        "state": "idle",
+        "progress": 0,
+        "bytes": 0,
+        "total": 0,
+        "error": None,
+        "rollback": None,
+    }
     assert "ota" in sim.info()["capabilities"]
 
 

@@ -209,6 +209,7 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
+  if (a->ota_ready) ota_note_proof(&a->ota_mgr); /* an API request reached the plug (trial image proof) */
   uint8_t m = r->method < 8 ? (uint8_t)(1u << r->method) : 0;
   if (!(rt->methods & m)) {
     char allow[48];

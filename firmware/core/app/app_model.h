@@ -117,6 +117,7 @@ typedef struct {
   uint8_t progress;
   uint32_t bytes, total;
   char error[80]; /* "" = none */
+  uint8_t rollback; /* §11 "rollback": 0 unknown (null), 1 true, 2 false (the image cannot be rolled back) */
 } app_ota_status_t;
 
 typedef struct {

@@ -304,6 +304,7 @@ void ops_ota_refresh(app_t *a, bool force_event) {
   a->ota.progress = st.progress;
   a->ota.bytes = st.bytes;
   a->ota.total = st.total;
+  a->ota.rollback = st.rollback < 0 ? 0 : st.rollback ? 1 : 2;
   snprintf(a->ota.error, sizeof(a->ota.error), "%s", st.state == OTA_FAILED ? ota_err_code(st.error) : "");
   bool step = st.progress / 5u != a->ota_reported / 5u;
   if (force_event || old_state != a->ota.state || step) {
