@@ -52,7 +52,11 @@ def test_bad_json_bodies(sims):
 def test_body_too_large_413(sims, raw):
     sim = sims("big")
     body = b"{" + b" " * 3000 + b"}"
-    req = b"PATCH /api/v1/config HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    req = (
+        b"PATCH /api/v1/config HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % len(body)
+        + body
+    )
     answer = raw(sim.http_port, req, 5)
     assert status(answer) == 413
     assert b"payload_too_large" in answer

@@ -5,6 +5,7 @@
 
 #include "app/app_priv.h"
 #include "http/http_auth.h"
+#include "http/http_policy.h"
 
 #define AUTH_MAX_FAILURES 10u
 #define AUTH_WINDOW_MS 60000u
@@ -213,11 +214,27 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 404, "not_found", "only in setup mode", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
+  hal_wifi_status_t ws;
+  hal_wifi_status(&ws);
+  http_policy_t pol;
+  http_policy_for_plug(&pol, a->opt.http_port ? a->opt.http_port : 80, a->hostname, ws.ipv4, a->opt.advertised_ip,
+                       a->setup_mode);
+  const char *body_type = m == M_GET ? NULL : rt->id != R_OTA ? "application/json"
+                          : r->content_length ? "application/octet-stream" : NULL;
+  http_refusal_t no;
+  if (http_policy_refuse(&pol, r, NULL, &no)) {
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
   bool needs_auth = m != M_GET || rt->auth_gets;
   if (rt->id == R_SETUP) needs_auth = false;
   if (needs_auth && !authorized(a, r, app_now_ms())) {
     http_respond_error(c, 401, "unauthorized", "API password required", NULL,
                        "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
+    return HTTP_HEAD_RESPONDED;
+  }
+  if (http_policy_refuse(&pol, r, body_type, &no)) { /* after auth: a stranger learns only "401" */
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
   if (rt->id == R_OTA && r->method == HTTP_M_POST) return ota_head(a, c, r);
