@@ -5,10 +5,7 @@
 
 #include "app/app_priv.h"
 #include "http/http_auth.h"
-
-#define AUTH_MAX_FAILURES 10u
-#define AUTH_WINDOW_MS 60000u
-#define AUTH_LOCK_MS 30000u
+#include "http/http_policy.h"
 
 /* Working buffers of the HTTP handlers, static so that they stay off the network task's stack (8 KiB on
  * BL602). Owner: the network loop, which runs every handler below one at a time. */
@@ -71,22 +68,27 @@ static void allow_header(uint8_t methods, char *buf, size_t cap) {
            (methods & M_PATCH) ? ((methods & (M_GET | M_POST)) ? ", PATCH" : "PATCH") : "");
 }
 
-/* Constant-time check plus a lock after repeated failures (§7). */
-static bool authorized(app_t *a, const http_request_t *r, uint64_t now) {
-  if (a->cfg.api_password[0] == '\0') return true;
-  if (now < a->auth_locked_until_ms) return false;
-  bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, a->cfg.api_password);
-  if (ok) return true;
-  if (now - a->auth_window_ms > AUTH_WINDOW_MS) {
-    a->auth_window_ms = now;
-    a->auth_failures = 0;
+/* §7: 1 the request may proceed, 0 refused (401 sent), -1 held by the per-source throttle. */
+static int authorize(app_t *a, http_conn_t *c, const http_request_t *r) {
+  if (a->cfg.api_password[0] == '\0') return 1;
+  uint64_t now = app_now_ms();
+  bool has_credentials = r->authorization[0] != '\0' || r->authorization_too_long;
+  if (has_credentials) { /* no credentials: not an attempt, costs nothing */
+    uint32_t wait = http_throttle_wait_ms(&a->auth_throttle, c->peer_ipv4, now);
+    if (wait) {
+      c->defer_until_ms = now + wait;
+      return -1;
+    }
+    bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, a->cfg.api_password);
+    http_throttle_result(&a->auth_throttle, c->peer_ipv4, ok, now);
+    if (ok) return 1;
   }
-  if (++a->auth_failures >= AUTH_MAX_FAILURES) {
-    a->auth_locked_until_ms = now + AUTH_LOCK_MS;
-    a->auth_failures = 0;
-    hal_log(HAL_LOG_WARN, "http", "too many wrong passwords: API locked for 30 s");
-  }
-  return false;
+  /* The plug's own page asks for the password itself: no Basic challenge, which would pop up the
+   * browser's login dialog over it. */
+  http_respond_error(c, 401, "unauthorized", "API password required (Bearer, or Basic with user admin)", NULL,
+                     r->from_page ? "WWW-Authenticate: Bearer realm=\"openbl602\"\r\n"
+                                  : "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
+  return 0;
 }
 
 static void respond_json(http_conn_t *c, int status, void (*fill)(app_t *, jsonw_t *), app_t *a) {
@@ -221,11 +223,26 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 404, "not_found", "only in setup mode", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
+  hal_wifi_status_t ws;
+  hal_wifi_status(&ws);
+  http_policy_t pol;
+  http_policy_for_plug(&pol, a->opt.http_port ? a->opt.http_port : 80, a->hostname, ws.ipv4, a->opt.advertised_ip,
+                       a->setup_mode);
+  const char *body_type = m == M_GET ? NULL : rt->id != R_OTA ? "application/json"
+                          : r->content_length ? "application/octet-stream" : NULL;
+  http_refusal_t no;
+  if (http_policy_refuse(&pol, r, NULL, &no)) {
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
   bool needs_auth = m != M_GET || rt->auth_gets;
   if (rt->id == R_SETUP) needs_auth = false;
-  if (needs_auth && !authorized(a, r, app_now_ms())) {
-    http_respond_error(c, 401, "unauthorized", "API password required", NULL,
-                       "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
+  if (needs_auth) {
+    int au = authorize(a, c, r);
+    if (au <= 0) return au < 0 ? HTTP_HEAD_DEFER : HTTP_HEAD_RESPONDED;
+  }
+  if (http_policy_refuse(&pol, r, body_type, &no)) { /* after auth: a stranger learns only "401" */
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
   if (rt->id == R_OTA && r->method == HTTP_M_POST) return ota_head(a, c, r);
