@@ -116,12 +116,17 @@ def test_rollback_is_announced_before_the_install(sims: Callable[..., Sim]) -> N
     assert sim.get("/api/v1/ota").json()["rollback"] is None
     image = obli(version="0.9.1", payload=b"\x13" * 100000)
     with socket.create_connection(("127.0.0.1", sim.http_port), 5) as s:
-        s.sendall(b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(image))
+        s.sendall(
+            b"POST /api/v1/ota HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(image)
+        )
         s.sendall(image[:30000])
         status = wait_until(
             lambda: (x := sim.get("/api/v1/ota").json())["state"] == "receiving" and x, 5, "rx"
         )
     assert status["rollback"] is True
+    # the plug ends the abandoned upload when it sees the closed socket
+    wait_until(lambda: sim.get("/api/v1/ota").json()["state"] != "receiving", 5, "upload aborted")
     r = upload(sim, image)
     assert r.status == 200, r.body
     assert r.json()["rollback"] is True
