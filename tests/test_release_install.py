@@ -1,7 +1,7 @@
 """A scripts/release output, installed through HA's update entity onto a simulated plug.
 
 The release is signed and the plug holds the public key, so the plug accepts only what the release
-signed. It is made without the BL602 firmware build (--no-bl602): that build takes minutes and has its
+signed. It is made without the BL602 firmware build (--no-bl602): that takes minutes and has its
 own stage in scripts/test; the manifest with the BL602 entry is tested in
 tests/client/test_release_manifest.py.
 """
