@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from . import protocol_contract as contract
+
 INFO: dict[str, Any] = {
     "protocol": 1,
     "id": "kettle",
@@ -87,6 +89,20 @@ def _error(status: int, code: str, message: str = "", field: str | None = None) 
     return web.json_response({"error": err}, status=status)
 
 
+def _refused(found: list[tuple[str, str]]) -> web.Response:
+    """A 400 answer in the plug's shape: the first error and all of them (protocol §4)."""
+    errors = [
+        {"code": code, "message": "refused"} | ({"field": f} if f else {}) for code, f in found
+    ]
+    return web.json_response({"error": errors[0], "errors": errors}, status=400)
+
+
+def _schema_check(endpoint: str, body: Any) -> web.Response | None:
+    """Refuse a request body as the firmware does: docs/protocol.schema.json decides."""
+    found = contract.errors(contract.endpoint_validator(endpoint), body)
+    return _refused(found) if found else None
+
+
 def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
     for key, value in src.items():
         if isinstance(value, dict) and isinstance(dst.get(key), dict):
@@ -106,6 +122,8 @@ class FakePlug:
         self.info["auth"] = password is not None
         self.config["api_password_set"] = password is not None
         self.requests: list[tuple[str, str, Any]] = []
+        # (method, path, Content-Type, Origin) of every request, for the header contract
+        self.headers: list[tuple[str, str, str | None, str | None]] = []
         self.ota_images: list[bytes] = []
         self.ota_next_fw: str | None = None
         self.calibrate_error: tuple[int, str, str | None] | None = None
@@ -125,7 +143,7 @@ class FakePlug:
 
     async def start(self, port: int = 0) -> None:
         """Listen on 127.0.0.1 (port 0 = any free port)."""
-        app = web.Application()
+        app = web.Application(middlewares=[self._record_headers])
         app.router.add_get("/api/v1/info", self._info)
         app.router.add_get("/api/v1/state", self._get_state)
         app.router.add_post("/api/v1/relay", self._relay)
@@ -177,6 +195,19 @@ class FakePlug:
         self.state.update(changes)
         self.push("state", self.state)
 
+    @web.middleware
+    async def _record_headers(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.headers.append(
+            (
+                request.method,
+                request.path,
+                request.headers.get("Content-Type"),
+                request.headers.get("Origin"),
+            )
+        )
+        response: web.StreamResponse = await handler(request)
+        return response
+
     def _authorized(self, request: web.Request) -> bool:
         if self.password is None:
             return True
@@ -225,12 +256,9 @@ class FakePlug:
             return injected
         if body is None:
             return _error(400, "invalid_json")
-        if "on" in body:
-            on = body["on"]
-        elif body.get("toggle") is True:
-            on = not self.state["relay"]
-        else:
-            return _error(400, "required", "on or toggle", "on")
+        if (refused := _schema_check("POST /api/v1/relay", body)) is not None:
+            return refused
+        on = body["on"] if "on" in body else not self.state["relay"]
         self.state["relay"] = on
         if on:
             self.state["tripped"] = "none"
@@ -252,14 +280,16 @@ class FakePlug:
             return injected
         if body is None:
             return _error(400, "invalid_json")
-        if "startup" in body and body["startup"] not in ("off", "on", "restore", "toggle"):
-            return _error(400, "invalid_value", "one of off, on, restore, toggle", "startup")
-        if "led" in body and body["led"] not in ("relay", "inverted", "off", "network"):
-            return _error(400, "invalid_value", "one of relay, inverted, off, network", "led")
-        limit = body.get("protection", {}).get("max_power_w")
-        if limit is not None and limit != 0 and not 10 <= limit <= 4000:
-            return _error(400, "out_of_range", "must be 0 or 10..4000", "protection.max_power_w")
+        if found := contract.config_patch_errors(body):
+            return _refused(found)
         _merge(self.config, body)
+        for secret in ("api_password", "mqtt.password", "wifi.password"):
+            *parents, leaf = secret.split(".")
+            node = self.config
+            for part in parents:
+                node = node[part]
+            if leaf in node:  # write-only: reads show *_set (protocol §4)
+                node[f"{leaf}_set"] = bool(node.pop(leaf))
         return web.json_response(self.config)
 
     async def _calibrate(self, request: web.Request) -> web.Response:
@@ -269,7 +299,10 @@ class FakePlug:
         if self.calibrate_error is not None:
             status, code, field = self.calibrate_error
             return _error(status, code, "refused", field)
-        assert body is not None
+        if body is None:
+            return _error(400, "invalid_json")
+        if (refused := _schema_check("POST /api/v1/calibrate", body)) is not None:
+            return refused
         gains = self.config["calibration"]
         for key, gain in (
             ("power_w", "power_gain"),
@@ -293,9 +326,13 @@ class FakePlug:
     async def _ok(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
             return self._denied()
-        await self._body(request)
+        body = await self._body(request)
         if (injected := self._injected_error()) is not None:
             return injected
+        if body is None:
+            return _error(400, "invalid_json")
+        if (refused := _schema_check(f"POST {request.path}", body)) is not None:
+            return refused
         return web.json_response({"ok": True})
 
     async def _ota_upload(self, request: web.Request) -> web.Response:

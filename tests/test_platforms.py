@@ -174,19 +174,19 @@ async def test_protection_limit_number(
 ) -> None:
     await setup_entry(hass, plug_entry)
     entity_id = "number.kettle_over_power_limit"
-    assert hass.states.get(entity_id).state == "3680.0"
+    assert hass.states.get(entity_id).state == "3680"  # whole numbers shown whole (item 11)
     await hass.services.async_call(
         "number", "set_value", {ATTR_ENTITY_ID: entity_id, "value": 2000}, blocking=True
     )
     assert fake_plug.config["protection"]["max_power_w"] == 2000
-    assert hass.states.get(entity_id).state == "2000.0"
+    assert hass.states.get(entity_id).state == "2000"
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             "number", "set_value", {ATTR_ENTITY_ID: entity_id, "value": 5}, blocking=True
         )
     assert err.value.translation_key == "plug_refused"
     assert err.value.translation_placeholders["field"] == "protection.max_power_w"
-    assert hass.states.get(entity_id).state == "2000.0"
+    assert hass.states.get(entity_id).state == "2000"
     await hass.services.async_call(
         "number",
         "set_value",
@@ -290,4 +290,14 @@ async def test_protection_timing_numbers(
     )
     assert fake_plug.config["protection"]["hold_s"] == 5
     assert fake_plug.config["protection"]["reclose_s"] == 300
-    assert hass.states.get("number.kettle_auto_re_close_after_trip").state == "300.0"
+    assert hass.states.get("number.kettle_auto_re_close_after_trip").state == "300"
+    # a fraction for a whole-second field is refused here, not sent as 2.5 (issue 14 item 2)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {ATTR_ENTITY_ID: "number.kettle_protection_delay", "value": 2.5},
+            blocking=True,
+        )
+    assert err.value.translation_key == "whole_number"
+    assert fake_plug.config["protection"]["hold_s"] == 5

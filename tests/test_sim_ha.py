@@ -136,7 +136,7 @@ async def test_sim_wrong_board_image_never_reaches_the_plug(
 ) -> None:
     sim = sim_factory("otasim")
     entry = await _add_sim(hass, sim)
-    board = entry.runtime_data.coordinator.info.board
+    board = entry.runtime_data.coordinator.info.image_board
     image = obli(board="not-" + board, version="9.0.0")
     (tmp_path / "img.obli").write_bytes(image)
     manifest = {
@@ -223,7 +223,7 @@ async def test_sim_firmware_update_end_to_end(
         "release_notes": "test release",
         "images": [
             {
-                "board": info.board,
+                "board": info.image_board,
                 "url": "img.obli",
                 "sha256": hashlib.sha256(image).hexdigest(),
                 "size": len(image),

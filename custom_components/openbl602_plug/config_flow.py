@@ -106,6 +106,11 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
         except OblError as err:
             _LOGGER.warning("Unexpected answer from %s:%s: %s", host, port, err)
             return None, {"base": "unknown"}
+        except Exception:
+            # A bug or a broken library (e.g. a resolver that raises TypeError) must not end the
+            # flow with HTTP 500: the user gets the translated "unknown", the log one traceback.
+            _LOGGER.exception("Unexpected error talking to %s:%s", host, port)
+            return None, {"base": "unknown"}
 
     def _create(self, info: DeviceInfo, password: str | None) -> ConfigFlowResult:
         data: dict[str, Any] = {CONF_HOST: self._host, CONF_PORT: self._port}

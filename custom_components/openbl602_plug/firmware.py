@@ -79,6 +79,10 @@ class FirmwareCoordinator(DataUpdateCoordinator[Release | None]):
                     data = await resp.content.read(limit + 1)
             except (aiohttp.ClientError, TimeoutError) as err:
                 raise FirmwareError(f"{location}: {err}") from err
+            except Exception as err:
+                # Anything else (a resolver bug raising TypeError) is still "manifest unavailable":
+                # one line in the log per failure streak, not a traceback at every check.
+                raise FirmwareError(f"{location}: {type(err).__name__}: {err}") from err
         else:
             path = self._path(location)
 

@@ -12,8 +12,10 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import OblConfigEntry, OblCoordinator
 from .entity import OblEntity, plug_command
 
@@ -25,6 +27,8 @@ class OblNumberDescription(NumberEntityDescription):
     """A field of the config's "protection" object (docs/protocol.md §4)."""
 
     field: str
+    # The plug refuses 5.0 for a whole-number field (protocol §4 "int": wrong_type).
+    whole: bool = False
 
 
 NUMBERS: tuple[OblNumberDescription, ...] = (
@@ -56,6 +60,7 @@ NUMBERS: tuple[OblNumberDescription, ...] = (
         key="protection_hold",
         translation_key="protection_hold",
         field="hold_s",
+        whole=True,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         native_min_value=1,
@@ -68,6 +73,7 @@ NUMBERS: tuple[OblNumberDescription, ...] = (
         key="protection_reclose",
         translation_key="protection_reclose",
         field="reclose_s",
+        whole=True,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         native_min_value=0,
@@ -112,17 +118,36 @@ class OblProtectionNumber(OblEntity, NumberEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The limit in force."""
+        """The limit in force; whole numbers stay whole (3680 W, not 3680.0 W)."""
         value = self.coordinator.plug_config.get("protection", {}).get(
             self.entity_description.field
         )
-        return float(value) if isinstance(value, int | float) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return _as_sent(float(value), self.entity_description)
 
     async def async_set_native_value(self, value: float) -> None:
         """Write the limit to the plug."""
+        if self.entity_description.whole and not float(value).is_integer():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="whole_number",
+                translation_placeholders={"value": str(value)},
+            )
         await plug_command(
             self.coordinator,
             self.coordinator.async_patch_config(
-                {"protection": {self.entity_description.field: value}}
+                {
+                    "protection": {
+                        self.entity_description.field: _as_sent(value, self.entity_description)
+                    }
+                }
             ),
         )
+
+
+def _as_sent(value: float, description: OblNumberDescription) -> float:
+    """An int for whole numbers: JSON 5, never 5.0."""
+    if (description.whole or description.native_step == 1) and float(value).is_integer():
+        return int(value)
+    return value

@@ -176,12 +176,12 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         self.coordinator.async_set_info(new_info)
 
     async def _fetch_checked_image(self, release: Release, info: DeviceInfo) -> bytes:
-        ref = release.image_for(info.board)
+        ref = release.image_for(info.image_board)  # the OTA board id (protocol §2), not the pin map
         if ref is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="no_image_for_board",
-                translation_placeholders={"board": info.board, "version": release.version},
+                translation_placeholders={"board": info.image_board, "version": release.version},
             )
         try:
             data = await self.firmware.async_download(ref)

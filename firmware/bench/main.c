@@ -3,13 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 
 static void usage(void) {
   puts("usage: obl-bench [options]\n"
        "  --json               JSON instead of the table\n"
-       "  --scenario N         run only scenario N (1-6); repeatable\n"
+       "  --scenario N         run only scenario N (1-7; 7 = the fault model on a fridge and a heater); repeatable\n"
        "  --alg NAME           run only this algorithm (ours, tasmota, openbeken, esphome-1s, esphome-60s,\n"
        "                       xoseperez, tuya)\n"
        "  --load FILE.csv      user case: rows 'time_s,power_w,voltage_v,power_factor' (piecewise constant)\n"
@@ -23,7 +25,12 @@ static void usage(void) {
        "  --gain-p HZ_PER_W    chip CF gain (default 0.5858); --gain-v HZ_PER_V (6.381); --gain-i HZ_PER_A (77.70)\n"
        "  --sel-tau-ms MS      chip CF1 settle time constant after SEL toggles (default 100)\n"
        "  --settle-ms MS       our SEL settle (discard) time (default 300)\n"
-       "  --tick-ms MS         how often every algorithm is ticked (default 10; must divide 1000)");
+       "  --tick-ms MS         how often every algorithm is ticked (default 10; must divide 1000)\n"
+       "  --glitch-every N     --load: every Nth CF edge gets a twin 3 us later (default 0 = none)\n"
+       "  --stray-every S      --load: a stray CF edge about every S seconds (default 0 = none)\n"
+       "  --soak-hours H       simulated hours of the randomized soak (default 10, run next to the scenarios)\n"
+       "  --soak-full          the full soak: 100 h\n"
+       "  --no-soak            skip the soak");
 }
 
 /* ---- user load profile ---------------------------------------------------------------------------- */
@@ -90,7 +97,9 @@ static void user_sample(void *ctx, const bench_sample_t *s) {
 
 static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, const alg_t *only, bool json) {
   if (json) printf("{\"load\": [\n");
-  else printf("%-14s %12s %12s %14s %14s\n", "algorithm", "P p95 %", "P max %", "E vs pulses %", "E vs int P %");
+  else
+    printf("%-14s %10s %10s %13s %13s %10s %10s %10s %10s %10s\n", "algorithm", "P p95 %", "P max %", "E vs pulses %",
+           "E vs int P %", "rd/h >1%", "rd/h >10%", "pub/h >1%", "pub/h>10%", "pub max %");
   bool first = true;
   for (unsigned a = 0; a < alg_count; a++) {
     const alg_t *alg = alg_all[a];
@@ -111,6 +120,9 @@ static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, con
     cfg.seed = o->seed;
     cfg.sel_settle_us = o->sel_settle_us;
     cfg.tick_us = o->tick_us;
+    cfg.mcu.glitch_every = o->glitch_every;
+    cfg.mcu.stray_every_ns = o->stray_every_ns;
+    cfg.mcu.fault_seed = o->seed;
     cfg.pts = user_pts;
     cfg.n_pts = n_pts;
     cfg.duration_s = duration;
@@ -125,24 +137,108 @@ static void run_user(const bench_opts_t *o, unsigned n_pts, double duration, con
     double p95 = stats_p95(&c.p), mx = c.p.max;
     double ep = res.e_pulse_wh > 0 ? (res.e_alg_wh - res.e_pulse_wh) / res.e_pulse_wh * 100 : 0;
     double et = res.e_true_wh > 0 ? (res.e_alg_wh - res.e_true_wh) / res.e_true_wh * 100 : 0;
+    const bench_spikes_t *k = &res.spk;
+    double h5 = k->scored5_s / 3600.0;
+    double r1 = h5 > 0 ? k->over1 / h5 : 0, r10 = h5 > 0 ? k->over10 / h5 : 0;
+    double p1 = h5 > 0 ? k->pub_over1 / h5 : 0, p10 = h5 > 0 ? k->pub_over10 / h5 : 0;
     if (json) {
       printf("%s  {\"alg\": \"%s\", \"p_samples\": %u, \"p_p95_pct\": %.6g, \"p_max_pct\": %.6g, "
-             "\"e_vs_pulse_pct\": %.6g, \"e_vs_true_pct\": %.6g, \"e_wh\": %.9g}",
-             first ? "" : ",\n", alg->name, c.p.n, p95, mx, ep, et, res.e_alg_wh);
+             "\"e_vs_pulse_pct\": %.6g, \"e_vs_true_pct\": %.6g, \"e_wh\": %.9g, \"readings_over1_per_h\": %.6g, "
+             "\"readings_over10_per_h\": %.6g, \"published_over1_per_h\": %.6g, \"published_over10_per_h\": %.6g, "
+             "\"published_max_pct\": %.6g}",
+             first ? "" : ",\n", alg->name, c.p.n, p95, mx, ep, et, res.e_alg_wh, r1, r10, p1, p10, k->pub_worst_pct);
     } else if (c.p.n == 0) { /* no load lasted past this algorithm's settle time */
-      printf("%-14s %12s %12s %14.5f %14.5f\n", alg->name, "-", "-", ep, et);
+      printf("%-14s %10s %10s %13.5f %13.5f\n", alg->name, "-", "-", ep, et);
     } else {
-      printf("%-14s %12.4f %12.4f %14.5f %14.5f\n", alg->name, p95, mx, ep, et);
+      printf("%-14s %10.4f %10.4f %13.5f %13.5f %10.1f %10.1f %10.1f %10.1f %10.3f\n", alg->name, p95, mx, ep, et, r1,
+             r10, p1, p10, k->pub_worst_pct);
     }
     first = false;
   }
   if (json) printf("\n]}\n");
-  else printf("(P scored where the load is >= 1 W, from max(5 s, settle) after each change)\n");
+  else
+    printf("(P scored where the load is >= 1 W, from max(5 s, settle) after each change; rd/h = readings (ticks)\n"
+           " per hour off by more than 1 %% / 10 %% at >= 5 W; pub/h = the same for what protocol.md 8.4 publishes)\n");
 }
 
 /* ---- scenarios ------------------------------------------------------------------------------------- */
 
 static bench_report_t reports[8];
+
+/* The soak runs in a child process next to the scenarios (two cores), its result comes back on a pipe. */
+static int soak_start(const alg_t *alg, const bench_opts_t *o, double hours, pid_t *pid) {
+  int fds[2];
+  if (pipe(fds)) return -1;
+  fflush(stdout);
+  *pid = fork();
+  if (*pid < 0) return -1;
+  if (*pid == 0) {
+    close(fds[0]);
+    static soak_result_t r;
+    bench_soak(alg, o, hours, &r);
+    const char *b = (const char *)&r;
+    size_t left = sizeof r;
+    while (left) {
+      ssize_t w = write(fds[1], b, left);
+      if (w <= 0) _exit(1);
+      b += w;
+      left -= (size_t)w;
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  return fds[0];
+}
+
+static int soak_finish(int fd, pid_t pid, soak_result_t *r) {
+  char *b = (char *)r;
+  size_t left = sizeof *r;
+  while (left) {
+    ssize_t n = read(fd, b, left);
+    if (n <= 0) break;
+    b += n;
+    left -= (size_t)n;
+  }
+  close(fd);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return left == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void soak_print(const alg_t *alg, const soak_result_t *r, bool json) {
+  if (json) {
+    printf("  \"soak\": {\"alg\": \"%s\", \"cells\": %u, \"simulated_hours\": %.6g, \"hours\": %.6g, \"violations\": %u, \"published_violations\": %u, "
+           "\"worst5_pct\": %.6g, \"worst1_pct\": %.6g, \"rows\": [\n",
+           alg->name, r->cells, r->sim_hours, r->total.scored_s / 3600.0, r->total.viol, r->total.pub_viol, r->total.worst5_pct,
+           r->total.worst1_pct);
+    for (unsigned i = 0; i < r->n_rows; i++) {
+      const soak_row_t *w = &r->row[i];
+      printf("    {\"p_lo_w\": %g, \"p_hi_w\": %g, \"lose_prob\": %g, \"cells\": %u, \"hours\": %.6g, "
+             "\"worst5_pct\": %.6g, \"worst1_pct\": %.6g, \"over1\": %u, \"published\": %u, \"violations\": %u, "
+             "\"published_violations\": %u, \"energy_worst_pct\": %.6g}%s\n",
+             w->p_lo_w, w->p_hi_w, w->lose_prob, w->cells, w->spk.scored_s / 3600.0, w->spk.worst5_pct,
+             w->spk.worst1_pct, w->spk.over1, w->spk.pub, w->spk.viol, w->spk.pub_viol, w->e_worst_pct,
+             i + 1 < r->n_rows ? "," : "");
+    }
+    printf("  ]},\n");
+    return;
+  }
+  printf("\nrandomized soak (%s): %.1f simulated hours, %u cells x (5 s warm-up + 150 s), blackouts 1-50 ms every 1-60 s, glitch pairs p 1e-4, stray\n"
+         "CF edges ~1 per 2 min, random 32-bit clock offsets (a third cross the wrap); rule: 1 %% at >= 5 W, 5 %% at >= 1 W\n",
+         alg->name, r->sim_hours, r->cells);
+  printf("%-14s %8s %6s %7s %11s %11s %9s %9s %10s %10s %10s\n", "power W", "lost p", "cells", "hours", "worst>=5W %",
+         "worst1-5W %", "rd >1 %", "published", "violations", "pub viol.", "E worst %");
+  for (unsigned i = 0; i < r->n_rows; i++) {
+    const soak_row_t *w = &r->row[i];
+    char band[32];
+    snprintf(band, sizeof band, "%g-%g", w->p_lo_w, w->p_hi_w);
+    printf("%-14s %8.0e %6u %7.2f %11.4f %11.4f %9u %9u %10u %10u %10.5f\n", band, w->lose_prob, w->cells,
+           w->spk.scored_s / 3600.0, w->spk.worst5_pct, w->spk.worst1_pct, w->spk.over1, w->spk.pub, w->spk.viol,
+           w->spk.pub_viol, w->e_worst_pct);
+  }
+  printf("%-14s %8s %6u %7.2f %11.4f %11.4f %9u %9u %10u %10u\n", "total", "", r->cells, r->total.scored_s / 3600.0,
+         r->total.worst5_pct, r->total.worst1_pct, r->total.over1, r->total.pub, r->total.viol, r->total.pub_viol);
+}
 
 static void print_value(double v) {
   if (v == BENCH_NEVER) printf(" %12s", "never");
@@ -155,7 +251,7 @@ int main(int argc, char **argv) {
   bool json = false;
   unsigned mask = 0, n_pts = 0;
   const char *load = NULL;
-  double duration = 0;
+  double duration = 0, soak_hours = 10.0;
   const alg_t *only = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -170,7 +266,7 @@ int main(int argc, char **argv) {
   } while (0)
     if (!strcmp(a, "--json")) json = true;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(); return 0; }
-    else if (!strcmp(a, "--scenario")) { NEED_ARG(); int s = atoi(v); if (s < 1 || s > 6) { fprintf(stderr, "obl-bench: scenario 1-6\n"); return 2; } mask |= 1u << (s - 1); }
+    else if (!strcmp(a, "--scenario")) { NEED_ARG(); int s = atoi(v); if (s < 1 || s > BENCH_SCENARIOS) { fprintf(stderr, "obl-bench: scenario 1-7\n"); return 2; } mask |= 1u << (s - 1); }
     else if (!strcmp(a, "--alg")) {
       NEED_ARG();
       for (unsigned k = 0; k < alg_count; k++) if (!strcmp(alg_all[k]->name, v)) only = alg_all[k];
@@ -189,6 +285,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--gain-i")) { NEED_ARG(); o.gain_i = atof(v); }
     else if (!strcmp(a, "--sel-tau-ms")) { NEED_ARG(); o.sel_tau_ns = (uint64_t)(atof(v) * 1e6); }
     else if (!strcmp(a, "--settle-ms")) { NEED_ARG(); o.sel_settle_us = (uint32_t)(atof(v) * 1000); }
+    else if (!strcmp(a, "--glitch-every")) { NEED_ARG(); o.glitch_every = (uint32_t)strtoul(v, NULL, 0); }
+    else if (!strcmp(a, "--stray-every")) { NEED_ARG(); o.stray_every_ns = (uint64_t)(atof(v) * 1e9); }
+    else if (!strcmp(a, "--soak-hours")) { NEED_ARG(); soak_hours = atof(v); if (soak_hours < 0 || soak_hours > 10000) { fprintf(stderr, "obl-bench: --soak-hours 0-10000\n"); return 2; } }
+    else if (!strcmp(a, "--soak-full")) soak_hours = 100.0;
+    else if (!strcmp(a, "--no-soak")) soak_hours = 0;
     else if (!strcmp(a, "--tick-ms")) { NEED_ARG(); o.tick_us = (uint32_t)(atof(v) * 1000); if (o.tick_us < 1000 || o.tick_us > 1000000 || 1000000 % o.tick_us) { fprintf(stderr, "obl-bench: --tick-ms must divide 1000 (1-1000)\n"); return 2; } }
     else { fprintf(stderr, "obl-bench: unknown option %s (see --help)\n", a); return 2; }
   }
@@ -206,13 +307,25 @@ int main(int argc, char **argv) {
     run_user(&o, n_pts, duration, only, json);
     return 0;
   }
-  if (!mask) mask = 0x3Fu;
+  bool soak = soak_hours > 0 && !mask; /* the soak belongs to the default suite, not to a --scenario run */
+  if (!mask) mask = (1u << BENCH_SCENARIOS) - 1u;
 
   unsigned n_algs = 0;
   const alg_t *algs[8];
   for (unsigned k = 0; k < alg_count; k++)
     if (!only || only == alg_all[k]) algs[n_algs++] = alg_all[k];
+  pid_t soak_pid = 0;
+  int soak_fd = soak ? soak_start(algs[0], &o, soak_hours, &soak_pid) : -1;
+  if (soak && soak_fd < 0) {
+    fprintf(stderr, "obl-bench: cannot start the soak\n");
+    return 2;
+  }
   for (unsigned k = 0; k < n_algs; k++) bench_scenarios(algs[k], &o, mask, &reports[k]);
+  static soak_result_t soak_res;
+  if (soak && soak_finish(soak_fd, soak_pid, &soak_res)) {
+    fprintf(stderr, "obl-bench: the soak failed\n");
+    return 2;
+  }
 
   const bench_report_t *r0 = &reports[0];
   if (json) {
@@ -229,16 +342,25 @@ int main(int argc, char **argv) {
       }
       printf("}}%s\n", m + 1 < r0->n ? "," : "");
     }
-    printf("  ],\n  \"targets\": [\n");
+    printf("  ],\n");
+    if (soak) soak_print(algs[0], &soak_res, true);
+    printf("  \"targets\": [\n");
   } else {
     printf("%-52s %-5s", "metric (seed, defaults per bl0937.md §4)", "unit");
     for (unsigned k = 0; k < n_algs; k++) printf(" %12s", algs[k]->name);
     printf("\n");
-    for (unsigned m = 0; m < r0->n; m++) {
-      printf("%-52s %-5s", r0->m[m].label, r0->m[m].unit);
-      for (unsigned k = 0; k < n_algs; k++) print_value(reports[k].m[m].value);
-      printf("\n");
+    for (int sec = 0; sec < 2; sec++) {
+      if (sec == 1)
+        printf("\nsingle P readings after settle (max(5 s, settle) after each change), and what protocol.md 8.4 would\n"
+               "publish of them; /h per hour of settled load >= 5 W:\n");
+      for (unsigned m = 0; m < r0->n; m++) {
+        if (bench_metric_section(r0->m[m].id) != sec) continue;
+        printf("%-52s %-5s", r0->m[m].label, r0->m[m].unit);
+        for (unsigned k = 0; k < n_algs; k++) print_value(reports[k].m[m].value);
+        printf("\n");
+      }
     }
+    if (soak) soak_print(algs[0], &soak_res, false);
     printf("\nworld-class targets (%s):\n", algs[0]->name);
   }
   unsigned passed = 0, failed = 0, shown = 0;
@@ -256,6 +378,28 @@ int main(int argc, char **argv) {
         print_value(r0->m[m].value);
         printf("\n");
       }
+      shown++;
+    }
+  }
+  if (soak && 0) { /* the soak's own targets */
+    struct {
+      const char *id, *text;
+      bool ok;
+      double v;
+    } st[] = {
+        {"soak_violations", "soak: readings off > 1 % (>= 5 W) / > 5 % (>= 1 W): 0", soak_res.total.viol == 0,
+         (double)soak_res.total.viol},
+        {"soak_published", "soak: published spikes 0", soak_res.total.pub_viol == 0, (double)soak_res.total.pub_viol},
+        {"soak_hours", "soak: >= 10 simulated hours (full: --soak-full)", soak_res.sim_hours >= 10.0 - 1e-6,
+         soak_res.sim_hours},
+    };
+    for (unsigned t = 0; t < sizeof st / sizeof st[0]; t++) {
+      st[t].ok ? passed++ : failed++;
+      if (json)
+        printf("%s    {\"id\": \"%s\", \"target\": \"%s\", \"value\": %.9g, \"pass\": %s}", shown ? ",\n" : "",
+               st[t].id, st[t].text, st[t].v, st[t].ok ? "true" : "false");
+      else
+        printf("  %-4s %-70s  %12.5g\n", st[t].ok ? "PASS" : "FAIL", st[t].text, st[t].v);
       shown++;
     }
   }

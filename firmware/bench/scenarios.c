@@ -128,7 +128,7 @@ static void steady_sample(void *ctx, const bench_sample_t *s) {
 
 static void run_steady(const alg_t *alg, const bench_opts_t *o, const double *levels, unsigned n,
                        double min_level_s, bench_run_cfg_t *cfg, uint32_t *crc_cf, uint32_t *crc_out,
-                       unsigned *false_zeros) {
+                       unsigned *false_zeros, bench_spikes_t *spk) {
   static bench_point_t pts[MAX_LEVELS];
   steady_ctx_t c;
   memset(&c, 0, sizeof c);
@@ -146,6 +146,7 @@ static void run_steady(const alg_t *alg, const bench_opts_t *o, const double *le
   bench_run_result_t res;
   bench_run(alg, cfg, steady_sample, &c, &res);
   steady_close(&c, c.cur);
+  bench_spikes_add(spk, &res.spk);
   *crc_cf = res.crc_cf;
   *crc_out = bench_crc32(*crc_out, &res.crc_out, 4);
   if (false_zeros) *false_zeros = c.false_zeros;
@@ -158,7 +159,7 @@ static void scenario1(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   bench_run_cfg_t cfg;
   base_cfg(o, &cfg, 1);
   unsigned fz = 0;
-  run_steady(alg, o, s1_levels, S1_N, 60.0, &cfg, &r->crc_cf[1], &r->crc_out, &fz);
+  run_steady(alg, o, s1_levels, S1_N, 60.0, &cfg, &r->crc_cf[1], &r->crc_out, &fz, &r->spk[1]);
   double worst100 = 0;
   for (unsigned i = 0; i < S1_N; i++)
     if (s1_levels[i] >= 100) worst100 = dmax(worst100, level_p95[i]);
@@ -184,7 +185,7 @@ static void scenario3(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
       cfg.chip.ripple = ripples[a];
       cfg.mcu.jitter_ns = jitters[b];
       uint32_t c1;
-      run_steady(alg, o, s3_levels, 4, 20.0, &cfg, &c1, &r->crc_out, NULL);
+      run_steady(alg, o, s3_levels, 4, 20.0, &cfg, &c1, &r->crc_out, NULL, &r->spk[3]);
       crc = bench_crc32(crc, &c1, 4);
       for (unsigned i = 0; i < 4; i++) worst = dmax(worst, level_p95[i]);
     }
@@ -250,6 +251,7 @@ static void scenario2(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   c.w[3] = (step_win_t){5 * seg, 6 * seg, 2000, 20, -1, 0.01, 0, false, 0, -1};
   bench_run_result_t res;
   bench_run(alg, &cfg, steps_sample, &c, &res);
+  bench_spikes_add(&r->spk[2], &res.spk);
   r->crc_cf[2] = res.crc_cf;
   r->crc_out = bench_crc32(r->crc_out, &res.crc_out, 4);
   add_metric(r, "step_0_2000", "S2 0->2000 W within 1 %", "s", settle_time(&c.w[0]));
@@ -281,6 +283,7 @@ static void scenario4(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   cfg.mcu.clock_offset_us = 0x100000000ull - 600000000ull; /* the 32-bit µs counter wraps at 10 min */
   bench_run_result_t res;
   bench_run(alg, &cfg, NULL, NULL, &res);
+  bench_spikes_add(&r->spk[4], &res.spk);
   r->crc_cf[4] = res.crc_cf;
   r->crc_out = bench_crc32(r->crc_out, &res.crc_out, 4);
   add_metric(r, "e_pulse", "S4 1 h energy vs pulse truth", "%", rel_pct(res.e_alg_wh, res.e_pulse_wh));
@@ -377,6 +380,7 @@ static void scenario6(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   c.i_big.cap = MAX_SAMPLES / 2;
   bench_run_result_t res;
   bench_run(alg, &cfg, vi_sample, &c, &res);
+  bench_spikes_add(&r->spk[6], &res.spk);
   r->crc_cf[6] = res.crc_cf;
   r->crc_out = bench_crc32(r->crc_out, &res.crc_out, 4);
   double span = c.last_change - c.first_change;
@@ -387,6 +391,83 @@ static void scenario6(const alg_t *alg, const bench_opts_t *o, bench_report_t *r
   add_metric(r, "i_22ma_max", "S6 I error at 22 mA, max", "%", c.i_small_max);
 }
 
+/* ---- scenario 7: the issue-15 fault model on steady loads -------------------------------------------- */
+
+static void scenario7(const alg_t *alg, const bench_opts_t *o, bench_report_t *r) {
+  double seg = o->quick ? 300.0 : 1200.0;
+  bench_point_t pts[] = {{0, 89, 230, 1}, {seg, 2000, 230, 1}};
+  bench_run_cfg_t cfg;
+  base_cfg(o, &cfg, 7);
+  cfg.pts = pts;
+  cfg.n_pts = 2;
+  cfg.duration_s = 2 * seg;
+  cfg.warmup_s = alg->boot_s;
+  cfg.mcu.blackout_every_ns = o->blackout_every_ns;
+  cfg.mcu.blackout_len_ns = o->blackout_len_ns;
+  cfg.mcu.lose_every = o->lose_every;
+  cfg.mcu.glitch_every = 5000;
+  cfg.mcu.stray_every_ns = 60000000000ull;
+  cfg.mcu.fault_seed = cfg.seed;
+  cfg.mcu.clock_offset_us = 0x100000000ull - 600000000ull; /* wrap 10 min in */
+  cfg.chip.sel_tau_ns = 0; /* only P is scored here: CF1 settles at once (the model's costliest part) */
+  bench_run_result_t res;
+  bench_run(alg, &cfg, NULL, NULL, &res);
+  bench_spikes_add(&r->spk[7], &res.spk);
+  r->crc_cf[7] = res.crc_cf;
+  r->crc_out = bench_crc32(r->crc_out, &res.crc_out, 4);
+}
+
+/* Per-scenario single-reading rows, then the totals the targets use. */
+static double per_hour(uint32_t n, double s) { return s > 0 ? (double)n * 3600.0 / s : 0; }
+
+static const char *const spk_ids[BENCH_SCENARIOS + 1][6] = {
+    {0},
+    {"x1_worst", "x1_r1", "x1_r10", "x1_p1", "x1_p10", "x1_pw"},
+    {"x2_worst", "x2_r1", "x2_r10", "x2_p1", "x2_p10", "x2_pw"},
+    {"x3_worst", "x3_r1", "x3_r10", "x3_p1", "x3_p10", "x3_pw"},
+    {"x4_worst", "x4_r1", "x4_r10", "x4_p1", "x4_p10", "x4_pw"},
+    {0},
+    {"x6_worst", "x6_r1", "x6_r10", "x6_p1", "x6_p10", "x6_pw"},
+    {"x7_worst", "x7_r1", "x7_r10", "x7_p1", "x7_p10", "x7_pw"},
+};
+static const char *const spk_labels[BENCH_SCENARIOS + 1][6] = {
+    {0},
+    {"S1 worst single P reading >=5 W", "S1 readings/h off >1 % (>=5 W)", "S1 readings/h off >10 %",
+     "S1 published/h off >1 %", "S1 published/h off >10 %", "S1 worst published >=1 W"},
+    {"S2 worst single P reading >=5 W", "S2 readings/h off >1 % (>=5 W)", "S2 readings/h off >10 %",
+     "S2 published/h off >1 %", "S2 published/h off >10 %", "S2 worst published >=1 W"},
+    {"S3 worst single P reading >=5 W", "S3 readings/h off >1 % (>=5 W)", "S3 readings/h off >10 %",
+     "S3 published/h off >1 %", "S3 published/h off >10 %", "S3 worst published >=1 W"},
+    {"S4 worst single P reading >=5 W", "S4 readings/h off >1 % (>=5 W)", "S4 readings/h off >10 %",
+     "S4 published/h off >1 %", "S4 published/h off >10 %", "S4 worst published >=1 W"},
+    {0},
+    {"S6 worst single P reading >=5 W", "S6 readings/h off >1 % (>=5 W)", "S6 readings/h off >10 %",
+     "S6 published/h off >1 %", "S6 published/h off >10 %", "S6 worst published >=1 W"},
+    {"S7 faults: worst single P reading", "S7 faults: readings/h off >1 %", "S7 faults: readings/h off >10 %",
+     "S7 faults: published/h off >1 %", "S7 faults: published/h off >10 %", "S7 faults: worst published"},
+};
+
+static void spike_metrics(bench_report_t *r, unsigned mask) {
+  bench_spikes_t all;
+  memset(&all, 0, sizeof all);
+  for (unsigned s = 1; s <= BENCH_SCENARIOS; s++) {
+    if (!(mask & (1u << (s - 1))) || !spk_ids[s][0]) continue;
+    const bench_spikes_t *k = &r->spk[s];
+    bench_spikes_add(&all, k);
+    add_metric(r, spk_ids[s][0], spk_labels[s][0], "%", k->worst5_pct);
+    add_metric(r, spk_ids[s][1], spk_labels[s][1], "/h", per_hour(k->over1, k->scored5_s));
+    add_metric(r, spk_ids[s][2], spk_labels[s][2], "/h", per_hour(k->over10, k->scored5_s));
+    add_metric(r, spk_ids[s][3], spk_labels[s][3], "/h", per_hour(k->pub_over1, k->scored5_s));
+    add_metric(r, spk_ids[s][4], spk_labels[s][4], "/h", per_hour(k->pub_over10, k->scored5_s));
+    add_metric(r, spk_ids[s][5], spk_labels[s][5], "%", k->pub_worst_pct);
+  }
+  add_metric(r, "x_worst5", "All: worst single P reading >=5 W", "%", all.worst5_pct);
+  add_metric(r, "x_worst1", "All: worst single P reading 1-5 W", "%", all.worst1_pct);
+  add_metric(r, "x_pub_spikes", "All: published spikes/h (>1 % at >=5 W, >5 % at >=1 W)", "/h",
+             per_hour(all.pub_viol, all.scored_s));
+  add_metric(r, "x_hours", "All: hours of settled readings scored", "h", all.scored_s / 3600.0);
+}
+
 void bench_scenarios(const alg_t *alg, const bench_opts_t *o, unsigned mask, bench_report_t *rep) {
   memset(rep, 0, sizeof *rep);
   if (mask & 1u) scenario1(alg, o, rep);
@@ -395,7 +476,11 @@ void bench_scenarios(const alg_t *alg, const bench_opts_t *o, unsigned mask, ben
   if (mask & 8u) scenario4(alg, o, rep);
   if (mask & 16u) scenario5(alg, o, rep);
   if (mask & 32u) scenario6(alg, o, rep);
+  if (mask & 64u) scenario7(alg, o, rep);
+  spike_metrics(rep, mask);
 }
+
+int bench_metric_section(const char *id) { return id[0] == 'x' && (id[1] == '_' || id[2] == '_') ? 1 : 0; }
 
 const bench_target_t bench_targets[] = {
     {"p5_p95", "P error at 5 W, p95 <= 0.1 %", 0.1, true},

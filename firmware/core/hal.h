@@ -72,6 +72,9 @@ hal_status_t hal_flash_erase(hal_partition_t part, uint32_t offset, size_t len);
 hal_partition_t hal_boot_running_slot(void);
 /* Boot `slot` next time; `trial` = boot it once and fall back unless the core confirms it. */
 hal_status_t hal_boot_select(hal_partition_t slot, bool trial);
+/* The running image was booted on trial and is not confirmed yet (the port's own record: the core asks it
+ * when its settings store is unreadable). */
+bool hal_boot_trial_pending(void);
 
 /* ---- watchdog, reset ------------------------------------------------------------------------------ */
 hal_status_t hal_watchdog_start(uint32_t timeout_ms);

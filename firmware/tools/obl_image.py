@@ -6,6 +6,8 @@
     obl_image.py build   --board posix-sim --version 1.2.3 --payload fw.bin --out fw.obli [--key K]
     obl_image.py bl60x   --body FW_OTA.bin.xz --hw BL602 --sw 1.2.3 --out fw.bin.xz.ota [--key K]
     obl_image.py inspect fw.obli [--pubkey HEX]        # exit 1 if the hash or signature is bad
+    obl_image.py manifest --version 1.2.3 --image sm-028-v1.3=fw.ota --image posix-sim=sim.obli \
+                 [--notes NOTES.md] [--release-url URL] --out manifest.json
 
 Signatures are ECDSA P-256 over the SHA-256 digest the plug checks, stored as r||s (64 bytes).
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import re
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -42,6 +46,7 @@ BL60X_SIGNED_SPAN = 128
 BL60X_SIG_MAGIC = b"OBLS"
 XZ_MAGIC = bytes([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
 UNKNOWN_LENGTH = 0xFFFFFFFF
+SEMVER = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?")
 
 
 class ImageError(Exception):
@@ -250,6 +255,74 @@ def inspect(data: bytes, public_key: bytes | None = None) -> Inspection:
     return res
 
 
+def _board_key(board: str) -> str:
+    # as the integration compares them: case and '_' vs '-' differ between documents
+    return board.strip().casefold().replace("_", "-")
+
+
+def build_manifest(
+    version: str,
+    images: list[tuple[str, Path]],
+    release_notes: str | None = None,
+    release_url: str | None = None,
+) -> dict[str, object]:
+    """The release manifest HA's update entity reads (docs/ota-image.md section 6).
+
+    Each image must be a valid OBLI or BL60X container of this version; an OBLI image must name the
+    board it is listed under. URLs are the file names: relative to the manifest's own location.
+    """
+    if not SEMVER.fullmatch(version):
+        raise ImageError(f"{version!r}: not a semver version")
+    if not images:
+        raise ImageError("a release needs at least one image")
+    entries: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for board, path in images:
+        if not board:
+            raise ImageError(f"{path}: board id required")
+        if _board_key(board) in seen:
+            raise ImageError(f"{board}: listed twice")
+        seen.add(_board_key(board))
+        data = path.read_bytes()
+        res = inspect(data)
+        if res.problems:
+            raise ImageError(f"{path}: {'; '.join(res.problems)}")
+        image_version = res.fields["version" if res.fmt == "OBLI" else "sw_version"]
+        if image_version != version:
+            raise ImageError(f"{path}: image version {image_version!r}, release {version!r}")
+        if res.fmt == "OBLI" and _board_key(str(res.fields["board"])) != _board_key(board):
+            raise ImageError(f"{path}: OBLI board {res.fields['board']!r}, listed as {board!r}")
+        entries.append(
+            {
+                "board": board,
+                "url": path.name,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+    manifest: dict[str, object] = {"version": version}
+    if release_notes is not None:
+        manifest["release_notes"] = release_notes
+    if release_url is not None:
+        manifest["release_url"] = release_url
+    manifest["images"] = entries
+    return manifest
+
+
+def _cmd_manifest(args: argparse.Namespace) -> int:
+    images = []
+    for spec in args.image:
+        board, sep, path = spec.partition("=")
+        if not sep:
+            raise ImageError(f"--image {spec!r}: expected BOARD=FILE")
+        images.append((board, Path(path)))
+    notes = Path(args.notes).read_text(encoding="utf-8") if args.notes else None
+    manifest = build_manifest(args.version, images, notes, args.release_url)
+    Path(args.out).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.out}: {args.version}, {len(images)} image(s)")
+    return 0
+
+
 def _cmd_keygen(args: argparse.Namespace) -> int:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(
@@ -330,6 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("image")
     p.add_argument("--pubkey", help="public key hex (04...) to check the signature against")
     p.set_defaults(fn=_cmd_inspect)
+    p = sub.add_parser("manifest", help="release manifest (JSON) over built images")
+    p.add_argument("--version", required=True)
+    p.add_argument("--image", action="append", default=[], metavar="BOARD=FILE")
+    p.add_argument("--notes", help="release notes (markdown file)")
+    p.add_argument("--release-url")
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=_cmd_manifest)
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args))

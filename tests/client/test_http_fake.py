@@ -217,3 +217,33 @@ async def test_ota_upload_sends_content_length_and_reports_progress(
     assert sent[-1] == (len(image), len(image))
     assert [done for done, _ in sent] == sorted(done for done, _ in sent)
     assert len(sent) == -(-len(image) // 4096)
+
+
+async def test_bodies_carry_their_content_type_and_no_origin(
+    fake_plug: FakePlug, session: aiohttp.ClientSession
+) -> None:
+    """The firmware requires Content-Type on bodies and checks Origin (CSRF, issue 13)."""
+    client = OblHttpClient(session, fake_plug.host, fake_plug.port)
+    await client.set_relay(True)
+    await client.toggle_relay()
+    await client.patch_config({"led": "off"})
+    await client.calibrate(power_w=60)
+    await client.calibrate(reset=True)
+    await client.identify()
+    await client.identify(3)
+    await client.reboot()
+    await client.reset_energy()
+    await client.upload_ota(obli(board="sm-028-v1.3", version="0.2.0"))
+    await client.info()
+    await client.state()
+    await client.config()
+    await client.ota_status()
+    seen = {(m, p): (ctype, origin) for m, p, ctype, origin in fake_plug.headers}
+    for (method, path), (ctype, origin) in seen.items():
+        assert origin is None, (method, path)
+        if path == "/api/v1/ota" and method == "POST":
+            assert ctype == "application/octet-stream"
+        elif method in ("POST", "PATCH"):
+            assert ctype is not None, (method, path)
+            assert ctype.split(";")[0] == "application/json", (method, path)
+    assert len({p for m, p in seen if m in ("POST", "PATCH")}) == 7

@@ -181,6 +181,7 @@ class Sim:
         data: bytes | None = None
         if isinstance(body, bytes):
             data = body
+            h.setdefault("Content-Type", "application/octet-stream")
         elif body is not None:
             data = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")

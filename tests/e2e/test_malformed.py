@@ -52,7 +52,11 @@ def test_bad_json_bodies(sims):
 def test_body_too_large_413(sims, raw):
     sim = sims("big")
     body = b"{" + b" " * 3000 + b"}"
-    req = b"PATCH /api/v1/config HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    req = (
+        b"PATCH /api/v1/config HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % len(body)
+        + body
+    )
     answer = raw(sim.http_port, req, 5)
     assert status(answer) == 413
     assert b"payload_too_large" in answer
@@ -66,10 +70,10 @@ def test_slow_request_times_out_408(sims):
         answer = s.recv(4096)
         elapsed = time.monotonic() - t0
     assert status(answer) == 408
-    assert 8 < elapsed < 14  # §5.1: 10 s to send a request
+    assert 3 < elapsed < 8  # §5.1: 4 s to send the request head
 
 
-def test_fifth_connection_gets_503_and_the_plug_recovers(sims, raw):
+def test_fifth_connection_takes_the_slot_of_the_oldest_slow_head(sims, raw):
     sim = sims("busy")
     # The readiness probe is a connection too: let the plug finish and free every slot first,
     # or a slot that frees up late makes room for the fifth connection on a loaded machine.
@@ -79,19 +83,14 @@ def test_fifth_connection_gets_503_and_the_plug_recovers(sims, raw):
     for s in held:
         s.sendall(b"GET /api/v1/info HTTP/1.1\r\n")  # incomplete: holds its slot
     time.sleep(0.5)  # all four accepted and holding their slots
+    # §5.1: a connection still sending its head gives its slot to a new one (one source: its own oldest)
     answer = raw(sim.http_port, b"GET /api/v1/info HTTP/1.1\r\n\r\n", 5)
-    assert status(answer) == 503
-    assert b"Retry-After: 2" in answer
-    assert b'"busy"' in answer
+    assert status(answer) == 200
+    held[0].settimeout(5)
+    assert held[0].recv(100) == b""  # the oldest was closed
     for s in held:
         s.close()
-
-    def served() -> bool:
-        r = sim.get("/api/v1/info")  # until the held slots are freed this is a well-formed 503
-        assert r.status in (200, 503), r.status
-        return r.status == 200
-
-    wait_until(served, 5, "a free slot again")
+    wait_until(lambda: sim.get("/api/v1/info").status == 200, 5, "served")
 
 
 def test_garbage_flood_does_not_kill_the_plug(sims):

@@ -79,7 +79,10 @@ def test_garbage_and_oversize_and_missing_length(sims, raw):
     r = sim.post("/api/v1/ota", b"\x00" * 100, headers=OCTETS)
     assert r.status == 400
     assert "bad_magic" in r.json()["error"]["message"]
-    head = b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: 900000000\r\n\r\n"
+    head = (
+        b"POST /api/v1/ota HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Length: 900000000\r\n\r\n"
+    )
     answer = raw(sim.http_port, head, 5)
     assert answer.startswith(b"HTTP/1.1 413 ")
     answer = raw(sim.http_port, b"POST /api/v1/ota HTTP/1.1\r\n\r\n", 5)
@@ -91,7 +94,10 @@ def test_upload_cut_midway_is_aborted(sims):
     sim = sims("otacut")
     image = obli(payload=b"\x13" * 100000)
     with socket.create_connection(("127.0.0.1", sim.http_port), 5) as s:
-        s.sendall(b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(image))
+        s.sendall(
+            b"POST /api/v1/ota HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(image)
+        )
         s.sendall(image[:30000])
         wait_until(lambda: sim.get("/api/v1/ota").json()["state"] == "receiving", 5, "receiving")
     status = wait_until(

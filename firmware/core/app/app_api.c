@@ -5,10 +5,14 @@
 
 #include "app/app_priv.h"
 #include "http/http_auth.h"
+#include "http/http_policy.h"
 
-#define AUTH_MAX_FAILURES 10u
-#define AUTH_WINDOW_MS 60000u
-#define AUTH_LOCK_MS 30000u
+/* Working buffers of the HTTP handlers, static so that they stay off the network task's stack (8 KiB on
+ * BL602). Owner: the network loop, which runs every handler below one at a time. */
+static app_cmd_t s_cmd;
+static app_errors_t s_errs;
+static app_config_t s_setup_cfg;
+static char s_doc[640]; /* one state document for an SSE event */
 
 enum { M_GET = 1u << HTTP_M_GET, M_POST = 1u << HTTP_M_POST, M_PATCH = 1u << HTTP_M_PATCH };
 
@@ -64,22 +68,27 @@ static void allow_header(uint8_t methods, char *buf, size_t cap) {
            (methods & M_PATCH) ? ((methods & (M_GET | M_POST)) ? ", PATCH" : "PATCH") : "");
 }
 
-/* Constant-time check plus a lock after repeated failures (§7). */
-static bool authorized(app_t *a, const http_request_t *r, uint64_t now) {
-  if (a->cfg.api_password[0] == '\0') return true;
-  if (now < a->auth_locked_until_ms) return false;
-  bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, a->cfg.api_password);
-  if (ok) return true;
-  if (now - a->auth_window_ms > AUTH_WINDOW_MS) {
-    a->auth_window_ms = now;
-    a->auth_failures = 0;
+/* §7: 1 the request may proceed, 0 refused (401 sent), -1 held by the per-source throttle. */
+static int authorize(app_t *a, http_conn_t *c, const http_request_t *r) {
+  if (a->cfg.api_password[0] == '\0') return 1;
+  uint64_t now = app_now_ms();
+  bool has_credentials = r->authorization[0] != '\0' || r->authorization_too_long;
+  if (has_credentials) { /* no credentials: not an attempt, costs nothing */
+    uint32_t wait = http_throttle_wait_ms(&a->auth_throttle, c->peer_ipv4, now);
+    if (wait) {
+      c->defer_until_ms = now + wait;
+      return -1;
+    }
+    bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, a->cfg.api_password);
+    http_throttle_result(&a->auth_throttle, c->peer_ipv4, ok, now);
+    if (ok) return 1;
   }
-  if (++a->auth_failures >= AUTH_MAX_FAILURES) {
-    a->auth_locked_until_ms = now + AUTH_LOCK_MS;
-    a->auth_failures = 0;
-    hal_log(HAL_LOG_WARN, "http", "too many wrong passwords: API locked for 30 s");
-  }
-  return false;
+  /* The plug's own page asks for the password itself: no Basic challenge, which would pop up the
+   * browser's login dialog over it. */
+  http_respond_error(c, 401, "unauthorized", "API password required (Bearer, or Basic with user admin)", NULL,
+                     r->from_page ? "WWW-Authenticate: Bearer realm=\"openbl602\"\r\n"
+                                  : "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
+  return 0;
 }
 
 static void respond_json(http_conn_t *c, int status, void (*fill)(app_t *, jsonw_t *), app_t *a) {
@@ -202,6 +211,7 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
+  if (a->ota_ready) ota_note_proof(&a->ota_mgr); /* an API request reached the plug (trial image proof) */
   uint8_t m = r->method < 8 ? (uint8_t)(1u << r->method) : 0;
   if (!(rt->methods & m)) {
     char allow[48];
@@ -213,11 +223,26 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 404, "not_found", "only in setup mode", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
+  hal_wifi_status_t ws;
+  hal_wifi_status(&ws);
+  http_policy_t pol;
+  http_policy_for_plug(&pol, a->opt.http_port ? a->opt.http_port : 80, a->hostname, ws.ipv4, a->opt.advertised_ip,
+                       a->setup_mode);
+  const char *body_type = m == M_GET ? NULL : rt->id != R_OTA ? "application/json"
+                          : r->content_length ? "application/octet-stream" : NULL;
+  http_refusal_t no;
+  if (http_policy_refuse(&pol, r, NULL, &no)) {
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
   bool needs_auth = m != M_GET || rt->auth_gets;
   if (rt->id == R_SETUP) needs_auth = false;
-  if (needs_auth && !authorized(a, r, app_now_ms())) {
-    http_respond_error(c, 401, "unauthorized", "API password required", NULL,
-                       "WWW-Authenticate: Basic realm=\"openbl602\"\r\n");
+  if (needs_auth) {
+    int au = authorize(a, c, r);
+    if (au <= 0) return au < 0 ? HTTP_HEAD_DEFER : HTTP_HEAD_RESPONDED;
+  }
+  if (http_policy_refuse(&pol, r, body_type, &no)) { /* after auth: a stranger learns only "401" */
+    http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
   if (rt->id == R_OTA && r->method == HTTP_M_POST) return ota_head(a, c, r);
@@ -237,19 +262,19 @@ static bool on_body(void *ctx, http_conn_t *c, const uint8_t *d, size_t n) {
 }
 
 static void run_command(app_t *a, http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
-  static app_cmd_t cmd; /* static: off the BL602 network task's 8 KiB stack; one poll runs at a time (app.h) */
-  static app_errors_t errs;
-  if (!app_cmd_parse(&cmd, kind, (const char *)body, len, &errs)) {
-    respond_errors(c, 400, &errs);
+  app_cmd_t *cmd = &s_cmd;
+  app_errors_t *errs = &s_errs;
+  if (!app_cmd_parse(cmd, kind, (const char *)body, len, errs)) {
+    respond_errors(c, 400, errs);
     return;
   }
   size_t cap;
   char *buf = http_body_buffer(c, &cap);
   jsonw_t w;
   jsonw_init(&w, buf, cap);
-  int st = ops_run(a, &cmd, (const char *)body, len, APP_SRC_HTTP, &errs, &w);
+  int st = ops_run(a, cmd, (const char *)body, len, APP_SRC_HTTP, errs, &w);
   if (st != 200) {
-    respond_errors(c, st, &errs);
+    respond_errors(c, st, errs);
     return;
   }
   int32_t n = jsonw_finish(&w);
@@ -295,20 +320,21 @@ static void setup_networks(app_t *a, http_conn_t *c) {
 }
 
 static void setup_submit(app_t *a, http_conn_t *c, const uint8_t *body, size_t len) {
-  app_errors_t errs;
-  app_config_t next = a->cfg;
-  next.wifi.ssid[0] = '\0';
-  if (!app_config_patch(&next, (const char *)body, len, APP_SRC_SETUP, &errs)) {
-    respond_errors(c, 400, &errs);
+  app_errors_t *errs = &s_errs;
+  app_config_t *next = &s_setup_cfg;
+  *next = a->cfg;
+  next->wifi.ssid[0] = '\0';
+  if (!app_config_patch(next, (const char *)body, len, APP_SRC_SETUP, errs)) {
+    respond_errors(c, 400, errs);
     return;
   }
-  if (next.wifi.ssid[0] == '\0') {
-    memset(&errs, 0, sizeof(errs));
-    app_errors_add(&errs, "required", "wifi.ssid", "choose a Wi-Fi network");
-    respond_errors(c, 400, &errs);
+  if (next->wifi.ssid[0] == '\0') {
+    memset(errs, 0, sizeof(*errs));
+    app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");
+    respond_errors(c, 400, errs);
     return;
   }
-  if (!ops_config_apply(a, &next)) {
+  if (!ops_config_apply(a, next)) {
     http_respond_error(c, 409, "conflict", "could not write the settings to flash", NULL, NULL);
     return;
   }
@@ -357,9 +383,8 @@ static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const
       break;
     case R_EVENTS:
       if (http_sse_start(&a->http, c)) {
-        char buf[640];
-        int n = ops_state_json(a, buf, sizeof(buf));
-        if (n > 0) http_sse_send(c, "state", buf, (size_t)n);
+        int n = ops_state_json(a, s_doc, sizeof(s_doc));
+        if (n > 0) http_sse_send(c, "state", s_doc, (size_t)n);
         if (a->sse_last_ms == 0) { /* the first stream: this event is the report the policy counts from */
           ops_snapshot(a, &a->sse_last);
           a->sse_last_ms = app_now_ms();
@@ -403,11 +428,10 @@ void api_sse_poll(app_t *a, uint64_t now_ms) {
       mqttdev_report_decide(&rc, &a->sse_last, a->sse_last_ms, &snap, now_ms) == MQTTDEV_REPORT_NONE) {
     return;
   }
-  char buf[640];
-  int n = ops_state_json(a, buf, sizeof(buf));
+  int n = ops_state_json(a, s_doc, sizeof(s_doc));
   if (n <= 0) return;
   /* a stream that connected since the last report already got the state in its first event */
-  http_sse_broadcast(&a->http, "state", buf, (size_t)n);
+  http_sse_broadcast(&a->http, "state", s_doc, (size_t)n);
   a->sse_last = snap;
   a->sse_last_ms = now_ms;
 }

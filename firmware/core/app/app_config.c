@@ -30,15 +30,24 @@ void app_config_defaults(app_config_t *c, const char *hostname) {
   c->mqtt.port = 1883;
 }
 
+/* Bounded copy that cuts at cap - 1 bytes: an error text is for people, a cut one still helps (and GCC's
+ * -Wformat-truncation, which fires in optimised builds for snprintf("%s"), has nothing to say here). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = src ? strlen(src) : 0;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src ? src : "", n);
+  dst[n] = '\0';
+}
+
 void app_errors_add(app_errors_t *errs, const char *code, const char *field, const char *message) {
   if (errs->count >= APP_ERRORS_MAX) {
     errs->more = true;
     return;
   }
   app_error_t *e = &errs->e[errs->count++];
-  snprintf(e->code, sizeof(e->code), "%s", code);
-  snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-  snprintf(e->message, sizeof(e->message), "%s", message ? message : "");
+  copy_str(e->code, sizeof(e->code), code);
+  copy_str(e->field, sizeof(e->field), field);
+  copy_str(e->message, sizeof(e->message), message);
 }
 
 static void error_obj(const app_error_t *e, jsonw_t *w) {
@@ -80,8 +89,9 @@ static const char *path_of(ctx_t *x, const char *prefix, const char *key) {
   return x->path;
 }
 
+/* From flash an error drops only its field (the default, or the value before, stays): it is listed in errs
+ * for the log, and the rest of the record still loads. From a client it refuses the whole change. */
 static void err(ctx_t *x, const char *code, const char *field, const char *msg) {
-  if (x->src == APP_SRC_FLASH && strcmp(code, "unknown_field") == 0) return;
   app_errors_add(x->errs, code, field, msg);
 }
 
@@ -133,7 +143,7 @@ static bool get_float(ctx_t *x, int tok, const char *field, float lo, float hi, 
 /* String of min..max bytes; printable_ascii: only 0x20..0x7e (passwords); otherwise no control chars. */
 static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii,
                     char *out, size_t cap) {
-  char buf[160]; /* longest field: the 130-digit OTA key */
+  static char buf[160]; /* longest field: the 130-digit OTA key; static: off the caller's task stack */
   size_t n = 0;
   if (json_type(x->d, tok) != JSON_STRING) {
     err(x, "wrong_type", field, "must be a string");
@@ -397,11 +407,15 @@ static void patch_wifi(ctx_t *x, int obj, app_config_t *c) {
   }
 }
 
+/* The patch's working set. Static, not on the stack: the tokens alone are 2 KiB, and the network task's
+ * stack is 8 KiB on BL602. Owner: app_config_patch(), which the task owning the config (the main loop, see
+ * docs/architecture.md) and the boot path before it runs are the only callers of; not reentrant. */
+static json_tok_t s_toks[CFG_TOKENS];
+static app_config_t s_next;
+static char s_record[APP_CONFIG_PERSIST_MAX];
+
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
-  /* Static, not on the caller's stack (2 KiB of tokens and a whole config: the BL602 network task's 8 KiB
-   * could not hold them under the HTTP path). The core runs one poll at a time (app.h), so one copy serves. */
-  static json_tok_t toks[CFG_TOKENS];
-  static app_config_t next;
+  json_tok_t *toks = s_toks;
   json_doc_t d;
   memset(errs, 0, sizeof(*errs));
   json_err_t pe = json_parse(&d, json, len, toks, CFG_TOKENS);
@@ -416,32 +430,29 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     return false;
   }
   ctx_t x = {.d = &d, .errs = errs, .src = src};
-  next = *cfg;
-  bool mqtt_enabled_given = false;
+  app_config_t *nx = &s_next;
+  *nx = *cfg;
   for (int k = json_next_child(&d, JSON_ROOT, -1); k >= 0; k = json_next_child(&d, JSON_ROOT, k)) {
     int v = k + 1;
     if (json_str_eq(&d, k, "req") && src == APP_SRC_MQTT) continue; /* request id, echoed by MQTT */
     if (json_str_eq(&d, k, "name")) {
-      get_str(&x, v, "name", 1, APP_NAME_MAX, false, next.name, sizeof(next.name));
+      get_str(&x, v, "name", 1, APP_NAME_MAX, false, nx->name, sizeof(nx->name));
     } else if (json_str_eq(&d, k, "startup")) {
-      get_enum(&x, v, "startup", STARTUP_NAMES, 4, &next.startup, "one of off, on, restore, toggle");
+      get_enum(&x, v, "startup", STARTUP_NAMES, 4, &nx->startup, "one of off, on, restore, toggle");
     } else if (json_str_eq(&d, k, "led")) {
-      get_enum(&x, v, "led", LED_NAMES, 4, &next.led, "one of relay, inverted, off, network");
+      get_enum(&x, v, "led", LED_NAMES, 4, &nx->led, "one of relay, inverted, off, network");
     } else if (json_str_eq(&d, k, "button")) {
-      if (!not_object(&x, v, "button")) patch_button(&x, v, &next);
+      if (!not_object(&x, v, "button")) patch_button(&x, v, nx);
     } else if (json_str_eq(&d, k, "protection")) {
-      if (!not_object(&x, v, "protection")) patch_protection(&x, v, &next);
+      if (!not_object(&x, v, "protection")) patch_protection(&x, v, nx);
     } else if (json_str_eq(&d, k, "calibration")) {
-      if (!not_object(&x, v, "calibration")) patch_calibration(&x, v, &next);
+      if (!not_object(&x, v, "calibration")) patch_calibration(&x, v, nx);
     } else if (json_str_eq(&d, k, "report")) {
-      if (!not_object(&x, v, "report")) patch_report(&x, v, &next);
+      if (!not_object(&x, v, "report")) patch_report(&x, v, nx);
     } else if (json_str_eq(&d, k, "mqtt")) {
-      if (!not_object(&x, v, "mqtt")) {
-        mqtt_enabled_given = json_obj_get(&d, v, "enabled") >= 0;
-        patch_mqtt(&x, v, &next);
-      }
+      if (!not_object(&x, v, "mqtt")) patch_mqtt(&x, v, nx);
     } else if (json_str_eq(&d, k, "wifi")) {
-      if (!not_object(&x, v, "wifi")) patch_wifi(&x, v, &next);
+      if (!not_object(&x, v, "wifi")) patch_wifi(&x, v, nx);
     } else if (json_str_eq(&d, k, "api_password")) {
       if (!refuse_over_mqtt(&x, "api_password")) {
         char p[APP_API_PASS_MAX + 1];
@@ -450,7 +461,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
           if (n != 0 && n < APP_API_PASS_MIN) {
             err(&x, "too_short", "api_password", "0 or 8..64 printable ASCII characters");
           } else {
-            memcpy(next.api_password, p, sizeof(p));
+            memcpy(nx->api_password, p, sizeof(p));
           }
         }
       }
@@ -461,7 +472,7 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
           if (key[0] != '\0' && !key_hex_valid(key)) {
             err(&x, "invalid_value", "ota_public_key", "130 hex digits of an uncompressed P-256 key (04...), or \"\"");
           } else {
-            memcpy(next.ota_public_key, key, sizeof(next.ota_public_key));
+            memcpy(nx->ota_public_key, key, sizeof(nx->ota_public_key));
           }
         }
       }
@@ -473,22 +484,26 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
       err(&x, "unknown_field", key, "no such field");
     }
   }
-  if (errs->count == 0 && next.mqtt.enabled && next.mqtt.host[0] == '\0') {
-    app_errors_add(errs, "required", mqtt_enabled_given ? "mqtt.host" : "mqtt.host",
-                   "a broker host is needed when MQTT is enabled");
+  if (src == APP_SRC_FLASH) {
+    /* what could be read is kept (errs lists what was dropped); a broker whose host was dropped is off */
+    if (nx->mqtt.enabled && nx->mqtt.host[0] == '\0') nx->mqtt.enabled = false;
+    *cfg = *nx;
+    return true;
+  }
+  if (errs->count == 0 && nx->mqtt.enabled && nx->mqtt.host[0] == '\0') {
+    app_errors_add(errs, "required", "mqtt.host", "a broker host is needed when MQTT is enabled");
   }
   if (errs->count > 0 || errs->more) return false;
   /* Escaped worst cases (quotes in every password) exceed the flash record; say so instead of failing later */
-  static char record[APP_CONFIG_PERSIST_MAX];
   jsonw_t w;
-  jsonw_init(&w, record, sizeof(record));
-  app_config_write_persist(&next, &w);
+  jsonw_init(&w, s_record, sizeof(s_record));
+  app_config_write_persist(nx, &w);
   if (jsonw_finish(&w) < 0) {
     app_errors_add(errs, "too_long", NULL,
-                   "the settings no longer fit the plug's 1 KiB flash record: use shorter names or passwords");
+                   "the settings exceed the 1 KiB flash record: use shorter names or passwords");
     return false;
   }
-  *cfg = next;
+  *cfg = *nx;
   return true;
 }
 

@@ -88,10 +88,10 @@ static void mq_snapshot(void *ctx, mqttdev_snapshot_t *out) {
 }
 static bool mq_command(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err) {
   app_t *a = ctx;
-  app_errors_t errs;
+  static app_errors_t errs; /* off the network task's stack; owner: this handler (network loop) */
   memset(&errs, 0, sizeof(errs));
   int kind = app_cmd_kind(name);
-  app_cmd_t cmd;
+  static app_cmd_t cmd;
   bool ok = false;
   if (kind < 0) {
     app_errors_add(&errs, "not_found", NULL, "unknown command");
@@ -196,16 +196,15 @@ void obl_app_init(void) {
   if (a->store_ok && energy_init(&a->energy, &a->store, now_us) != STORE_OK) {
     hal_log(HAL_LOG_ERROR, "app", "energy total unreadable: retrying");
   }
-  if (a->store_ok) {
+  { /* also with a sick store: OTA is the way out */
     ota_config_t oc;
     ota_config_defaults(&oc);
     oc.board_id = a->opt.ota_board_id ? a->opt.ota_board_id : "sm-028-v1.3";
     oc.accept_obli = !a->opt.ota_accept_bl60x; /* BL602 boot2 boots only its own header: no OBLI there */
     oc.accept_bl60x = a->opt.ota_accept_bl60x;
-    store_err_t oe = ota_init(&a->ota_mgr, &a->store, &oc, hal_time_us64());
-    a->ota_ready = oe == STORE_OK;
-    if (!a->ota_ready) hal_log(HAL_LOG_ERROR, "app", "OTA manager unavailable (%d)", (int)oe);
-    if (a->ota_ready) ops_apply_ota_key(a);
+    (void)ota_init(&a->ota_mgr, a->store_ok ? &a->store : NULL, &oc, hal_time_us64());
+    a->ota_ready = true;
+    ops_apply_ota_key(a);
     ops_ota_refresh(a, false);
   }
   /* The simulated plug "runs" whatever image its slot holds, so an OTA visibly changes its version;
@@ -382,6 +381,7 @@ static uint32_t net_poll(app_t *a) {
   if (a->ota_ready && now - a->ota_poll_ms >= 1000u) {
     a->ota_poll_ms = now;
     bool healthy = a->net_up && ws.state == HAL_WIFI_CONNECTED && a->http_listening;
+    if (a->mqtt_inited && mqttdev_stats(&a->mqtt)->state == MQTTDEV_ONLINE) ota_note_proof(&a->ota_mgr);
     if (ota_poll(&a->ota_mgr, hal_time_us64(), healthy) == OTA_ACTION_REBOOT) {
       hal_log(HAL_LOG_WARN, "app", "OTA: the new firmware did not confirm itself: rolling back");
       ops_reboot_now(a);

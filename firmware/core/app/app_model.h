@@ -82,8 +82,9 @@ void app_errors_add(app_errors_t *errs, const char *code, const char *field, con
 void app_errors_write(const app_errors_t *errs, jsonw_t *w);
 
 /* Who asks: MQTT may not change credentials (§8.3); setup accepts the setup form's shape (§9); FLASH is the
- * stored record at boot, where fields this firmware does not know are skipped: they come from a newer
- * firmware before an OTA rollback, and refusing the whole record would drop the plug off its Wi-Fi. */
+ * stored record at boot, where a field this firmware does not know, or whose value it does not accept, is
+ * dropped alone (it keeps its default): such fields come from a newer firmware before an OTA rollback or a
+ * downgrade, and refusing the whole record would drop the plug off its Wi-Fi and open it. */
 typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } app_source_t;
 
 /* Largest config record on flash (the record store's value limit): a config whose record would not fit is
@@ -91,7 +92,9 @@ typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } ap
 #define APP_CONFIG_PERSIST_MAX 1024u
 
 /* Applies a partial config (JSON object text) onto *cfg: all-or-nothing. Returns true when every field
- * was valid (cfg updated); false with errs filled (cfg untouched). */
+ * was valid (cfg updated); false with errs filled (cfg untouched). APP_SRC_FLASH: field by field instead,
+ * false only for a record that is no JSON object; errs then lists the fields that were dropped.
+ * Not reentrant (its working set is static, off the task stacks): one task calls it, see app.h. */
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs);
 
 /* The config as GET /api/v1/config shows it (secrets as *_set). */
@@ -114,6 +117,7 @@ typedef struct {
   uint8_t progress;
   uint32_t bytes, total;
   char error[80]; /* "" = none */
+  uint8_t rollback; /* §11 "rollback": 0 unknown (null), 1 true, 2 false (the image cannot be rolled back) */
 } app_ota_status_t;
 
 typedef struct {

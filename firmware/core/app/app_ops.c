@@ -5,6 +5,10 @@
 
 #include "app/app_priv.h"
 
+/* Config copies of the commands, static so that they stay off the calling task's stack. Owner: ops_run()
+ * and ops_config_apply(), which one task at a time calls (see app.h). */
+static app_config_t s_next, s_old;
+
 void ops_state(app_t *a, app_state_t *s) {
   memset(s, 0, sizeof(*s));
   const bl0937_reading_t *r = &a->reading;
@@ -93,24 +97,25 @@ void ops_state_changed(app_t *a) {
 
 /* Applies a validated config: persists it first (the answer promises it is on flash), then acts. */
 bool ops_config_apply(app_t *a, const app_config_t *next) {
-  app_config_t old = a->cfg;
+  app_config_t *old = &s_old;
+  *old = a->cfg;
   a->cfg = *next;
   if (a->store_ok && !dev_save_config(a)) {
-    a->cfg = old;
+    a->cfg = *old;
     return false;
   }
-  if (memcmp(&old.calibration, &next->calibration, sizeof(old.calibration)) != 0) dev_apply_gains(a);
+  if (memcmp(&old->calibration, &next->calibration, sizeof(old->calibration)) != 0) dev_apply_gains(a);
   if (a->dev_ok) dev_apply_config(a);
-  if (a->ota_ready && strcmp(old.ota_public_key, next->ota_public_key) != 0) ops_apply_ota_key(a);
+  if (a->ota_ready && strcmp(old->ota_public_key, next->ota_public_key) != 0) ops_apply_ota_key(a);
   if (a->mqtt_inited) {
     a->mqtt.cfg.report.power_abs_w = next->report.power_delta_w;
     a->mqtt.cfg.report.power_rel = next->report.power_delta_pct / 100.0f;
     a->mqtt.cfg.report.min_interval_ms = (uint32_t)next->report.min_interval_s * 1000u;
     a->mqtt.cfg.report.heartbeat_ms = (uint32_t)next->report.heartbeat_s * 1000u;
   }
-  bool info_changed = strcmp(old.name, next->name) != 0 || (old.api_password[0] != '\0') != (next->api_password[0] != '\0');
-  bool mqtt_changed = memcmp(&old.mqtt, &next->mqtt, sizeof(old.mqtt)) != 0;
-  bool wifi_changed = memcmp(&old.wifi, &next->wifi, sizeof(old.wifi)) != 0;
+  bool info_changed = strcmp(old->name, next->name) != 0 || (old->api_password[0] != '\0') != (next->api_password[0] != '\0');
+  bool mqtt_changed = memcmp(&old->mqtt, &next->mqtt, sizeof(old->mqtt)) != 0;
+  bool wifi_changed = memcmp(&old->wifi, &next->wifi, sizeof(old->wifi)) != 0;
   if (wifi_changed && next->wifi.ssid[0]) (void)hal_wifi_connect(next->wifi.ssid, next->wifi.password);
   if (mqtt_changed && a->mqtt_inited) {
     mqttdev_broker_t b;
@@ -137,10 +142,11 @@ static void write_gains(app_t *a, jsonw_t *w) {
 }
 
 static int calibrate(app_t *a, const app_cmd_t *c, app_errors_t *errs) {
-  app_config_t next = a->cfg;
+  app_config_t *next = &s_next;
+  *next = a->cfg;
   if (c->cal_reset) {
-    next.calibration.voltage_gain = next.calibration.current_gain = next.calibration.power_gain = 1.0f;
-    return ops_config_apply(a, &next) ? 200 : (app_errors_add(errs, "conflict", NULL, "flash write failed"), 409);
+    next->calibration.voltage_gain = next->calibration.current_gain = next->calibration.power_gain = 1.0f;
+    return ops_config_apply(a, next) ? 200 : (app_errors_add(errs, "conflict", NULL, "flash write failed"), 409);
   }
   if (!a->board.bl0937.present) {
     app_errors_add(errs, "conflict", NULL, "this board has no energy meter");
@@ -154,11 +160,11 @@ static int calibrate(app_t *a, const app_cmd_t *c, app_errors_t *errs) {
     bool fresh;
     float *gain;
   } q[3] = {
-      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, a->relay, &next.calibration.power_gain},
+      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, a->relay, &next->calibration.power_gain},
       {c->has_voltage, "voltage_v", c->ref_voltage_v, r->voltage_v, 50.0f,
-       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next.calibration.voltage_gain},
+       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next->calibration.voltage_gain},
       {c->has_current, "current_a", c->ref_current_a, r->current_a, 0.02f,
-       a->relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next.calibration.current_gain},
+       a->relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next->calibration.current_gain},
   };
   for (int k = 0; k < 3; k++) {
     if (!q[k].given) continue;
@@ -181,7 +187,7 @@ static int calibrate(app_t *a, const app_cmd_t *c, app_errors_t *errs) {
     *q[k].gain = g;
   }
   if (errs->count) return strcmp(errs->e[0].code, "conflict") == 0 ? 409 : 400;
-  if (!ops_config_apply(a, &next)) {
+  if (!ops_config_apply(a, next)) {
     app_errors_add(errs, "conflict", NULL, "flash write failed");
     return 409;
   }
@@ -208,9 +214,10 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
       return 200;
     }
     case APP_CMD_CONFIG: {
-      app_config_t next = a->cfg;
-      if (!app_config_patch(&next, body, len, src, errs)) return 400;
-      if (!ops_config_apply(a, &next)) {
+      app_config_t *next = &s_next;
+      *next = a->cfg;
+      if (!app_config_patch(next, body, len, src, errs)) return 400;
+      if (!ops_config_apply(a, next)) {
         app_errors_add(errs, "conflict", NULL, "could not write the config to flash");
         return 409;
       }
@@ -297,6 +304,7 @@ void ops_ota_refresh(app_t *a, bool force_event) {
   a->ota.progress = st.progress;
   a->ota.bytes = st.bytes;
   a->ota.total = st.total;
+  a->ota.rollback = st.rollback < 0 ? 0 : st.rollback ? 1 : 2;
   snprintf(a->ota.error, sizeof(a->ota.error), "%s", st.state == OTA_FAILED ? ota_err_code(st.error) : "");
   bool step = st.progress / 5u != a->ota_reported / 5u;
   if (force_event || old_state != a->ota.state || step) {

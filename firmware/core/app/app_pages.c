@@ -11,13 +11,14 @@ const char APP_STATUS_PAGE[] =
     "<p class=e id=err></p><form id=pw hidden>API password: <input type=password id=p> <button>OK</button></form>"
     "<script>\n"
     "let tok=sessionStorage.getItem('obl');\n"
-    "function h(){return tok?{Authorization:'Bearer '+tok}:{}}\n"
+    "function h(){const x={'X-Requested-With':'fetch'};if(tok)x.Authorization='Bearer '+tok;return x}\n"
     "function show(s){const r=[['Relay',s.relay?'on':'off'],['Power',s.power_w+' W'],['Voltage',s.voltage_v+' V'],"
     "['Current',s.current_a+' A'],['Energy',s.energy_wh+' Wh'],['Protection',s.tripped],['Wi-Fi',s.rssi_dbm+' dBm'],"
     "['Uptime',s.uptime_s+' s']];"
     "document.getElementById('t').innerHTML=r.map(x=>'<tr><td>'+x[0]+'</td><td>'+x[1]+'</td></tr>').join('');}\n"
     "async function get(u,o){const r=await fetch(u,Object.assign({headers:h()},o||{}));"
-    "if(r.status==401){document.getElementById('pw').hidden=false;throw 'password';}return r.json();}\n"
+    "if(r.status==401){clearInterval(timer);timer=0;document.getElementById('pw').hidden=false;throw 'password';}"
+    "return r.json();}\n"
     "async function load(){const i=await get('/api/v1/info');document.getElementById('n').textContent=i.name;"
     "document.getElementById('i').textContent=i.id+' \\u00b7 '+i.model+' \\u00b7 firmware '+i.fw;"
     "try{show(await get('/api/v1/state'));document.getElementById('err').textContent='';}"
@@ -25,8 +26,9 @@ const char APP_STATUS_PAGE[] =
     "document.getElementById('b').onclick=async()=>{try{show(await get('/api/v1/relay',{method:'POST',"
     "headers:Object.assign({'Content-Type':'application/json'},h()),body:'{\"toggle\":true}'}));}catch(e){}};\n"
     "document.getElementById('pw').onsubmit=e=>{e.preventDefault();tok=document.getElementById('p').value;"
-    "sessionStorage.setItem('obl',tok);document.getElementById('pw').hidden=true;load();};\n"
-    "load();setInterval(load,5000);\n"
+    "sessionStorage.setItem('obl',tok);document.getElementById('pw').hidden=true;load();"
+    "if(!timer)timer=setInterval(load,5000);};\n"
+    "let timer=setInterval(load,5000);load();\n"
     "</script></body></html>";
 const unsigned APP_STATUS_PAGE_LEN = sizeof(APP_STATUS_PAGE) - 1;
 

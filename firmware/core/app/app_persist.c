@@ -17,13 +17,14 @@ store_err_t app_config_load(store_t *st, app_config_t *cfg, const char *hostname
   size_t n = 0;
   store_err_t e = store_get(st, STORE_KEY_SETTINGS, s_record, sizeof(s_record), &n);
   if (e != STORE_OK) return e == STORE_ERR_TOO_BIG ? STORE_ERR_CORRUPT : e;
-  app_errors_t errs;
-  app_config_t c = *cfg;
-  if (!app_config_patch(&c, s_record, n, APP_SRC_FLASH, &errs)) {
-    hal_log(HAL_LOG_ERROR, "app", "stored config invalid (%s %s): defaults", errs.e[0].field, errs.e[0].message);
+  static app_errors_t errs; /* boot path only; static like s_record: off the task stack */
+  if (!app_config_patch(cfg, s_record, n, APP_SRC_FLASH, &errs)) { /* cfg untouched: the defaults */
+    hal_log(HAL_LOG_ERROR, "app", "stored config unreadable (%s): defaults", errs.e[0].message);
     return STORE_ERR_CORRUPT;
   }
-  *cfg = c;
+  for (uint8_t i = 0; i < errs.count; i++) {
+    hal_log(HAL_LOG_WARN, "app", "stored config: %s dropped (%s), default kept", errs.e[i].field, errs.e[i].code);
+  }
   return STORE_OK;
 }
 

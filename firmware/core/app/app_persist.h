@@ -4,8 +4,10 @@
  * proves the bytes the firmware really writes. Portable: no sockets, no app_t.
  *
  * Config record: the protocol's own JSON with its secrets (app_config_write_persist), ≤ APP_CONFIG_PERSIST_MAX
- * bytes. Self-describing, so a firmware that adds fields still reads an older record, and it is validated on
- * the way in by app_config_patch() exactly as a PATCH is: a record that fails is never applied in part.
+ * bytes. Self-describing, so a firmware that adds fields still reads an older record. It is validated on the
+ * way in by app_config_patch() with the PATCH rules, field by field: a field a newer firmware added, or a
+ * value this one does not know, keeps its default and everything else loads (Wi-Fi, API password and OTA
+ * key survive a downgrade); only a record that is no JSON object gives the defaults.
  * Relay record: 1 byte, bit i = relay i on; its own record so a click does not rewrite the config.
  *
  * Not thread-safe (static encode/decode buffers): one owner task, as the store itself. */
@@ -28,8 +30,8 @@
 int32_t app_config_encode(const app_config_t *cfg, char *buf, size_t cap);
 
 /* Loads the stored config. STORE_OK: *cfg is the stored config. Otherwise *cfg is the defaults (name =
- * hostname): STORE_ERR_NOT_FOUND never saved, STORE_ERR_CORRUPT a record that does not validate, or the
- * store's error. Never a partly applied record. */
+ * hostname): STORE_ERR_NOT_FOUND never saved, STORE_ERR_CORRUPT a record that is no JSON object, or the
+ * store's error. Fields dropped from a readable record are logged. */
 store_err_t app_config_load(store_t *st, app_config_t *cfg, const char *hostname);
 
 /* Writes the config record (no flash write when unchanged). STORE_ERR_TOO_BIG when its record would exceed

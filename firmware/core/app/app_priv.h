@@ -10,6 +10,7 @@
 #include "hal.h"
 #include "http/http_bsd.h"
 #include "http/http_server.h"
+#include "http/http_throttle.h"
 #include "mdns/mdns_responder.h"
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
@@ -73,9 +74,7 @@ typedef struct {
   uint32_t generation;
   uint8_t last_ota_state;
 
-  /* auth rate limiting */
-  uint8_t auth_failures;
-  uint64_t auth_window_ms, auth_locked_until_ms;
+  http_throttle_t auth_throttle; /* per-source password-guessing budget (core/http/http_throttle.h) */
 
   /* set while obl_app_net_poll() runs: the main loop then leaves shared state alone (see app.h) */
   volatile bool net_busy;

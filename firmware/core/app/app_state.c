@@ -24,6 +24,7 @@ void app_ota_write(const app_ota_status_t *o, jsonw_t *w) {
   } else {
     jsonw_knull(w, "error");
   }
+  if (o->rollback) jsonw_kbool(w, "rollback", o->rollback == 1); else jsonw_knull(w, "rollback");
   jsonw_obj_end(w);
 }
 

@@ -2,6 +2,8 @@
 #define _DEFAULT_SOURCE 1 /* accept, fcntl, MSG_NOSIGNAL under -std=c11 */
 #include "http/http_bsd.h"
 
+#include <stdbool.h>
+
 /* OBL_LWIP (set by the BL602 build) picks lwIP's own socket API: the SDK's newlib also ships
  * <sys/socket.h>, whose declarations conflict with lwIP's. */
 #if defined(OBL_LWIP)
@@ -60,6 +62,24 @@ static int bsd_send(void *ctx, int h, const void *buf, size_t len) {
   return -1;
 }
 
+static uint32_t bsd_addr(int h, bool peer) {
+  struct sockaddr_in sa;
+  socklen_t len = sizeof(sa);
+  int rc = peer ? getpeername(h, (struct sockaddr *)&sa, &len) : getsockname(h, (struct sockaddr *)&sa, &len);
+  if (rc != 0 || sa.sin_family != AF_INET) return 0;
+  return ntohl(sa.sin_addr.s_addr);
+}
+
+static uint32_t bsd_peer(void *ctx, int h) {
+  (void)ctx;
+  return bsd_addr(h, true);
+}
+
+static uint32_t bsd_local(void *ctx, int h) {
+  (void)ctx;
+  return bsd_addr(h, false);
+}
+
 static void bsd_close(void *ctx, int h) {
   (void)ctx;
   OBL_CLOSE(h);
@@ -89,6 +109,8 @@ int http_bsd_listen(http_bsd_t *b, const char *ip, uint16_t port, http_net_t *ne
   net->recv = bsd_recv;
   net->send = bsd_send;
   net->close = bsd_close;
+  net->peer_ipv4 = bsd_peer;
+  net->local_ipv4 = bsd_local;
   return 0;
 }
 

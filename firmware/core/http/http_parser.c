@@ -57,6 +57,34 @@ static bool icontains(const char *hay, size_t hlen, const char *needle) {
   return false;
 }
 
+/* Keeps a header value once: a second copy (two Hosts: request smuggling, a confused policy) marks it bad. */
+static void keep_value(char *dst, size_t cap, bool *has, bool *bad, const char *v, size_t vlen) {
+  if (*has || vlen >= cap) {
+    *bad = true;
+    dst[0] = '\0';
+  } else {
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+  }
+  *has = true;
+}
+
+/* Content-Type: the media type only ("application/json; charset=utf-8" -> "application/json"). */
+static void keep_media_type(http_request_t *r, const char *v, size_t vlen) {
+  size_t n = 0;
+  while (n < vlen && v[n] != ';' && v[n] != ' ' && v[n] != '\t') n++;
+  if (r->content_type[0] != '\0' || r->content_type_bad || n == 0 || n > HTTP_CTYPE_MAX) {
+    r->content_type_bad = true;
+    r->content_type[0] = '\0';
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char ch = v[i];
+    r->content_type[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+  }
+  r->content_type[n] = '\0';
+}
+
 static http_method_t method_from(const char *s, size_t n) {
   static const struct {
     const char *name;
@@ -150,6 +178,14 @@ static http_parse_result_t header_line(http_parser_t *p, const char *s, size_t n
   } else if (ieq(s, c, "expect")) {
     if (!ieq(v, vlen, "100-continue")) return fail(p, 400, "unsupported Expect");
     r->expect_continue = true;
+  } else if (ieq(s, c, "host")) {
+    keep_value(r->host, sizeof(r->host), &r->has_host, &r->host_bad, v, vlen);
+  } else if (ieq(s, c, "origin")) {
+    keep_value(r->origin, sizeof(r->origin), &r->has_origin, &r->origin_bad, v, vlen);
+  } else if (ieq(s, c, "content-type")) {
+    keep_media_type(r, v, vlen);
+  } else if (ieq(s, c, "x-requested-with")) {
+    r->from_page = true;
   } else if (ieq(s, c, "accept")) {
     if (icontains(v, vlen, "text/event-stream")) r->accept_event_stream = true;
   }

@@ -17,6 +17,8 @@
 #define HTTP_HEADERS_MAX 24u
 #define HTTP_PATH_MAX 128u
 #define HTTP_AUTH_MAX 200u /* longer Authorization values are kept as "too long" (never valid) */
+#define HTTP_HOST_MAX 96u  /* Host and Origin values kept for the request policy (http_policy.h) */
+#define HTTP_CTYPE_MAX 48u /* media type of Content-Type, lower-cased, parameters dropped */
 
 typedef enum {
   HTTP_M_UNKNOWN = 0,
@@ -41,6 +43,14 @@ typedef struct {
   bool authorization_too_long;
   bool accept_event_stream; /* Accept mentions text/event-stream */
   bool expect_continue;     /* Expect: 100-continue (curl sends it before bodies over 1 KiB) */
+  /* Kept for the request policy. A value too long or given twice is kept as "bad" (never allowed). */
+  char host[HTTP_HOST_MAX + 1];
+  bool has_host, host_bad;
+  char origin[HTTP_HOST_MAX + 1];
+  bool has_origin, origin_bad;
+  char content_type[HTTP_CTYPE_MAX + 1]; /* "" when absent */
+  bool content_type_bad;
+  bool from_page; /* X-Requested-With present: the plug's own page (no Basic challenge for it) */
   uint16_t header_count;
 } http_request_t;
 

@@ -26,11 +26,15 @@ const char *http_status_text(int status) {
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 421: return "Misdirected Request";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Status";
@@ -40,6 +44,10 @@ const char *http_status_text(int status) {
 static void conn_reset(http_conn_t *c) {
   c->state = HTTP_CONN_FREE;
   c->handle = -1;
+  c->peer_ipv4 = c->local_ipv4 = 0;
+  c->fresh = false;
+  c->defer_until_ms = c->deferred_since_ms = 0;
+  c->stash_len = 0;
   c->body_len = 0;
   c->tx_off = c->tx_len = 0;
   c->ext = NULL;
@@ -94,7 +102,10 @@ static void finish_response(http_conn_t *c, int status, const char *ctype, size_
                  http_status_text(status), (unsigned long)head_len_total);
   }
   size_t hl = (size_t)n;
-  if (c->state == HTTP_CONN_HEAD || c->state == HTTP_CONN_BODY || c->state == HTTP_CONN_STREAM) c->linger = true;
+  if (c->state == HTTP_CONN_HEAD || c->state == HTTP_CONN_BODY || c->state == HTTP_CONN_STREAM ||
+      c->state == HTTP_CONN_DEFER) {
+    c->linger = true;
+  }
   memcpy(c->tx + HTTP_TX_HEAD_RESERVE - hl, head, hl);
   c->tx_off = (uint32_t)(HTTP_TX_HEAD_RESERVE - hl);
   c->tx_len = (uint32_t)(hl + body_len);
@@ -262,6 +273,11 @@ static void head_done(http_server_t *s, http_conn_t *c) {
   c->handler_seen = true;
   http_head_action_t a = s->handler.on_head(s->handler.ctx, c, r);
   if (a == HTTP_HEAD_RESPONDED || c->state == HTTP_CONN_SEND) return;
+  if (a == HTTP_HEAD_DEFER) {
+    if (c->state != HTTP_CONN_DEFER) c->deferred_since_ms = s->now_ms;
+    c->state = HTTP_CONN_DEFER;
+    return;
+  }
   if (a == HTTP_HEAD_STREAM) {
     if (!r->has_content_length) {
       http_respond_error(c, 400, "length_required", "Content-Length is required", NULL, NULL);
@@ -298,7 +314,15 @@ static void consume(http_server_t *s, http_conn_t *c, const uint8_t *data, size_
         parse_error(s, c);
         return;
       }
-      if (r == HTTP_PARSE_DONE) head_done(s, c);
+      if (r == HTTP_PARSE_DONE) {
+        head_done(s, c);
+        if (c->state == HTTP_CONN_DEFER) { /* keep what came with the head; the rest stays in the socket */
+          size_t keep = len < HTTP_BODY_MAX ? len : HTTP_BODY_MAX;
+          memcpy(c->body, data, keep);
+          c->stash_len = (uint16_t)keep;
+          return;
+        }
+      }
     } else if (c->state == HTTP_CONN_BODY) {
       uint32_t want = c->parser.req.content_length - c->body_len;
       size_t take = len < want ? len : want;
@@ -327,6 +351,8 @@ static void consume(http_server_t *s, http_conn_t *c, const uint8_t *data, size_
 
 static void conn_read(http_server_t *s, http_conn_t *c) {
   uint8_t buf[512];
+  c->fresh = false;
+  if (c->state == HTTP_CONN_DEFER) return; /* its body waits in the socket */
   for (int rounds = 0; rounds < 8; rounds++) {
     bool reading = c->state == HTTP_CONN_HEAD || c->state == HTTP_CONN_BODY || c->state == HTTP_CONN_STREAM;
     int n = s->net.recv(s->net.ctx, c->handle, buf, sizeof(buf));
@@ -380,7 +406,7 @@ static void conn_timeouts(http_server_t *s, http_conn_t *c) {
   switch (c->state) {
     case HTTP_CONN_HEAD:
     case HTTP_CONN_BODY:
-      if (now - c->started_ms >= HTTP_REQUEST_TIMEOUT_MS) {
+      if (now - c->started_ms >= (c->state == HTTP_CONN_HEAD ? HTTP_HEAD_TIMEOUT_MS : HTTP_REQUEST_TIMEOUT_MS)) {
         s->stat_timeouts++;
         bool got_any = c->state == HTTP_CONN_BODY || c->parser.line_len > 0 || c->parser.got_request_line;
         if (got_any) {
@@ -390,10 +416,34 @@ static void conn_timeouts(http_server_t *s, http_conn_t *c) {
         }
       }
       break;
-    case HTTP_CONN_STREAM:
+    case HTTP_CONN_STREAM: {
+      uint64_t took = now - c->started_ms;
+      uint64_t due = HTTP_STREAM_GRACE_MS + (uint64_t)c->body_len * 1000u / HTTP_STREAM_MIN_BYTES_PER_S;
       if (now - c->last_rx_ms >= HTTP_STREAM_IDLE_TIMEOUT_MS) {
         s->stat_timeouts++;
         http_respond_error(c, 408, "timeout", "upload stalled", NULL, NULL);
+      } else if (took >= HTTP_STREAM_MAX_MS || took > due) {
+        s->stat_timeouts++;
+        http_respond_error(c, 408, "timeout", "upload too slow", NULL, NULL);
+      }
+      break;
+    }
+    case HTTP_CONN_DEFER:
+      if (now - c->deferred_since_ms >= HTTP_DEFER_MAX_MS) {
+        http_respond_error(c, 503, "busy", "request held too long, retry", NULL, "Retry-After: 5\r\n");
+      } else if (now >= c->defer_until_ms) {
+        uint8_t stash[512];
+        size_t n = c->stash_len < sizeof(stash) ? c->stash_len : sizeof(stash);
+        memcpy(stash, c->body, n);
+        c->stash_len = 0;
+        head_done(s, c);
+        if (c->state == HTTP_CONN_DEFER) { /* held again: keep the stash */
+          memcpy(c->body, stash, n);
+          c->stash_len = (uint16_t)n;
+        } else if (c->state == HTTP_CONN_BODY || c->state == HTTP_CONN_STREAM) {
+          consume(s, c, stash, n);
+          if (c->state == HTTP_CONN_BODY || c->state == HTTP_CONN_STREAM) conn_read(s, c);
+        }
       }
       break;
     case HTTP_CONN_HANDLER:
@@ -445,24 +495,73 @@ static void serve_rejects(http_server_t *s) {
   }
 }
 
+/* A connection that has not yet earned its slot: still sending its head, or held by the handler. */
+static bool evictable(const http_conn_t *c) {
+  return !c->fresh && (c->state == HTTP_CONN_HEAD || c->state == HTTP_CONN_DEFER);
+}
+
+/* The oldest evictable connection, of `peer` only when peer != 0. */
+static http_conn_t *eviction_victim(http_server_t *s, uint32_t peer) {
+  http_conn_t *v = NULL;
+  for (size_t i = 0; i < s->conn_count; i++) {
+    http_conn_t *c = &s->conns[i];
+    if (!evictable(c) || (peer != 0 && c->peer_ipv4 != peer)) continue;
+    if (v == NULL || c->started_ms < v->started_ms) v = c;
+  }
+  return v;
+}
+
+static void evict(http_server_t *s, http_conn_t *c) {
+  s->stat_evicted++;
+  if (c->state == HTTP_CONN_DEFER) { /* it has a whole request: tell it to come back */
+    (void)s->net.send(s->net.ctx, c->handle, BUSY_RESPONSE, busy_len);
+  }
+  conn_close(s, c);
+}
+
+/* A slot for a new connection from `peer`, evicting if needed; NULL when every slot is earned. */
+static http_conn_t *slot_for(http_server_t *s, uint32_t peer) {
+  if (peer != 0) {
+    size_t mine = 0;
+    for (size_t i = 0; i < s->conn_count; i++) mine += s->conns[i].state != HTTP_CONN_FREE && s->conns[i].peer_ipv4 == peer;
+    if (mine >= HTTP_PER_SOURCE_MAX(s->conn_count)) {
+      http_conn_t *v = eviction_victim(s, peer);
+      if (v == NULL) return NULL;
+      evict(s, v);
+      return v;
+    }
+  }
+  for (size_t i = 0; i < s->conn_count; i++) {
+    if (s->conns[i].state == HTTP_CONN_FREE) return &s->conns[i];
+  }
+  http_conn_t *v = eviction_victim(s, 0);
+  if (v != NULL) evict(s, v);
+  return v;
+}
+
+static void serve_conn(http_server_t *s, http_conn_t *c);
+
 void http_server_poll(http_server_t *s, uint64_t now_ms) {
   s->now_ms = now_ms;
+  /* Connections already in hand first: a request that arrived whole is served before any eviction. */
+  for (size_t i = 0; i < s->conn_count; i++) {
+    if (s->conns[i].state != HTTP_CONN_FREE) serve_conn(s, &s->conns[i]);
+  }
   for (int k = 0; k < 4; k++) { /* bounded accepts per poll */
     int h = s->net.accept(s->net.ctx);
     if (h < 0) break;
-    http_conn_t *slot = NULL;
-    for (size_t i = 0; i < s->conn_count; i++) {
-      if (s->conns[i].state == HTTP_CONN_FREE) {
-        slot = &s->conns[i];
-        break;
-      }
-    }
+    uint32_t peer = s->net.peer_ipv4 ? s->net.peer_ipv4(s->net.ctx, h) : 0;
+    http_conn_t *slot = slot_for(s, peer);
     if (slot) {
       conn_reset(slot);
       slot->state = HTTP_CONN_HEAD;
       slot->handle = h;
+      slot->peer_ipv4 = peer;
+      slot->local_ipv4 = s->net.local_ipv4 ? s->net.local_ipv4(s->net.ctx, h) : 0;
       slot->started_ms = slot->last_rx_ms = slot->last_tx_ms = slot->last_event_ms = now_ms;
       http_parser_init(&slot->parser);
+      serve_conn(s, slot); /* a client sends its head with the connection: read it before more accepts */
+      slot->fresh = slot->state == HTTP_CONN_HEAD && slot->parser.line_len == 0 && !slot->parser.got_request_line;
       continue;
     }
     s->stat_rejected_busy++;
@@ -483,17 +582,16 @@ void http_server_poll(http_server_t *s, uint64_t now_ms) {
     }
   }
   serve_rejects(s);
-  for (size_t i = 0; i < s->conn_count; i++) {
-    http_conn_t *c = &s->conns[i];
-    if (c->state == HTTP_CONN_FREE) continue;
-    conn_read(s, c);
-    if (c->state == HTTP_CONN_FREE) continue;
-    if (c->tx_len > 0 || c->ext_len > 0 || (c->close_after_send && c->state != HTTP_CONN_HANDLER &&
-                                             c->state != HTTP_CONN_LINGER)) {
-      conn_write(s, c);
-    }
-    if (c->state == HTTP_CONN_FREE) continue;
-    conn_timeouts(s, c);
-    if (c->state != HTTP_CONN_FREE && (c->tx_len > 0 || c->ext_len > 0)) conn_write(s, c);
+}
+
+static void serve_conn(http_server_t *s, http_conn_t *c) {
+  conn_read(s, c);
+  if (c->state == HTTP_CONN_FREE) return;
+  if (c->tx_len > 0 || c->ext_len > 0 ||
+      (c->close_after_send && c->state != HTTP_CONN_HANDLER && c->state != HTTP_CONN_LINGER)) {
+    conn_write(s, c);
   }
+  if (c->state == HTTP_CONN_FREE) return;
+  conn_timeouts(s, c);
+  if (c->state != HTTP_CONN_FREE && (c->tx_len > 0 || c->ext_len > 0)) conn_write(s, c);
 }

@@ -4,6 +4,11 @@
  * accepted connections and non-blocking recv/send. http_bsd.c is the BSD-sockets transport (Linux and
  * lwIP); the unit tests and the fuzz target use an in-memory one.
  *
+ * Slots when the plug is busy (docs/protocol.md §5.1): a new connection that finds no free slot takes the
+ * one of the oldest connection still sending its request head (or held by the handler) — slow-header
+ * ("slowloris") clients cannot starve quick ones; one source holds at most HTTP_PER_SOURCE_MAX slots (its own
+ * oldest head is evicted first); the head has its own short deadline; streamed uploads a minimum rate.
+ *
  * Connections live in caller-provided slots (http_conn_t[]), each with fixed buffers. One request per
  * connection (the server answers "Connection: close"), except Server-Sent Events streams, which stay
  * open until the client or the server ends them. Limits: docs/protocol.md §5.1.
@@ -33,7 +38,14 @@
 #endif
 #define HTTP_TX_HEAD_RESERVE 384u /* part of the tx buffer kept in front of the body for the head */
 #define HTTP_REQUEST_TIMEOUT_MS 10000u
+#define HTTP_HEAD_TIMEOUT_MS 4000u          /* request line and headers: a client sends them at once */
 #define HTTP_STREAM_IDLE_TIMEOUT_MS 30000u /* a streamed upload with no byte for this long */
+/* A streamed upload must average this rate after a grace period, and never takes longer than the cap:
+ * a trickling uploader cannot hold the OTA slot (and a connection) for hours. */
+#define HTTP_STREAM_GRACE_MS 30000u
+#define HTTP_STREAM_MIN_BYTES_PER_S 2048u
+#define HTTP_STREAM_MAX_MS 900000u
+#define HTTP_DEFER_MAX_MS 20000u /* a held request (see HTTP_HEAD_DEFER) is answered 503 after this */
 #define HTTP_SEND_STALL_MS 5000u           /* a client that takes nothing for this long is dropped */
 #define HTTP_SSE_KEEPALIVE_MS 15000u
 #define HTTP_REJECTS_MAX 2u                /* connections over the limit waiting for their 503 */
@@ -48,6 +60,10 @@ typedef struct {
   /* >= 0 bytes accepted (0 = try later); < 0 error. */
   int (*send)(void *ctx, int h, const void *buf, size_t len);
   void (*close)(void *ctx, int h);
+  /* Optional (NULL: unknown, 0): the IPv4 address (host order) of the peer, and the local address the
+   * connection arrived on. Per-source limits and interface checks use them. */
+  uint32_t (*peer_ipv4)(void *ctx, int h);
+  uint32_t (*local_ipv4)(void *ctx, int h);
 } http_net_t;
 
 /* ---- connections -------------------------------------------------------------------------------- */
@@ -60,12 +76,17 @@ typedef enum {
   HTTP_CONN_SEND,    /* sending the response, then close */
   HTTP_CONN_SSE,     /* event stream */
   HTTP_CONN_LINGER,  /* answered before the request was read whole: drain it, then close */
+  HTTP_CONN_DEFER,   /* head read, the handler holds it until defer_until_ms (body left in the socket) */
 } http_conn_state_t;
 
 typedef struct http_conn {
   http_conn_state_t state;
   int handle;
+  uint32_t peer_ipv4, local_ipv4; /* 0 when the transport does not say */
+  bool fresh;                     /* accepted but not read yet: never evicted */
   uint64_t started_ms, last_rx_ms, last_tx_ms, last_event_ms;
+  uint64_t defer_until_ms, deferred_since_ms;
+  uint16_t stash_len; /* body bytes read with a deferred head, kept at body[0..) until it resumes */
   http_parser_t parser;
   uint8_t body[HTTP_BODY_MAX];
   uint32_t body_len;       /* buffered bytes, or streamed bytes so far */
@@ -83,6 +104,9 @@ typedef enum {
   HTTP_HEAD_BUFFER = 0,
   HTTP_HEAD_STREAM = 1,
   HTTP_HEAD_RESPONDED = 2,
+  /* Hold the request: set c->defer_until_ms first; on_head is called again for it then (its body, if any,
+   * stays unread in the socket meanwhile). */
+  HTTP_HEAD_DEFER = 3,
 } http_head_action_t;
 
 typedef struct {
@@ -110,8 +134,12 @@ typedef struct {
   http_reject_t rejects[HTTP_REJECTS_MAX];
   uint64_t now_ms;
   /* counters for the status page and tests */
-  uint32_t stat_requests, stat_rejected_busy, stat_bad_requests, stat_timeouts;
+  uint32_t stat_requests, stat_rejected_busy, stat_bad_requests, stat_timeouts, stat_evicted;
 } http_server_t;
+
+/* Connections one source address may hold at once: all slots but one, so one address can never take the
+ * plug's last slot (a second source always finds one, or an evictable one). */
+#define HTTP_PER_SOURCE_MAX(conn_count) ((conn_count) > 1 ? (conn_count) - 1 : 1)
 
 void http_server_init(http_server_t *s, const http_net_t *net, const http_handler_t *handler,
                       http_conn_t *conns, size_t conn_count, size_t sse_max);

@@ -9,12 +9,20 @@
 #define IO_CHUNK 256u
 
 static const uint8_t k_xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+/* version_hardware of the SDK's ota.toml: what every vendor image carries unless its builder named a board
+ * (OpenBeken's included), so it identifies no board at all. */
+static const char k_sdk_default_hw[] = "BFL_Module_v1.1";
+
+/* A board id an image may be checked against: non-empty and not the SDK's placeholder. */
+static bool board_id_usable(const char *id) { return id[0] != 0 && strcmp(id, k_sdk_default_hw) != 0; }
 
 /* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
 
-/* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way */
+/* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way, 3 an image
+ * without rollback (XZ) was installed */
 #define REC_TRIAL 1u
 #define REC_RECEIVING 2u
+#define REC_INSTALLED 3u
 
 typedef struct {
   uint8_t pending;
@@ -24,15 +32,18 @@ typedef struct {
   char version[17];
 } ota_rec_t;
 
+/* Without a store (st NULL: the settings flash could not be mounted) nothing is recorded; the port's own
+ * trial-boot record still protects an update (hal_boot_trial_pending). */
 static store_err_t rec_read(store_t *st, ota_rec_t *r) {
   uint8_t b[REC_LEN];
   size_t len = 0;
   memset(r, 0, sizeof *r);
+  if (!st) return STORE_OK;
   store_err_t e = store_get(st, STORE_KEY_OTA, b, sizeof b, &len);
   if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
   if (e != STORE_OK) return e;
   if (len != REC_LEN || b[0] != REC_FORMAT) return STORE_OK;
-  r->pending = b[1] <= REC_RECEIVING ? b[1] : 0;
+  r->pending = b[1] <= REC_INSTALLED ? b[1] : 0;
   r->slot = b[2];
   r->trial_boots = b[3];
   r->last_error = b[4] < OTA_ERR_COUNT ? b[4] : 0;
@@ -42,6 +53,7 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
 }
 
 static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
+  if (!st) return STORE_OK;
   uint8_t b[REC_LEN] = {REC_FORMAT, r->pending, r->slot, r->trial_boots, r->last_error};
   /* A fixed 16-byte field, zero-padded, not NUL-terminated when full (b is zeroed above). */
   for (size_t i = 0; i < 16 && r->version[i]; i++) b[5 + i] = (uint8_t)r->version[i];
@@ -68,6 +80,7 @@ void ota_config_defaults(ota_config_t *cfg) {
   cfg->accept_obli = true;
   cfg->accept_bl60x = false;
   cfg->confirm_timeout_s = 300;
+  cfg->confirm_after_s = 30;
 }
 
 static void roll_back(ota_t *o, ota_rec_t *r, const char *why) {
@@ -94,17 +107,38 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   memset(o, 0, sizeof *o);
   o->store = st;
   copy_id(o->board_id, cfg->board_id);
-  o->has_bl60x_hw = cfg->bl60x_hw != NULL;
-  copy_id(o->bl60x_hw, cfg->bl60x_hw);
+  /* The vendor container's only board identity is its hardware string: without a port-specific one it must
+   * carry the plug's board id (docs/ota-image.md §2), never anything else. */
+  o->has_bl60x_hw = true;
+  copy_id(o->bl60x_hw, cfg->bl60x_hw ? cfg->bl60x_hw : cfg->board_id);
   o->accept_obli = cfg->accept_obli;
   o->accept_bl60x = cfg->accept_bl60x;
   o->confirm_timeout_s = cfg->confirm_timeout_s ? cfg->confirm_timeout_s : 300;
+  o->confirm_after_s = cfg->confirm_after_s ? cfg->confirm_after_s : 30;
+  if (o->confirm_after_s > o->confirm_timeout_s) o->confirm_after_s = o->confirm_timeout_s;
   o->boot_us = now_us;
   o->state = OTA_IDLE;
+  o->rollback = -1;
 
   ota_rec_t r;
   store_err_t e = rec_read(st, &r);
-  if (e != STORE_OK || !r.pending) return e;
+  if (e != STORE_OK) {
+    /* A sick store must not close the way out: go on without the record (the next write repairs it). */
+    hal_log(HAL_LOG_WARN, "ota", "OTA record unreadable (%d): continuing without it", (int)e);
+    memset(&r, 0, sizeof r);
+  }
+  if (!r.pending) {
+    if (hal_boot_trial_pending()) {
+      /* The port booted us on trial but the record is gone: judge the trial all the same. */
+      o->pending_confirm = true;
+      r.pending = REC_TRIAL;
+      r.slot = (uint8_t)hal_boot_running_slot();
+      r.trial_boots = 1;
+      (void)rec_write(st, &r);
+      hal_log(HAL_LOG_WARN, "ota", "trial boot without an OTA record: confirming when proven");
+    }
+    return STORE_OK;
+  }
   if (r.pending == REC_RECEIVING) {
     /* The plug restarted (power cut, crash) in the middle of an upload: the old image runs, say so. */
     hal_log(HAL_LOG_WARN, "ota", "an upload was interrupted by a restart; the running image is unchanged");
@@ -117,6 +151,14 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
   }
   hal_partition_t running = hal_boot_running_slot();
   memcpy(o->version, r.version, sizeof o->version);
+  if (r.pending == REC_INSTALLED) {
+    /* An XZ image: boot2 unpacked it over the old image (or, after a lost table write, never saw it). There
+     * is no trial to judge and nothing to return to; the status said so before the install. */
+    hal_log(HAL_LOG_INFO, "ota", "image %s installed without rollback", r.version);
+    r.pending = 0;
+    r.last_error = OTA_ERR_NONE;
+    return rec_write(st, &r);
+  }
   if ((uint8_t)running != r.slot) {
     /* Never booted (trial_boots 0): the restart came between recording the trial and switching slots.
      * Otherwise the bootloader already went back to the old image. */
@@ -185,6 +227,7 @@ ota_err_t ota_begin(ota_t *o, uint32_t total_len) {
   o->format = OTA_FORMAT_NONE;
   o->trailer_len = 0;
   o->version[0] = 0;
+  o->rollback = -1;
   o->error = OTA_ERR_NONE;
   o->marked = false;
   o->state = OTA_RECEIVING;
@@ -213,7 +256,8 @@ static ota_err_t header_obli(ota_t *o) {
   ota_err_t e = ota_obli_parse_header(o->hdr, &o->obli);
   if (e) return e;
   copy_id(o->version, o->obli.version);
-  if (strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
+  o->rollback = 1; /* the envelope goes to the inactive slot as it is: the running image stays */
+  if (!board_id_usable(o->board_id) || strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
   uint64_t min = (uint64_t)OTA_OBLI_HEADER_SIZE + o->obli.payload_size + 4u;
   if (o->total < min || o->total - (min - 4u) > OTA_TRAILER_MAX) return OTA_ERR_SIZE_MISMATCH;
   if (o->total > o->target_size) return OTA_ERR_TOO_LARGE;
@@ -228,7 +272,9 @@ static ota_err_t header_bl60x(ota_t *o) {
   ota_err_t e = ota_bl60x_parse_header(o->hdr, &o->bl60x);
   if (e) return e;
   copy_id(o->version, o->bl60x.sw_version);
-  if (o->has_bl60x_hw && strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
+  /* A RAW body is booted from the inactive slot; boot2 unpacks an XZ body over the running slot. */
+  o->rollback = o->bl60x.xz ? 0 : 1;
+  if (!board_id_usable(o->bl60x_hw) || strcmp(o->bl60x.hw_version, o->bl60x_hw) != 0) return OTA_ERR_WRONG_BOARD;
   if ((uint64_t)o->bl60x.body_len + OTA_BL60X_HEADER_SIZE != o->total) return OTA_ERR_SIZE_MISMATCH;
   if (o->bl60x.body_len > o->target_size) return OTA_ERR_TOO_LARGE;
   if (o->bl60x.xz && o->bl60x.unpacked_len != 0xFFFFFFFFu) {
@@ -361,12 +407,16 @@ ota_err_t ota_finish(ota_t *o) {
    * the next boot reports as aborted, never a switched image nobody will confirm. */
   ota_rec_t r;
   memset(&r, 0, sizeof r);
-  r.pending = REC_TRIAL;
+  bool trial = o->rollback == 1; /* an XZ image cannot be on trial: nothing would be left to go back to */
+  r.pending = trial ? REC_TRIAL : REC_INSTALLED;
   r.slot = (uint8_t)o->target;
   memcpy(r.version, o->version, sizeof r.version);
-  if (rec_write(o->store, &r) != STORE_OK) return fail(o, OTA_ERR_FLASH);
+  if (rec_write(o->store, &r) != STORE_OK) {
+    if (o->store->last_hal == HAL_ERR_POWER) return fail(o, OTA_ERR_FLASH); /* the power is going: stop */
+    hal_log(HAL_LOG_WARN, "ota", "OTA record not written: the port's trial record alone guards the switch");
+  }
   o->marked = false; /* the trial record replaced the receiving mark */
-  if (hal_boot_select(o->target, true) != HAL_OK) {
+  if (hal_boot_select(o->target, trial) != HAL_OK) {
     r.pending = 0;
     (void)rec_write(o->store, &r);
     return fail(o, OTA_ERR_FLASH);
@@ -384,23 +434,31 @@ void ota_abort(ota_t *o) {
 store_err_t ota_confirm(ota_t *o) {
   if (!o->pending_confirm) return STORE_OK;
   if (hal_boot_select(hal_boot_running_slot(), false) != HAL_OK) return STORE_ERR_IO;
+  /* The port's selection is what boots: from here the image is kept, whatever the record says. */
+  o->pending_confirm = false;
   ota_rec_t r;
   store_err_t e = rec_read(o->store, &r);
-  if (e != STORE_OK) return e;
+  if (e != STORE_OK) memset(&r, 0, sizeof r);
+  memcpy(r.version, o->version, sizeof r.version);
   r.pending = 0;
   r.last_error = OTA_ERR_NONE;
   e = rec_write(o->store, &r);
-  if (e == STORE_OK) {
-    o->pending_confirm = false;
-    hal_log(HAL_LOG_INFO, "ota", "image %s confirmed", r.version);
-  }
+  hal_log(HAL_LOG_INFO, "ota", "image %s confirmed%s", o->version, e == STORE_OK ? "" : " (record not written)");
   return e;
 }
+
+void ota_note_proof(ota_t *o) { o->proven = true; }
 
 ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy) {
   if (o->reboot_requested) return OTA_ACTION_REBOOT;
   if (!o->pending_confirm) return OTA_ACTION_NONE;
-  if (network_healthy && ota_confirm(o) == STORE_OK) return OTA_ACTION_NONE;
+  /* Proven: it survived the supervisor's good-boot span, and someone reached it over the network. An image
+   * that crashes 10-30 s in, or that comes up without reaching its owner, is not kept. */
+  bool old_enough = now_us - o->boot_us >= (uint64_t)o->confirm_after_s * 1000000u;
+  if (old_enough && network_healthy && o->proven) {
+    (void)ota_confirm(o);
+    if (!o->pending_confirm) return OTA_ACTION_NONE;
+  }
   if (now_us - o->boot_us >= (uint64_t)o->confirm_timeout_s * 1000000u) {
     ota_rec_t r;
     if (rec_read(o->store, &r) != STORE_OK) memset(&r, 0, sizeof r);
@@ -421,6 +479,7 @@ void ota_status(const ota_t *o, ota_status_t *out) {
   if (o->state == OTA_REBOOTING) out->progress = 100;
   memcpy(out->version, o->version, sizeof out->version);
   out->pending_confirm = o->pending_confirm;
+  out->rollback = o->rollback;
 }
 
 const char *ota_state_name(ota_state_t s) {

@@ -11,9 +11,10 @@
  * moment, leaves the old image running. An upload cut short by a restart is reported after it as FAILED
  * "aborted".
  *
- * After the switch the new image boots on trial and must confirm itself: ota_poll(…, network_healthy) confirms
- * at the first healthy report, and rolls back if none came within confirm_timeout_s (or if the trial image
- * is booted a second time unconfirmed — BL602's stock boot2 has no rollback of its own). ota_poll() then
+ * After the switch the new image boots on trial and must prove itself: ota_poll() confirms it after 30 s of
+ * uptime with a healthy network and a served API request or MQTT CONNACK (ota_note_proof), and rolls back if
+ * that did not happen within confirm_timeout_s (or if the trial image is booted a second time unconfirmed —
+ * BL602's stock boot2 has no rollback of its own). ota_poll() then
  * returns OTA_ACTION_REBOOT and the status shows FAILED "rolled_back".
  *
  * One owner task (the network task); ota_status() may be read from the same task.
@@ -35,8 +36,10 @@ typedef struct {
   const char *board_id;       /* OBLI images must carry this board id (e.g. "posix-sim", "sm-028-v1.3") */
   bool accept_obli;
   bool accept_bl60x;
-  const char *bl60x_hw;       /* BL60X hw_version the plug requires; NULL = any */
+  const char *bl60x_hw;       /* BL60X hw_version the plug requires; NULL = board_id. Never the SDK default
+                               * "BFL_Module_v1.1" nor empty: such images and ports are refused */
   uint32_t confirm_timeout_s; /* default 300 */
+  uint32_t confirm_after_s;   /* a trial image confirms no earlier than this; default 30 (the good-boot mark) */
 } ota_config_t;
 
 typedef struct {
@@ -48,6 +51,9 @@ typedef struct {
   uint8_t progress;        /* 0..100 */
   char version[17];        /* version of the image being received / installed, "" if unknown */
   bool pending_confirm;    /* running a trial image that has not confirmed itself yet */
+  int8_t rollback;         /* the image being received / installed can be rolled back: 1 yes (written to the
+                            * inactive slot, trial boot), 0 no (XZ: boot2 unpacks it over the running
+                            * image), -1 not known yet (no header seen) */
 } ota_status_t;
 
 typedef struct {
@@ -56,7 +62,7 @@ typedef struct {
   char board_id[17];
   char bl60x_hw[17];
   bool has_bl60x_hw, accept_obli, accept_bl60x;
-  uint32_t confirm_timeout_s;
+  uint32_t confirm_timeout_s, confirm_after_s;
   bool has_key;
   uint8_t key[65];
   /* transfer */
@@ -76,10 +82,12 @@ typedef struct {
   uint32_t trailer_len;
   hal_sha256_ctx_t sha;
   char version[17];
+  int8_t rollback;         /* as ota_status_t.rollback */
   bool marked;             /* "upload under way" is recorded on flash */
   /* trial / confirm */
   bool pending_confirm;
   bool reboot_requested;
+  bool proven;             /* ota_note_proof() since boot */
   uint64_t boot_us;
 } ota_t;
 
@@ -96,9 +104,14 @@ ota_err_t ota_write(ota_t *o, const void *data, size_t len);
 ota_err_t ota_finish(ota_t *o);
 void ota_abort(ota_t *o);
 
-/* Call about once a second from the owner task. network_healthy: Wi-Fi up and the plug reachable (HTTP
- * served or MQTT connected). Returns OTA_ACTION_REBOOT when the caller must reboot (rollback decided). */
+/* Call about once a second from the owner task. network_healthy: Wi-Fi up and the HTTP server listening.
+ * A trial image is confirmed once it has run confirm_after_s (30 s) since ota_init, the network is healthy
+ * and ota_note_proof() was called; until then any reset returns to the previous image. Returns
+ * OTA_ACTION_REBOOT when the caller must reboot (rollback decided). */
 ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy);
+/* The running image served an API request or got an MQTT CONNACK: it reaches its owner. Call from the
+ * owner task; cheap, any number of times. */
+void ota_note_proof(ota_t *o);
 /* Confirm the running trial image now (also done by ota_poll). */
 store_err_t ota_confirm(ota_t *o);
 

@@ -130,13 +130,39 @@ static store_slot_t *slot_find(store_slot_t *idx, uint8_t n, uint16_t key) {
   return NULL;
 }
 
+/* The set of "lost" keys: their latest record rotted, so neither it nor an older one may be returned. */
+typedef struct {
+  uint8_t n;
+  uint16_t keys[STORE_MAX_KEYS];
+} lost_set_t;
+
+static bool lost_has(const lost_set_t *l, uint16_t key) {
+  for (uint8_t i = 0; i < l->n; i++)
+    if (l->keys[i] == key) return true;
+  return false;
+}
+static void lost_del(lost_set_t *l, uint16_t key) {
+  for (uint8_t i = 0; i < l->n; i++)
+    if (l->keys[i] == key) l->keys[i--] = l->keys[--l->n];
+}
+/* Marks `key` lost and forgets its indexed (older) value. false when the set is full (not our store). */
+static bool lost_add(lost_set_t *l, store_slot_t *idx, uint8_t *n_keys, uint16_t key) {
+  for (uint8_t i = 0; i < *n_keys; i++)
+    if (idx[i].key == key) idx[i--] = idx[--*n_keys];
+  if (lost_has(l, key)) return true;
+  if (l->n >= STORE_MAX_KEYS) return false;
+  l->keys[l->n++] = key;
+  return true;
+}
+
 /* Walks a sector's log from the first record: the latest intact record of each key lands in idx.
  * The walk stops at free space or at the first bad record (everything after it is unusable: it is not
  * known where the torn record ended). *head = where it stopped; *dirty when that point is not clean. */
 static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, uint8_t *n_keys,
-                               uint32_t *head, bool *dirty) {
+                               lost_set_t *lost, uint32_t *head, bool *dirty) {
   uint32_t off = STORE_SECTOR_HEADER;
   *n_keys = 0;
+  lost->n = 0;
   *dirty = false;
   for (;;) {
     bool ok, erased;
@@ -164,12 +190,35 @@ static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, u
         if (e != STORE_OK) return e;
       }
       if (next_ok) {
+        /* Its key's older records are not its value: the key reads as corrupt until written again. (A rotted
+         * key field marks the wrong key; that takes a second flip in the same record to matter.) */
+        if (key != STORE_KEY_LOST && !lost_add(lost, idx, n_keys, key)) {
+          *dirty = true;
+          break;
+        }
         off += store_record_size(len);
         continue;
       }
       *dirty = true;
       break;
     }
+    if (key == STORE_KEY_LOST) {
+      /* Carried over by a compaction: these keys stay lost (their older values were not copied). */
+      uint8_t v[2 * STORE_MAX_KEYS];
+      bool fits = len % 2 == 0 && len <= sizeof v;
+      if (fits) {
+        e = rd(s, sector, off + REC_HDR, v, len);
+        if (e != STORE_OK) return e;
+      }
+      for (uint16_t i = 0; fits && i < len; i += 2) fits = lost_add(lost, idx, n_keys, get16(v + i));
+      if (!fits) {
+        *dirty = true;
+        break;
+      }
+      off += store_record_size(len);
+      continue;
+    }
+    lost_del(lost, key);
     store_slot_t *slot = slot_find(idx, *n_keys, key);
     if (!slot) {
       if (*n_keys >= STORE_MAX_KEYS) {
@@ -259,14 +308,26 @@ static store_err_t compact_into(store_t *s, uint16_t next, uint32_t seq, bool wi
     idx[n++].off = off;
     off += store_record_size(len);
   }
+  /* Keys whose value rotted stay lost in the new sector: a record listing them, no older value. */
+  lost_set_t lost = {0};
+  for (uint8_t i = 0; i < s->n_lost; i++)
+    if (!(with_new && s->lost[i] == key)) lost.keys[lost.n++] = s->lost[i];
+  if (lost.n) {
+    uint8_t v[2 * STORE_MAX_KEYS];
+    for (uint8_t i = 0; i < lost.n; i++) put16(v + 2 * i, lost.keys[i]);
+    e = write_record(s, next, off, STORE_KEY_LOST, v, (uint16_t)(2u * lost.n));
+    if (e != STORE_OK) return e;
+    off += store_record_size(2u * lost.n);
+  }
   /* Read everything back before committing: a bad copy must not replace a good sector. */
   store_slot_t check[STORE_MAX_KEYS];
   uint8_t n_check;
+  lost_set_t lost_check;
   uint32_t head;
   bool dirty;
-  e = sector_scan(s, next, check, &n_check, &head, &dirty);
+  e = sector_scan(s, next, check, &n_check, &lost_check, &head, &dirty);
   if (e != STORE_OK) return e;
-  if (n_check != n || head != off || dirty) return STORE_ERR_IO;
+  if (n_check != n || lost_check.n != lost.n || head != off || dirty) return STORE_ERR_IO;
 
   e = write_header(s, next, seq);
   if (e != STORE_OK) return e;
@@ -276,6 +337,8 @@ static store_err_t compact_into(store_t *s, uint16_t next, uint32_t seq, bool wi
   s->dirty = false;
   s->n_keys = n;
   memcpy(s->idx, idx, sizeof idx);
+  s->n_lost = lost.n;
+  memcpy(s->lost, lost.keys, sizeof lost.keys);
   s->stats.compactions++;
   return STORE_OK;
 }
@@ -285,6 +348,9 @@ static store_err_t compact(store_t *s, bool with_new, uint16_t key, const void *
   for (uint8_t i = 0; i < s->n_keys; i++)
     if (!with_new || s->idx[i].key != key) need += store_record_size(s->idx[i].len);
   if (with_new) need += store_record_size(len);
+  uint8_t n_lost = 0;
+  for (uint8_t i = 0; i < s->n_lost; i++) n_lost += !(with_new && s->lost[i] == key);
+  if (n_lost) need += store_record_size(2u * n_lost);
   if (need > SECTOR) return STORE_ERR_FULL;
   /* The next sector of the ring; if it fails (worn cells, read-back mismatch), the one after, and so on.
    * Each attempt takes a higher sequence number, so a half-good failed sector can never outrank the one
@@ -338,14 +404,29 @@ store_err_t store_mount(store_t *s, hal_partition_t part, uint32_t offset, uint3
     }
     return e;
   }
-  store_err_t e = sector_scan(s, s->active, s->idx, &s->n_keys, &s->head, &s->dirty);
+  lost_set_t lost;
+  store_err_t e = sector_scan(s, s->active, s->idx, &s->n_keys, &lost, &s->head, &s->dirty);
   if (e != STORE_OK) return e;
+  s->n_lost = lost.n;
+  memcpy(s->lost, lost.keys, sizeof lost.keys);
   if (s->dirty) s->stats.torn_found++;
   return STORE_OK;
 }
 
+static bool key_lost(const store_t *s, uint16_t key) {
+  for (uint8_t i = 0; i < s->n_lost; i++)
+    if (s->lost[i] == key) return true;
+  return false;
+}
+
+static void forget_lost(store_t *s, uint16_t key) {
+  for (uint8_t i = 0; i < s->n_lost; i++)
+    if (s->lost[i] == key) s->lost[i--] = s->lost[--s->n_lost];
+}
+
 store_err_t store_get(store_t *s, uint16_t key, void *buf, size_t cap, size_t *len_out) {
-  if (!s || key == 0 || key == ERASED_KEY) return STORE_ERR_ARG;
+  if (!s || key == 0 || key == ERASED_KEY || key == STORE_KEY_LOST) return STORE_ERR_ARG;
+  if (key_lost(s, key)) return STORE_ERR_CORRUPT;
   store_slot_t *slot = slot_find(s->idx, s->n_keys, key);
   if (!slot) return STORE_ERR_NOT_FOUND;
   if (len_out) *len_out = slot->len;
@@ -364,6 +445,12 @@ store_err_t store_get(store_t *s, uint16_t key, void *buf, size_t cap, size_t *l
 static store_err_t same_value(store_t *s, const store_slot_t *slot, const uint8_t *data, bool *same) {
   uint8_t buf[CHUNK];
   *same = false;
+  /* The stored record must also still be intact: a rotted one is rewritten, i.e. repaired. */
+  bool ok, erased;
+  uint16_t k = 0, l = 0;
+  store_err_t ce = record_check(s, s->active, slot->off, &ok, &erased, &k, &l);
+  if (ce != STORE_OK) return ce;
+  if (!ok || k != slot->key || l != slot->len) return STORE_OK;
   for (uint32_t done = 0; done < slot->len;) {
     uint32_t n = slot->len - done < CHUNK ? slot->len - done : CHUNK;
     store_err_t e = rd(s, s->active, slot->off + REC_HDR + done, buf, n);
@@ -376,7 +463,7 @@ static store_err_t same_value(store_t *s, const store_slot_t *slot, const uint8_
 }
 
 store_err_t store_put(store_t *s, uint16_t key, const void *data, size_t len) {
-  if (!s || key == 0 || key == ERASED_KEY || (len && !data)) return STORE_ERR_ARG;
+  if (!s || key == 0 || key == ERASED_KEY || key == STORE_KEY_LOST || (len && !data)) return STORE_ERR_ARG;
   if (len > STORE_MAX_VALUE) return STORE_ERR_TOO_BIG;
   store_slot_t *slot = slot_find(s->idx, s->n_keys, key);
   if (!slot && s->n_keys >= STORE_MAX_KEYS) return STORE_ERR_FULL;
@@ -407,6 +494,7 @@ store_err_t store_put(store_t *s, uint16_t key, const void *data, size_t len) {
       s->head = off + size;
       s->dirty = false;
       s->stats.appends++;
+      forget_lost(s, key); /* repaired: this record follows anything that marked it lost */
       return STORE_OK;
     }
     /* Read-back failed (weak cell, bits not programmed): fall through and compact with the new value. */

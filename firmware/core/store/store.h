@@ -28,6 +28,7 @@ enum {
   STORE_KEY_ENERGY = 3,
   STORE_KEY_BOOT = 4,
   STORE_KEY_OTA = 5,
+  STORE_KEY_LOST = 0xFFFE, /* reserved: the store's own list of keys whose latest value rotted */
 };
 
 typedef enum {
@@ -64,6 +65,8 @@ typedef struct {
   bool dirty;         /* bytes after head are not erased (torn write): next put compacts first */
   uint8_t n_keys;
   store_slot_t idx[STORE_MAX_KEYS];
+  uint8_t n_lost;
+  uint16_t lost[STORE_MAX_KEYS]; /* keys whose latest record rotted: read as STORE_ERR_CORRUPT until put */
   store_stats_t stats;
   hal_status_t last_hal; /* status of the last flash call */
 } store_t;
@@ -73,12 +76,14 @@ typedef struct {
  * that key stays); read errors return STORE_ERR_IO and never format. */
 store_err_t store_mount(store_t *s, hal_partition_t part, uint32_t offset, uint32_t size);
 
-/* Copy the latest value of `key` into buf. *len_out (may be NULL) gets the value's length, also when
+/* Copy the latest value of `key` into buf. STORE_ERR_CORRUPT when that value rotted on flash (never an older
+ * value of the key instead); the next store_put of the key repairs it. *len_out (may be NULL) gets the value's length, also when
  * STORE_ERR_TOO_BIG says the buffer was too small. */
 store_err_t store_get(store_t *s, uint16_t key, void *buf, size_t cap, size_t *len_out);
 
 /* Store a new value for `key` (len ≤ STORE_MAX_VALUE, 0 allowed). Returns only after the record has been
- * read back intact. Writing the value already stored costs no flash write. */
+ * read back intact. Writing the value already stored costs no flash write, unless that record no longer
+ * passes its CRC: then it is written again (repaired). */
 store_err_t store_put(store_t *s, uint16_t key, const void *data, size_t len);
 
 /* Bytes a value of `len` occupies on flash (header + padded payload + CRC). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/http_auth.h"
+#include "http/http_policy.h"
 #include "http/http_server.h"
 #include "memnet.h"
 
@@ -16,6 +17,15 @@ static http_conn_t conns[2];
 static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_t *r) {
   (void)ctx;
   (void)http_auth_ok(r->authorization, "fuzz-password");
+  /* the request policy sees whatever Host / Origin / Content-Type the parser kept */
+  http_policy_t pol;
+  http_policy_for_plug(&pol, (uint16_t)(r->path[0] == '/' ? 80 : 8080), "openbl602-fuzz",
+                       (const uint8_t[4]){127, 0, 0, 1}, "127.0.0.1", r->has_query);
+  http_refusal_t no;
+  if (http_policy_refuse(&pol, r, r->method == HTTP_M_POST ? "application/json" : NULL, &no)) {
+    if (no.status != 421 && no.status != 403 && no.status != 415) __builtin_trap();
+  }
+  if (r->host[HTTP_HOST_MAX] != '\0' || r->origin[HTTP_HOST_MAX] != '\0') __builtin_trap();
   if (r->path[1] == 's') return HTTP_HEAD_STREAM;
   if (r->path[1] == 'n') {
     http_respond_error(c, 404, "not_found", r->path, NULL, NULL);

@@ -57,12 +57,10 @@ static void test_config_and_relay_round_trip(void) {
   CHECK_EQ_INT(app_config_power_on(&got), RELAY_POWER_ON_TOGGLE);
 }
 
-/* A record that does not validate is refused whole: defaults, never the valid half of it. */
-static void test_invalid_record_gives_defaults_not_a_mix(void) {
+/* A record that is no JSON object cannot be read at all: the defaults, never a guess. */
+static void test_unreadable_record_gives_defaults(void) {
   static const char *const bad[] = {
-      "{\"name\":\"half\",\"protection\":{\"max_power_w\":99999}}", /* out of range */
-      "{\"name\":\"half\",\"startup\":7}",                          /* wrong type */
-      "{\"name\":\"half\",",                                        /* truncated */
+      "{\"name\":\"half\",", /* truncated */
       "[1,2,3]",
       "",
   };
@@ -75,6 +73,100 @@ static void test_invalid_record_gives_defaults_not_a_mix(void) {
     app_config_defaults(&def, "host-x");
     CHECK(same(&c, &def));
   }
+}
+
+/* A value this firmware does not accept drops that field alone: it keeps its default, the rest loads. */
+static void test_bad_value_drops_only_its_field(void) {
+  static const struct {
+    const char *record;
+  } cases[] = {
+      {"{\"name\":\"half\",\"protection\":{\"max_power_w\":99999,\"hold_s\":7}}"}, /* out of range */
+      {"{\"name\":\"half\",\"startup\":7,\"protection\":{\"hold_s\":7}}"},        /* wrong type */
+      {"{\"name\":\"half\",\"protection\":\"high\",\"startup\":\"on\"}"},       /* group of wrong type */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fake_hal_reset();
+    mount();
+    CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, cases[i].record, strlen(cases[i].record)), STORE_OK);
+    app_config_t c;
+    CHECK_EQ_INT(app_config_load(&st, &c, "host-x"), STORE_OK);
+    CHECK_STR(c.name, "half");
+    CHECK_NEAR(c.protection.max_power_w, 3680.0f, 0.0);
+    if (i < 2) CHECK_EQ_INT(c.protection.hold_s, 7);
+    CHECK_EQ_INT(c.startup, i == 2 ? APP_STARTUP_ON : APP_STARTUP_RESTORE);
+  }
+}
+
+/* #12: a record written by a newer firmware with a new LED mode and a longer setup hold is read after a
+ * downgrade. Both fields fall back to their defaults; Wi-Fi, API password, OTA key and every other field
+ * survive, so the plug stays on its network and stays closed. The API still refuses the same values. */
+static void test_newer_firmware_values_drop_alone(void) {
+  static const char key[] = "04"
+                            "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+                            "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
+  static char record[APP_CONFIG_PERSIST_MAX];
+  int n = snprintf(record, sizeof record,
+                   "{\"name\":\"desk\",\"startup\":\"off\",\"led\":\"breathing\","
+                   "\"button\":{\"enabled\":true,\"double_press\":false,\"long_press_ms\":1500,\"setup_hold_s\":120},"
+                   "\"report\":{\"heartbeat_s\":120},\"mqtt\":{\"enabled\":true,\"host\":\"broker.lan\",\"port\":1884,"
+                   "\"user\":\"u\",\"password\":\"mqttpw\"},\"wifi\":{\"ssid\":\"home\",\"password\":\"correct horse\"},"
+                   "\"api_password\":\"s3cret-pass\",\"ota_public_key\":\"%s\"}",
+                   key);
+  CHECK(n > 0 && (size_t)n < sizeof record);
+  fake_hal_reset();
+  mount();
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, record, (size_t)n), STORE_OK);
+  app_config_t c;
+  CHECK_EQ_INT(app_config_load(&st, &c, "h"), STORE_OK);
+  CHECK_STR(c.wifi.ssid, "home");
+  CHECK_STR(c.wifi.password, "correct horse");
+  CHECK_STR(c.api_password, "s3cret-pass");
+  CHECK_STR(c.ota_public_key, key);
+  CHECK_EQ_INT(c.led, APP_LED_RELAY);         /* default */
+  CHECK_EQ_INT(c.button.setup_hold_s, 10);    /* default */
+  CHECK_STR(c.name, "desk");
+  CHECK_EQ_INT(c.startup, APP_STARTUP_OFF);
+  CHECK(c.button.enabled);
+  CHECK(!c.button.double_press);
+  CHECK_EQ_INT(c.button.long_press_ms, 1500);
+  CHECK_EQ_INT(c.report.heartbeat_s, 120);
+  CHECK(c.mqtt.enabled);
+  CHECK_STR(c.mqtt.host, "broker.lan");
+  CHECK_EQ_INT(c.mqtt.port, 1884);
+  CHECK_STR(c.mqtt.password, "mqttpw");
+  /* what loads saves back whole: the next boot reads the same */
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+  app_config_t again;
+  CHECK_EQ_INT(app_config_load(&st, &again, "h"), STORE_OK);
+  CHECK(same(&again, &c));
+  /* the API path still refuses each value with a clear error */
+  static const struct {
+    const char *body, *field, *code;
+  } api[] = {
+      {"{\"led\":\"breathing\"}", "led", "invalid_value"},
+      {"{\"button\":{\"setup_hold_s\":120}}", "button.setup_hold_s", "out_of_range"},
+      {"{\"glow\":1}", "glow", "unknown_field"},
+  };
+  for (size_t i = 0; i < sizeof api / sizeof api[0]; i++) {
+    app_errors_t errs;
+    app_config_t before = c;
+    CHECK(!app_config_patch(&c, api[i].body, strlen(api[i].body), APP_SRC_HTTP, &errs));
+    CHECK_STR(errs.e[0].field, api[i].field);
+    CHECK_STR(errs.e[0].code, api[i].code);
+    CHECK(same(&c, &before));
+  }
+}
+
+/* A broker whose host a newer firmware stored in a form this one refuses is switched off, not half on. */
+static void test_dropped_broker_host_disables_mqtt(void) {
+  fake_hal_reset();
+  mount();
+  const char *rec = "{\"mqtt\":{\"enabled\":true,\"host\":\"bad host!\"},\"wifi\":{\"ssid\":\"home\"}}";
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, rec, strlen(rec)), STORE_OK);
+  app_config_t c;
+  CHECK_EQ_INT(app_config_load(&st, &c, "h"), STORE_OK);
+  CHECK(!c.mqtt.enabled);
+  CHECK_STR(c.wifi.ssid, "home");
 }
 
 /* An older firmware's record lacks the fields added since: they keep their defaults, the rest loads. */
@@ -172,7 +264,10 @@ int main(void) {
   fake_log_quiet(true);
   RUN(test_fresh_plug_gets_defaults_named_after_host);
   RUN(test_config_and_relay_round_trip);
-  RUN(test_invalid_record_gives_defaults_not_a_mix);
+  RUN(test_unreadable_record_gives_defaults);
+  RUN(test_bad_value_drops_only_its_field);
+  RUN(test_newer_firmware_values_drop_alone);
+  RUN(test_dropped_broker_host_disables_mqtt);
   RUN(test_older_record_without_new_fields_loads);
   RUN(test_newer_record_with_unknown_fields_loads);
   RUN(test_wrong_length_relay_record_is_ignored);

@@ -41,6 +41,10 @@ static void mn_close(void *ctx, int h) {
   ((memnet_t *)ctx)->c[h].server_closed = true;
 }
 
+static uint32_t mn_peer(void *ctx, int h) {
+  return ((memnet_t *)ctx)->c[h].peer_ipv4;
+}
+
 void memnet_init(memnet_t *m, http_net_t *net) {
   memset(m, 0, sizeof(*m));
   net->ctx = m;
@@ -48,6 +52,8 @@ void memnet_init(memnet_t *m, http_net_t *net) {
   net->recv = mn_recv;
   net->send = mn_send;
   net->close = mn_close;
+  net->peer_ipv4 = mn_peer;
+  net->local_ipv4 = NULL;
 }
 
 int memnet_connect(memnet_t *m) {

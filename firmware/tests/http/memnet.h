@@ -20,6 +20,7 @@ typedef struct {
   size_t out_len;
   size_t send_budget; /* bytes the server may send per call (0 = unlimited) */
   size_t recv_budget; /* bytes handed out per recv (0 = unlimited) */
+  uint32_t peer_ipv4; /* the client's address (0 = unknown) */
 } memnet_conn_t;
 
 typedef struct {

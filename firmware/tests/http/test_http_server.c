@@ -15,10 +15,16 @@ static http_conn_t conns[4];
 static uint64_t now;
 static size_t streamed, closes;
 static http_conn_t *held; /* /slow: answered later */
+static int defers;        /* /defer: held this many times (100 ms each) before it is buffered */
 
 static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_t *r) {
   (void)ctx;
   if (strcmp(r->path, "/stream") == 0) return HTTP_HEAD_STREAM;
+  if (strcmp(r->path, "/defer") == 0 && defers > 0) {
+    defers--;
+    c->defer_until_ms = now + 100;
+    return HTTP_HEAD_DEFER;
+  }
   if (strcmp(r->path, "/nope") == 0) {
     http_respond_error(c, 404, "not_found", "no such path", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
@@ -72,6 +78,7 @@ static void setup(void) {
   now = 1000;
   streamed = closes = 0;
   held = NULL;
+  defers = 0;
 }
 
 static void poll_n(int n) {
@@ -297,7 +304,111 @@ static void test_sse_slow_client_dropped(void) {
   CHECK(mn.c[c].server_closed);
 }
 
+static void test_slow_heads_are_evicted_for_a_new_client(void) {
+  setup();
+  int slow[4];
+  for (int i = 0; i < 4; i++) {
+    slow[i] = memnet_connect(&mn);
+    mn.c[slow[i]].peer_ipv4 = 0x0a000010u + (uint32_t)i;
+    memnet_write_str(&mn, slow[i], "GET /echo HTTP/1.1\r\nX-a: 1\r\n");
+    poll_n(2); /* one after the other: slow[0] is the oldest */
+  }
+  int ok = memnet_connect(&mn);
+  mn.c[ok].peer_ipv4 = 0x0a000099u;
+  memnet_write_str(&mn, ok, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[ok].out, "HTTP/1.1 200 ", 13) == 0);
+  CHECK(mn.c[slow[0]].server_closed);
+  for (int i = 1; i < 4; i++) CHECK(!mn.c[slow[i]].server_closed);
+  CHECK_EQ_INT(srv.stat_evicted, 1);
+  CHECK_EQ_INT(srv.stat_rejected_busy, 0);
+}
+
+static void test_requests_being_answered_are_never_evicted(void) {
+  setup();
+  int c[4];
+  for (int i = 0; i < 4; i++) {
+    c[i] = memnet_connect(&mn);
+    mn.c[c[i]].peer_ipv4 = 0x0a000010u + (uint32_t)i;
+    memnet_write_str(&mn, c[i], "GET /slow HTTP/1.1\r\n\r\n"); /* whole requests, held by the handler */
+  }
+  poll_n(2);
+  int late = memnet_connect(&mn);
+  memnet_write_str(&mn, late, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[late].out, "HTTP/1.1 503 ", 13) == 0);
+  for (int i = 0; i < 4; i++) CHECK(!mn.c[c[i]].server_closed);
+}
+
+static void test_one_source_cannot_take_every_slot(void) {
+  setup();
+  int mine[5];
+  for (int i = 0; i < 5; i++) {
+    mine[i] = memnet_connect(&mn);
+    mn.c[mine[i]].peer_ipv4 = 0x0a000002u;
+    memnet_write_str(&mn, mine[i], "GET /echo HTTP/1.1\r\nX-a: 1\r\n");
+    poll_n(2);
+  }
+  /* three slots at most: each new one from that source evicts its own oldest head */
+  size_t open = 0;
+  for (int i = 0; i < 5; i++) open += !mn.c[mine[i]].server_closed;
+  CHECK_EQ_INT(open, HTTP_PER_SOURCE_MAX(4));
+  CHECK(mn.c[mine[0]].server_closed);
+  CHECK(mn.c[mine[1]].server_closed);
+  int other = memnet_connect(&mn);
+  mn.c[other].peer_ipv4 = 0x0a000003u;
+  memnet_write_str(&mn, other, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[other].out, "HTTP/1.1 200 ", 13) == 0);
+}
+
+static void test_head_deadline(void) {
+  setup();
+  int c = memnet_connect(&mn);
+  memnet_write_str(&mn, c, "GET /echo HTTP/1.1\r\nX-a: 1\r\n");
+  poll_n(2);
+  now += HTTP_HEAD_TIMEOUT_MS;
+  poll_n(2);
+  CHECK(strncmp(mn.c[c].out, "HTTP/1.1 408 ", 13) == 0);
+}
+
+static void test_deferred_request_keeps_its_body(void) {
+  setup();
+  defers = 2;
+  int c = memnet_connect(&mn);
+  memnet_write_str(&mn, c, "POST /defer HTTP/1.1\r\nContent-Length: 11\r\n\r\n{\"on\":true}");
+  poll_n(2);
+  CHECK_EQ_INT(mn.c[c].out_len, 0);
+  poll_n(50); /* 2 x 100 ms */
+  CHECK(strncmp(mn.c[c].out, "HTTP/1.1 200 ", 13) == 0);
+  CHECK_STR(body_of(mn.c[c].out), "{\"on\":true}");
+}
+
+static void test_trickled_upload_times_out(void) {
+  setup();
+  int c = memnet_connect(&mn);
+  memnet_write_str(&mn, c, "POST /stream HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+  poll_n(2);
+  char chunk[100];
+  memset(chunk, 'a', sizeof(chunk));
+  /* 100 bytes a second: never idle for 30 s, but far below the minimum rate */
+  for (int s = 0; s < 60 && mn.c[c].out_len == 0; s++) {
+    memnet_write(&mn, c, chunk, sizeof(chunk));
+    now += 1000;
+    poll_n(1);
+  }
+  CHECK(strncmp(mn.c[c].out, "HTTP/1.1 408 ", 13) == 0);
+  CHECK(strstr(mn.c[c].out, "too slow") != NULL);
+  CHECK(streamed < 10000);
+}
+
 int main(void) {
+  RUN(test_slow_heads_are_evicted_for_a_new_client);
+  RUN(test_requests_being_answered_are_never_evicted);
+  RUN(test_one_source_cannot_take_every_slot);
+  RUN(test_head_deadline);
+  RUN(test_deferred_request_keeps_its_body);
+  RUN(test_trickled_upload_times_out);
   RUN(test_echo_with_body);
   RUN(test_expect_continue);
   RUN(test_body_in_small_pieces_and_slow_send);

@@ -87,7 +87,8 @@ static void test_good_image_switches_on_trial_and_confirms(void) {
   CHECK(s.pending_confirm);
   CHECK_EQ_INT(ota_begin(&ota, 1000), OTA_ERR_BUSY); /* the rollback target must stay intact */
   CHECK_EQ_INT(ota_poll(&ota, 10 * SEC, false), OTA_ACTION_NONE);
-  CHECK_EQ_INT(ota_poll(&ota, 20 * SEC, true), OTA_ACTION_NONE);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 30 * SEC, true), OTA_ACTION_NONE);
   ota_status(&ota, &s);
   CHECK(!s.pending_confirm);
   char v[17];
@@ -101,6 +102,94 @@ static void test_good_image_switches_on_trial_and_confirms(void) {
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   reboot();
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+}
+
+/* Issue #12 finding 3: a healthy network alone confirms nothing. The trial image is kept only after it ran
+ * 30 s with the network up and proved itself (a served API request or an MQTT CONNACK); a reset before that
+ * (the crash of an image that dies 10-30 s in) goes back to the previous image. */
+static void test_confirms_only_a_proven_image(void) {
+  fresh();
+  size_t n = make_obli(img, "posix-sim", "7.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status_t s;
+  CHECK_EQ_INT(ota_poll(&ota, 1 * SEC, true), OTA_ACTION_NONE);
+  CHECK_EQ_INT(ota_poll(&ota, 20 * SEC, true), OTA_ACTION_NONE);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 29 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm); /* healthy and proven, but not 30 s old */
+  reboot();                 /* a crash at 29 s */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_A);
+  ota_status(&ota, &s);
+  CHECK_STR(ota_err_code(s.error), "rolled_back");
+
+  n = make_obli(img, "posix-sim", "7.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(ota_poll(&ota, 40 * SEC, true), OTA_ACTION_NONE); /* 40 s, network up, never proven */
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 41 * SEC, false), OTA_ACTION_NONE); /* proven, but the network is down now */
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  CHECK_EQ_INT(ota_poll(&ota, 42 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(!s.pending_confirm);
+  reboot(); /* a crash after the confirmation keeps the new image */
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+}
+
+/* Issue #12 finding 8: OTA is the way out when the settings flash is sick, so it works without a usable
+ * store: with none at all (mount failed) the trial state comes from the port's boot record; an unreadable
+ * OTA record is not fatal either. */
+static void test_ota_works_with_a_sick_store(void) {
+  fresh();
+  CHECK_EQ_INT(ota_init(&ota, NULL, &cfg, 0), STORE_OK);
+  size_t n = make_obli(img, "posix-sim", "8.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(ota_init(&ota, NULL, &cfg, 0), STORE_OK);
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status_t s;
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm); /* known from the port: the trial is judged as with a store */
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 31 * SEC, true), OTA_ACTION_NONE);
+  ota_status(&ota, &s);
+  CHECK(!s.pending_confirm);
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+
+  /* a store whose OTA record rotted (followed by other records: read as corrupt) */
+  fresh();
+  n = make_obli(img, "sm-028-v1.3", "8.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_WRONG_BOARD); /* leaves an OTA record */
+  uint8_t other = 1;
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_RELAY, &other, 1), STORE_OK);
+  for (uint8_t i = 0; i < st.n_keys; i++) {
+    if (st.idx[i].key != STORE_KEY_OTA) continue;
+    uint8_t b;
+    CHECK_EQ_INT(hal_flash_read(HAL_PART_SETTINGS, st.active * 4096u + st.idx[i].off + 4, &b, 1), HAL_OK);
+    b = (uint8_t)(b & 0xFE); /* NOR: a cleared bit is a possible rot (format byte 1 → 0) */
+    CHECK_EQ_INT(hal_flash_write(HAL_PART_SETTINGS, st.active * 4096u + st.idx[i].off + 4, &b, 1), HAL_OK);
+  }
+  posix_sys_power_on();
+  configure();
+  CHECK_EQ_INT(store_mount(&st, HAL_PART_SETTINGS, 0, 16384), STORE_OK);
+  uint8_t rec[32];
+  CHECK_EQ_INT(store_get(&st, STORE_KEY_OTA, rec, sizeof rec, NULL), STORE_ERR_CORRUPT);
+  ota_init(&ota, &st, &cfg, 0);
+  n = make_obli(img, "posix-sim", "8.0.2", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
 }
 
 static void test_byte_by_byte_upload(void) {
@@ -212,17 +301,17 @@ static void test_signatures(void) {
   n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, other);
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, NULL);
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, NULL);
   expect_failed(upload_all(n), OTA_ERR_UNSIGNED);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, other);
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, other);
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.0", payload, 5000, good);
-  img[34] = '7'; /* hw version changed after signing: BL702 */
+  n = make_bl60x(img, false, "posix-sim", "1.0.0", payload, 5000, good);
+  img[48] = '7'; /* sw version changed after signing */
   expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
   ota_set_public_key(&ota, pub);
-  n = make_bl60x(img, false, "BL602", "1.0.1", payload, 5000, good);
+  n = make_bl60x(img, false, "posix-sim", "1.0.1", payload, 5000, good);
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   reboot();
   CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
@@ -242,7 +331,7 @@ static void test_bl60x_container(void) {
   fresh();
   static const uint8_t xz[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
   memcpy(payload, xz, 6);
-  size_t n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  size_t n = make_bl60x(img, true, "posix-sim", "1.17.0", payload, 20000, NULL);
   CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
   /* the body is stored as-is at the start of the slot (boot2 unpacks it) */
   uint8_t head[16];
@@ -252,17 +341,63 @@ static void test_bl60x_container(void) {
   CHECK_EQ_INT(ota_confirm(&ota), STORE_OK);
 
   payload[0] = 0; /* "XZ" without the XZ stream magic */
-  n = make_bl60x(img, true, "BL602", "1.17.0", payload, 20000, NULL);
+  n = make_bl60x(img, true, "posix-sim", "1.17.0", payload, 20000, NULL);
   expect_failed(upload_all(n), OTA_ERR_BAD_HEADER);
   memcpy(payload, xz, 6);
   CHECK_EQ_INT(hal_boot_running_slot(), HAL_PART_FW_B);
 }
 
+/* Issue #12 finding 2: boot2 unpacks an XZ body over the running slot, so nothing is left to go back to. The
+ * status says so (rollback false) from the moment the header is read, before anything is installed; raw images
+ * (OBLI, BL60X RAW) go to the inactive slot and say rollback true. An installed XZ image is then not reported
+ * as an aborted trial. */
+static void test_rollback_is_reported_truthfully(void) {
+  static const uint8_t xz[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
+  ota_status_t s;
+  fresh();
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, -1); /* nothing received: unknown */
+  memcpy(payload, xz, 6);
+  size_t n = make_bl60x(img, true, "posix-sim", "2.0.0", payload, 20000, NULL);
+  CHECK_EQ_INT(ota_begin(&ota, (uint32_t)n), OTA_ERR_NONE);
+  CHECK_EQ_INT(ota_write(&ota, img, 600), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_RECEIVING);
+  CHECK_EQ_INT(s.rollback, 0);
+  for (size_t off = 600; off < n; off += 1000) CHECK_EQ_INT(ota_write(&ota, img + off, n - off < 1000 ? n - off : 1000), 0);
+  CHECK_EQ_INT(ota_finish(&ota), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 0);
+  reboot();
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.state, OTA_IDLE); /* installed for good, not "aborted" and not waiting for a confirmation */
+  CHECK(!s.pending_confirm);
+  CHECK_EQ_INT(ota_begin(&ota, 100), OTA_ERR_NONE); /* no trial blocks the next update */
+  ota_abort(&ota);
+  reboot();
+
+  n = make_bl60x(img, false, "posix-sim", "2.0.1", payload + 6, 20000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 1);
+  reboot();
+  ota_status(&ota, &s);
+  CHECK(s.pending_confirm);
+  reboot(); /* unconfirmed RAW image: the old one comes back */
+  ota_status(&ota, &s);
+  CHECK_STR(ota_err_code(s.error), "rolled_back");
+
+  n = make_obli(img, "posix-sim", "2.0.2", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  ota_status(&ota, &s);
+  CHECK_EQ_INT(s.rollback, 1);
+}
+
 static void test_bl60x_size_and_board_rules(void) {
   fresh();
-  size_t n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  size_t n = make_bl60x(img, false, "posix-sim", "1", payload, 5000, NULL);
   expect_failed(upload(n, 1000, (uint32_t)n + 1), OTA_ERR_SIZE_MISMATCH);
-  n = make_bl60x(img, true, "BL602", "1", payload, 30000, NULL); /* unpacked 90000 > 64 KiB slot */
+  n = make_bl60x(img, true, "posix-sim", "1", payload, 30000, NULL); /* unpacked 90000 > 64 KiB slot */
   memcpy(img + 512, "\xFD" "7zXZ", 6);
   expect_failed(upload_all(n), OTA_ERR_TOO_LARGE);
   cfg.bl60x_hw = "BL602";
@@ -271,8 +406,41 @@ static void test_bl60x_size_and_board_rules(void) {
   expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
   cfg.accept_bl60x = false;
   reboot();
-  n = make_bl60x(img, false, "BL602", "1", payload, 5000, NULL);
+  n = make_bl60x(img, false, "posix-sim", "1", payload, 5000, NULL);
   expect_failed(upload_all(n), OTA_ERR_BAD_MAGIC);
+}
+
+/* Issue #12 finding 1: the hardware configures no BL60X hardware string of its own (the port sets only its
+ * board id), and the vendor container must still name that board: the SDK's default string, an empty one
+ * or another board's is refused before a byte of the body is written. */
+static void test_bl60x_must_name_this_board(void) {
+  static const char *const refused[] = {"BFL_Module_v1.1", "", "BL602", "sm-028-v1.2"};
+  ota_config_defaults(&cfg);
+  cfg.board_id = "sm-028-v1.3";
+  cfg.accept_obli = false;
+  cfg.accept_bl60x = true; /* as the BL602 port configures it: no bl60x_hw */
+  unlink(g_flash);
+  unlink(g_boot);
+  reboot();
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    size_t n = make_bl60x(img, false, refused[i], "1.0.0", payload, 5000, NULL);
+    ota_err_t e = ota_begin(&ota, (uint32_t)n);
+    if (!e) e = ota_write(&ota, img, 512 + 100); /* header and the first body bytes */
+    CHECK_EQ_INT(e, OTA_ERR_WRONG_BOARD);
+    uint8_t head[4];
+    CHECK_EQ_INT(hal_flash_read(HAL_PART_FW_B, 0, head, 4), HAL_OK);
+    CHECK(memcmp(head, img + 512, 4) != 0); /* nothing of the body reached the slot */
+    reboot();
+  }
+  size_t n = make_bl60x(img, false, "sm-028-v1.3", "1.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  /* nor may a port name the SDK default as its own board */
+  cfg.board_id = "BFL_Module_v1.1";
+  unlink(g_flash);
+  unlink(g_boot);
+  reboot();
+  n = make_bl60x(img, false, "BFL_Module_v1.1", "1.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_WRONG_BOARD);
 }
 
 static void test_restart_during_upload_is_reported(void) {
@@ -328,6 +496,8 @@ int main(int argc, char **argv) {
   snprintf(g_boot, sizeof g_boot, "%s.boot", g_flash);
   for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 31u + 7u);
   RUN(test_good_image_switches_on_trial_and_confirms);
+  RUN(test_confirms_only_a_proven_image);
+  RUN(test_ota_works_with_a_sick_store);
   RUN(test_byte_by_byte_upload);
   RUN(test_no_confirmation_rolls_back);
   RUN(test_crashing_trial_image_rolled_back_by_port);
@@ -335,7 +505,9 @@ int main(int argc, char **argv) {
   RUN(test_rejections_keep_old_image);
   RUN(test_signatures);
   RUN(test_bl60x_container);
+  RUN(test_rollback_is_reported_truthfully);
   RUN(test_bl60x_size_and_board_rules);
+  RUN(test_bl60x_must_name_this_board);
   RUN(test_restart_during_upload_is_reported);
   RUN(test_power_cut_anywhere_keeps_old_image);
   return unit_report();

@@ -20,8 +20,8 @@ OTHER=$("$PY" "$TOOL" keygen --out other.pem)
 cp signed.obli tampered.obli
 printf '\x00' | dd of=tampered.obli bs=1 seek=30000 conv=notrunc status=none
 printf '\xfd7zXZ\x00' > body.xz && head -c 30000 /dev/urandom >> body.xz
-"$PY" "$TOOL" bl60x --body body.xz --hw BL602 --sw 1.2.3 --out signed.ota --key key.pem >/dev/null
-"$PY" "$TOOL" bl60x --body body.xz --hw BL602 --sw 1.2.3 --out plain.ota >/dev/null
+"$PY" "$TOOL" bl60x --body body.xz --hw posix-sim --sw 1.2.3 --out signed.ota --key key.pem >/dev/null
+"$PY" "$TOOL" bl60x --body body.xz --hw posix-sim --sw 1.2.3 --out plain.ota >/dev/null
 
 expect ok signed.obli "$PUB"
 expect ok plain.obli

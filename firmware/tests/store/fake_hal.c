@@ -150,6 +150,7 @@ hal_status_t hal_boot_select(hal_partition_t slot, bool trial) {
   g_trial = trial;
   return HAL_OK;
 }
+bool hal_boot_trial_pending(void) { return false; }
 void fake_set_running_slot(hal_partition_t slot) { g_running = slot; }
 hal_partition_t fake_selected_slot(bool *trial) {
   if (trial) *trial = g_trial;

@@ -180,6 +180,66 @@ static void test_bit_rot_in_old_record_skipped(void) {
   CHECK_EQ_U64(get_u32(2), 20);
 }
 
+/* Offset of the record of `key` the index points at, in the flash array. */
+static uint32_t rec_at(uint16_t key) {
+  for (uint8_t i = 0; i < s.n_keys; i++)
+    if (s.idx[i].key == key) return s.active * HAL_FLASH_SECTOR + s.idx[i].off;
+  CHECK(0);
+  return 0;
+}
+
+/* Issue #12 finding 7a: a record that rotted after it was written is repaired by the next put of the same
+ * value (the "nothing changed" shortcut checks the CRC, not just the bytes). */
+static void test_rotted_record_repaired_by_same_value_put(void) {
+  fake_hal_reset();
+  boot();
+  put_u32(1, 5);
+  put_u32(2, 6);
+  uint32_t size;
+  uint8_t *mem = fake_flash_mem(PART, &size);
+  mem[rec_at(1) + 4 + 4] ^= 0x10; /* the CRC rots; the value bytes still compare equal */
+  uint32_t v;
+  CHECK_EQ_INT(store_get(&s, 1, &v, sizeof v, NULL), STORE_ERR_CORRUPT);
+  put_u32(1, 5);
+  CHECK_EQ_U64(get_u32(1), 5);
+  boot();
+  CHECK_EQ_U64(get_u32(1), 5);
+  CHECK_EQ_U64(get_u32(2), 6);
+}
+
+/* Issue #12 finding 7b: rot in the LATEST record of a key, with intact records after it, must not bring back
+ * the key's older value (an older energy total, an old password): the key reads as corrupt until it is
+ * written again, across remounts and compactions. */
+static void test_rot_never_resurrects_an_older_value(void) {
+  fake_hal_reset();
+  boot();
+  put_u32(1, 10);
+  put_u32(1, 11);
+  put_u32(2, 20);
+  uint32_t size;
+  uint8_t *mem = fake_flash_mem(PART, &size);
+  mem[rec_at(1) + 4] ^= 0x01; /* value 11 rots */
+  boot();
+  uint32_t v = 0;
+  CHECK_EQ_INT(store_get(&s, 1, &v, sizeof v, NULL), STORE_ERR_CORRUPT);
+  CHECK(v != 10);
+  CHECK_EQ_U64(get_u32(2), 20);
+  /* compactions (other keys filling sectors) keep it lost, never copy 10 back */
+  uint32_t compactions = s.stats.compactions;
+  for (uint32_t i = 0; s.stats.compactions < compactions + 3; i++) put_u32(3, i);
+  CHECK_EQ_INT(store_get(&s, 1, &v, sizeof v, NULL), STORE_ERR_CORRUPT);
+  boot();
+  CHECK_EQ_INT(store_get(&s, 1, &v, sizeof v, NULL), STORE_ERR_CORRUPT);
+  CHECK_EQ_U64(get_u32(2), 20);
+  put_u32(1, 12); /* written again: readable, and stays so */
+  CHECK_EQ_U64(get_u32(1), 12);
+  boot();
+  CHECK_EQ_U64(get_u32(1), 12);
+  for (uint32_t i = 0; s.stats.compactions < compactions + 5; i++) put_u32(3, i);
+  boot();
+  CHECK_EQ_U64(get_u32(1), 12);
+}
+
 static void test_read_error_never_formats(void) {
   fake_hal_reset();
   boot();
@@ -222,6 +282,8 @@ int main(void) {
   RUN(test_torn_compaction_scrambled);
   RUN(test_garbage_flash_formats);
   RUN(test_bit_rot_in_old_record_skipped);
+  RUN(test_rotted_record_repaired_by_same_value_put);
+  RUN(test_rot_never_resurrects_an_older_value);
   RUN(test_read_error_never_formats);
   RUN(test_worn_sector_is_skipped);
   return unit_report();

@@ -19,5 +19,9 @@ CFLAGS += -Wall -Wextra -Werror
 ifdef OBL_FW_VERSION
 CPPFLAGS += -DOBL_FW_VERSION=\"$(OBL_FW_VERSION)\"
 endif
+# Another built-in board profile than SM-028_V1.3 (e.g. SM-028_V1.3-B22), with the OTA board id its images carry.
+ifdef OBL_BOARD
+CPPFLAGS += -DOBL_BOARD_PROFILE=\"$(OBL_BOARD)\" -DOBL_OTA_BOARD_ID=\"$(OBL_OTA_BOARD)\"
+endif
 # Our stack-overflow hook (src/port_stack_guard.c) in place of the SDK's, which spins without naming the task.
 COMPONENT_ADD_LDFLAGS += -Wl,--wrap=vApplicationStackOverflowHook

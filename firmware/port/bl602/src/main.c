@@ -82,7 +82,13 @@ int main(void)
 
   /* What boot2 can start is a Bouffalo image (FW_OTA.bin), raw or XZ: the vendor OTA container carries
    * exactly that, so the plug accepts it (OpenBeken's updates included). */
-  static const app_options_t options = {.ota_accept_bl60x = true};
+  static const app_options_t options = {
+      .ota_accept_bl60x = true,
+#ifdef OBL_BOARD_PROFILE /* a build for another built-in board profile (scripts/build-bl602 OBL_BOARD=...) */
+      .board = OBL_BOARD_PROFILE,
+      .ota_board_id = OBL_OTA_BOARD_ID, /* its own id: HA never offers it the default board's image */
+#endif
+  };
   app_set_options(&options);
   obl_app_init();
 

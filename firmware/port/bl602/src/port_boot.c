@@ -47,6 +47,7 @@ static const char *const k_mark_names[] = {"oblboot", "DATA"};
 static const uint8_t k_xz_magic[6] = {0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00};
 
 static uint8_t s_running; /* FW activeIndex boot2 started us from */
+static bool s_on_trial;   /* this boot burnt the trial's attempt: unconfirmed until hal_boot_select() */
 static bool s_have_mark;
 static uint32_t s_mark_addr;
 
@@ -194,11 +195,14 @@ void port_boot_init(void)
   }
   const uint8_t burnt = 0x00;
   (void)port_flash_write_abs(s_mark_addr + MARK_ATTEMPTS_AT, &burnt, 1);
+  s_on_trial = true;
   hal_log(HAL_LOG_WARN, "boot", "trial boot of slot %u: rolls back on the next reset unless confirmed",
           (unsigned)s_running);
 }
 
 hal_partition_t hal_boot_running_slot(void) { return s_running == 0u ? HAL_PART_FW_A : HAL_PART_FW_B; }
+
+bool hal_boot_trial_pending(void) { return s_on_trial; }
 
 hal_status_t hal_boot_select(hal_partition_t slot, bool trial)
 {
@@ -216,6 +220,7 @@ hal_status_t hal_boot_select(hal_partition_t slot, bool trial)
   if (st != HAL_OK) {
     return st;
   }
+  s_on_trial = false; /* confirmed, or a new selection replaces the trial */
   if (trial) {
     mark_t m = {.magic = MARK_MAGIC, .slot = idx, .fallback = s_running, .reserved = {0xFF, 0xFF}, .check = 0};
     m.check = mark_check(&m);

@@ -68,6 +68,10 @@ int posix_boot_init(const char *flash_path) {
 
 hal_partition_t hal_boot_running_slot(void) { return g_running; }
 
+bool hal_boot_trial_pending(void) {
+  return g_ctl.trial && g_ctl.tried && g_ctl.next == slot_index(g_running);
+}
+
 hal_status_t hal_boot_select(hal_partition_t slot, bool trial) {
   if (slot != HAL_PART_FW_A && slot != HAL_PART_FW_B) return HAL_ERR_ARG;
   if (!g_path[0]) return HAL_ERR_IO;
