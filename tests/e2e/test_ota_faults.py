@@ -8,15 +8,19 @@ the table; the rows also go to the terminal summary (tests/e2e/conftest.py), als
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from ..images import obli
 from .plug import Sim, wait_until
@@ -126,3 +130,120 @@ def test_rollback_is_announced_before_the_install(sims: Callable[..., Sim]) -> N
     assert r.status == 200, r.body
     assert r.json()["rollback"] is True
     record("upload of an envelope (raw image)", "status says rollback: true while receiving")
+
+
+def _key() -> tuple[ec.EllipticCurvePrivateKey, str]:
+    k = ec.generate_private_key(ec.SECP256R1())
+    raw = k.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return k, raw.hex()
+
+
+def image(
+    version: str,
+    counter: int = 0,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    payload: bytes = b"\x5a" * 4000,
+) -> bytes:
+    """An OBLI envelope (docs/ota-image.md §1) with a security counter, optionally signed."""
+    header = struct.pack(
+        "<4sHHII16s16sI12s",
+        b"OBLI",
+        64,
+        1,
+        len(payload),
+        0,
+        b"posix-sim",
+        version.encode(),
+        counter,
+        b"",
+    )
+    digest = hashlib.sha256(header + payload).digest()
+    tlv = struct.pack("<BBH", 0x10, 0, 32) + digest
+    if key is not None:
+        r, s = utils.decode_dss_signature(
+            key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        )
+        tlv += struct.pack("<BBH", 0x22, 0, 64) + r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return header + payload + struct.pack("<HH", 0x6907, 4 + len(tlv)) + tlv
+
+
+def config_key(sim: Sim) -> str:
+    key: str = sim.get("/api/v1/config").json()["ota_public_key"]
+    return key
+
+
+@pytest.mark.parametrize("button", [False, True])
+def test_key_change_needs_password_and_button(sims: Callable[..., Sim], button: bool) -> None:
+    """Trust on first use; afterwards the key changes only with the API password and a button press
+    on the plug within 60 s."""
+    sim = sims(f"key{int(button)}", time_scale=10.0)
+    k1, h1 = _key()
+    k2, h2 = _key()
+    r = sim.patch("/api/v1/config", {"ota_public_key": h1})
+    assert r.status == 200, r.body  # first use
+    r = sim.patch("/api/v1/config", {"ota_public_key": h2})
+    assert r.status == 403, r.body  # no API password: no change at all
+    assert sim.patch("/api/v1/config", {"api_password": "correct-horse"}).status == 200
+    sim.password = "correct-horse"
+    r = sim.patch("/api/v1/config", {"ota_public_key": h2, "name": "not-applied"})
+    assert r.status == 202, r.body
+    assert r.json()["error"]["code"] == "confirm_on_device"
+    assert config_key(sim) == h1
+    assert sim.get("/api/v1/config").json()["name"] != "not-applied"
+    if button:
+        assert sim.control("press 1500").startswith("ok")
+        wait_until(lambda: config_key(sim) == h2, 10, "key confirmed by the button")
+    else:
+        time.sleep(7)  # 70 s of plug time: the window closed
+        assert sim.control("press 1500").startswith("ok")
+        time.sleep(0.5)
+        assert config_key(sim) == h1
+    trusted, other = (k2, k1) if button else (k1, k2)
+    r = upload(sim, image("0.9.5", key=other))
+    assert r.status == 400
+    assert "bad_signature" in r.json()["error"]["message"]
+    sim.restart()  # the trusted key survives a restart
+    assert config_key(sim) == (h2 if button else h1)
+    r = upload(sim, image("0.9.5", key=trusted))
+    assert r.status == 200, r.body
+    record(
+        f"key change {'with' if button else 'without'} the button",
+        "key changed after the press" if button else "key unchanged (window closed)",
+    )
+
+
+def test_key_never_over_the_setup_ap(sims: Callable[..., Sim]) -> None:
+    """A plug in setup mode (its open AP) takes Wi-Fi settings, never the OTA key."""
+    sim = sims("keyap", extra=("--unconfigured",))
+    _, h1 = _key()
+    assert sim.info()["setup_mode"] is True
+    r = sim.post(
+        "/api/v1/setup", {"wifi": {"ssid": "home", "password": "secret-pw"}, "ota_public_key": h1}
+    )
+    assert r.status == 403, r.body
+    r = sim.patch("/api/v1/config", {"ota_public_key": h1})
+    assert r.status == 403, r.body
+    assert config_key(sim) == ""
+    record("key set over the setup AP", "refused (403), no key")
+
+
+def test_downgrade_refused_unless_allowed_on_the_plug(sims: Callable[..., Sim]) -> None:
+    """A confirmed image raises the security counter floor; an older image is refused until the
+    owner presses the button, then exactly one older image installs."""
+    sim = sims("downgrade", time_scale=SCALE)
+    assert upload(sim, image("2.0.0", counter=7)).status == 200
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "2.0.0", 20, "new image")
+    wait_until(lambda: (s := alive_state(sim)) and s["uptime_s"] >= 32, 30, "confirmed")
+    r = upload(sim, image("1.0.0", counter=6))
+    assert r.status == 400
+    assert "downgrade" in r.json()["error"]["message"]
+    assert sim.get("/api/v1/ota").json()["error"] == "downgrade"
+    assert sim.info()["fw"] == "2.0.0"
+    assert sim.control("press 1500").startswith("ok")
+    time.sleep(1)
+    r = upload(sim, image("1.0.0", counter=6))
+    assert r.status == 200, r.body
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "1.0.0", 20, "downgraded image")
+    record("downgrade (older security counter)", "refused; after the button press accepted once")

@@ -86,6 +86,10 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
     case DEVICE_EV_BUTTON: {
       const char *act = button_action(ev->button.type);
       if (act) ops_button_event(a, act);
+      if (act && a->ota_ready && ota_button(&a->ota_mgr, hal_time_us64())) { /* confirms an OTA key change */
+        ops_apply_ota_key(a);
+        (void)dev_save_config(a);
+      }
       break;
     }
     case DEVICE_EV_SETUP_REQUEST:

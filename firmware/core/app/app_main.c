@@ -204,6 +204,8 @@ void obl_app_init(void) {
     oc.accept_bl60x = a->opt.ota_accept_bl60x;
     (void)ota_init(&a->ota_mgr, a->store_ok ? &a->store : NULL, &oc, hal_time_us64());
     a->ota_ready = true;
+    uint8_t key[65]; /* its own trust record; the config's key only on the first start with it */
+    ota_trust_load(&a->ota_mgr, app_config_ota_key(&a->cfg, key) ? key : NULL);
     ops_apply_ota_key(a);
     ops_ota_refresh(a, false);
   }
