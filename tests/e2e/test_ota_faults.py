@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from ..images import obli
-from .plug import Sim, wait_until
+from .plug import Broker, Recorder, Sim, wait_until
 
 OCTETS = {"Content-Type": "application/octet-stream"}
 TABLE = Path(os.environ.get("OBL_FAULT_TABLE", "/tmp/obl_ota_fault_table")) / str(os.getppid())
@@ -247,3 +247,72 @@ def test_downgrade_refused_unless_allowed_on_the_plug(sims: Callable[..., Sim]) 
     assert r.status == 200, r.body
     wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "1.0.0", 20, "downgraded image")
     record("downgrade (older security counter)", "refused; after the button press accepted once")
+
+
+def test_dns_stalled_for_60_s_keeps_the_plug_alive(
+    sims: Callable[..., Sim], broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker is given by name and the DNS server does not answer for 60 s: metering, the API
+    and the watchdog feeding go on untouched (no reset); MQTT connects once the name resolves."""
+    monkeypatch.setenv("OBL_DNS_STALL_S", "60")
+    sim = sims(
+        "dnsstall",
+        load="2000W",
+        time_scale=10.0,
+        extra=("--mqtt", f"mqtt://localhost:{broker.port}"),
+    )
+    sim.relay(True)
+    with Recorder(broker.port, ["openbl602/dnsstall/status"]) as rec:
+        t0 = time.monotonic()
+        first = sim.state()
+        samples = []
+        while time.monotonic() - t0 < 55:
+            t = time.monotonic()
+            s = sim.state()
+            samples.append((time.monotonic() - t, s))
+            time.sleep(2)
+        slowest = max(d for d, _ in samples)
+        last = samples[-1][1]
+        assert not rec.on("openbl602/dnsstall/status")  # still resolving: no MQTT yet
+        assert last["reset_reason"] == first["reset_reason"] == "power_on"  # watchdog always fed
+        uptimes = [s["uptime_s"] for _, s in samples]
+        assert uptimes == sorted(uptimes)  # no reset
+        assert uptimes[-1] - uptimes[0] >= 450  # the plug's clock ran on (x10)
+        energies = [s["energy_wh"] for _, s in samples]
+        assert energies == sorted(energies)
+        assert energies[-1] - energies[0] >= 200  # metering ticked on: 2 kW for > 450 s
+        assert all(abs(s["power_w"] - 2000) < 100 for _, s in samples)
+        assert slowest < 1.0
+        rec.wait("openbl602/dnsstall/status", lambda m: m.payload == b"online", timeout=30)
+    record(
+        "DNS stalled for 60 s (broker by name)",
+        f"no reset, API answered within {slowest:.2f} s, energy "
+        f"{energies[0]}→{energies[-1]} Wh, MQTT online after",
+    )
+
+
+def test_safe_mode_keeps_protection_and_the_way_out(crashing_sims: Callable[..., Sim]) -> None:
+    """Four crashes in a row: safe mode. It still meters and cuts an overload, and still takes an
+    update (the way out)."""
+    sim = crashing_sims("safeprot")
+    assert sim.patch("/api/v1/config", {"protection": {"max_power_w": 1000}}).status == 200
+    for boot in range(2, 6):
+        crash(sim)
+        marker = f"boot {boot},"
+
+        def booted(m: str = marker) -> bool:
+            return m in sim.log.read_text()
+
+        wait_until(booted, 10, marker)
+        wait_until(lambda: alive_state(sim), 10, "HTTP back")
+    assert sim.state()["safe_mode"] is True
+    sim.relay(True)
+    assert sim.control("load 1500").startswith("ok")
+    state = wait_until(
+        lambda: (s := sim.state())["tripped"] == "overpower" and s, 15, "overpower trip"
+    )
+    assert state["relay"] is False
+    r = upload(sim, image("3.0.0"))
+    assert r.status == 200, r.body
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "3.0.0", 20, "update from safe mode")
+    record("4 crashes in a row (safe mode) + overload", "safe mode trips the overload; OTA works")

@@ -138,7 +138,7 @@ void dev_relay_set(app_t *a, bool on) {
 void dev_tick(app_t *a, uint64_t now_us) {
   device_metering_t m;
   const bl0937_reading_t *r = &a->reading;
-  m.valid = a->board.bl0937.present && !a->safe_mode;
+  m.valid = a->board.bl0937.present;
   m.power_w = r->power_w;
   m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
   device_tick(&a->dev, now_us, m.valid ? &m : NULL);
