@@ -14,6 +14,7 @@ import signal
 import socket
 import struct
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from ..images import obli
 from .plug import Broker, Recorder, Sim, wait_until
 
 OCTETS = {"Content-Type": "application/octet-stream"}
-TABLE = Path(os.environ.get("OBL_FAULT_TABLE", "/tmp/obl_ota_fault_table")) / str(os.getppid())
+TABLE_ENV = (
+    "OBL_FAULT_TABLE_DIR"  # set by tests/e2e/conftest.py for the whole run (xdist workers too)
+)
 SCALE = 5.0  # plug seconds per real second: the 30 s good-boot mark takes 6 s
 
 
@@ -34,9 +37,10 @@ def record(fault: str, outcome: str, bricked: bool = False, lost: int = 0) -> No
     """One row of the fault table: printed now (-s) and kept for the summary."""
     row = f"{fault:<44} | {outcome:<58} | bricked {int(bricked)} | settings lost {lost}"
     print("\nFAULT " + row)
-    TABLE.mkdir(parents=True, exist_ok=True)
-    with (TABLE / f"{os.getpid()}.rows").open("a") as f:
-        f.write(row + "\n")
+    table = os.environ.get(TABLE_ENV)
+    if table:
+        with (Path(table) / f"{os.getpid()}.rows").open("a") as f:
+            f.write(row + "\n")
 
 
 def alive_info(sim: Sim) -> dict[str, Any] | None:
@@ -316,3 +320,133 @@ def test_safe_mode_keeps_protection_and_the_way_out(crashing_sims: Callable[...,
     assert r.status == 200, r.body
     wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "3.0.0", 20, "update from safe mode")
     record("4 crashes in a row (safe mode) + overload", "safe mode trips the overload; OTA works")
+
+
+def _restart_powered(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plug lost power (status 99): power it on again, without the injected cut."""
+    assert sim.proc is not None
+    assert sim.proc.wait(30) == 99
+    monkeypatch.delenv("OBL_POWERCUT_AT", raising=False)
+    sim.proc = None
+    sim.start()
+
+
+@pytest.mark.parametrize("phase", ["upload", "verify", "switch", "first_boot", "confirm"])
+def test_power_cut_at_each_ota_phase(
+    sims: Callable[..., Sim], monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """Power cut at each phase of an update (docs/protocol.md §12 OBL_POWERCUT_AT): the plug comes
+    back on the old or on the new image — never neither — and keeps its settings."""
+    sim = sims(f"cut-{phase.replace('_', '')}", time_scale=SCALE)
+    old_fw = sim.info()["fw"]
+    assert sim.patch("/api/v1/config", {"name": "kept-name"}).status == 200
+    monkeypatch.setenv("OBL_POWERCUT_AT", phase)
+    sim.restart()  # the injector is read at start; the sim re-executes itself with it on reboots
+    new = image("4.0.0", payload=bytes(range(256)) * 200)
+    try:
+        r = upload(sim, new)
+        status = r.status
+    except OSError:
+        status = None  # the plug died under the request
+    if phase in ("first_boot", "confirm"):
+        assert status == 200
+        if phase == "confirm":
+            wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "4.0.0", 20, "trial image")
+    _restart_powered(sim, monkeypatch)
+    info = back_up(sim)
+    # let a trial image prove itself: then it is final
+    wait_until(lambda: (s := alive_state(sim)) and s["uptime_s"] >= 35, 30, "past the proving time")
+    info = back_up(sim)
+    ota = sim.get("/api/v1/ota").json()
+    lost = int(sim.get("/api/v1/config").json()["name"] != "kept-name")
+    assert info["fw"] in (old_fw, "4.0.0")
+    record(
+        f"power cut at OTA phase: {phase}",
+        f"back on {'new' if info['fw'] == '4.0.0' else 'old'} image {info['fw']}, "
+        f"ota {ota['state']}/{ota['error']}",
+        lost=lost,
+    )
+    assert lost == 0
+    if phase in ("upload", "verify", "first_boot", "confirm"):
+        assert info["fw"] == old_fw
+    # and the next update works
+    assert upload(sim, image("4.0.1")).status == 200
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "4.0.1", 20, "next update")
+
+
+@pytest.mark.parametrize("fault", ["wrong_board", "truncated", "bit_flip"])
+def test_bad_images_change_nothing(sims: Callable[..., Sim], fault: str) -> None:
+    sim = sims(f"bad-{fault.replace('_', '')}")
+    fw = sim.info()["fw"]
+    good = image("5.0.0", payload=b"\x33" * 50000)
+    if fault == "wrong_board":
+        r = upload(sim, obli(board="sm-028-v1.3"))
+        assert r.status == 400
+        code = sim.get("/api/v1/ota").json()["error"]
+    elif fault == "bit_flip":
+        flipped = bytearray(good)
+        flipped[30000] ^= 0x04
+        r = upload(sim, bytes(flipped))
+        assert r.status == 400
+        code = sim.get("/api/v1/ota").json()["error"]
+    else:
+        with socket.create_connection(("127.0.0.1", sim.http_port), 5) as s:
+            s.sendall(b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(good))
+            s.sendall(good[: len(good) // 2])
+        code = wait_until(
+            lambda: (x := sim.get("/api/v1/ota").json())["state"] == "failed" and x["error"],
+            10,
+            "aborted",
+        )
+    time.sleep(1)
+    assert sim.info()["fw"] == fw
+    expected = {"wrong_board": "wrong_board", "bit_flip": "hash_mismatch", "truncated": "aborted"}
+    assert code == expected[fault]
+    record(f"{fault.replace('_', ' ')} image", f"refused ({code}), old image runs, no reboot")
+
+
+def _store_records(flash: bytes) -> tuple[int, list[tuple[int, int, int]]]:
+    """docs/storage.md: the settings store's active sector and its records (offset, key, len)."""
+    best, active = -1, -1
+    for i in range(8):
+        h = flash[i * 4096 : i * 4096 + 16]
+        magic, _ver, _res, seq, crc = struct.unpack("<IHHII", h)
+        if magic == 0x5453424F and zlib.crc32(h[:12]) == crc and seq > best:
+            best, active = seq, i
+    recs, off = [], 16
+    base = active * 4096
+    while off + 8 <= 4096:
+        key, length = struct.unpack_from("<HH", flash, base + off)
+        if key == 0xFFFF:
+            break
+        recs.append((base + off, key, length))
+        off += 4 + ((length + 3) & ~3) + 4
+    return base, recs
+
+
+def test_rotted_record(sims: Callable[..., Sim]) -> None:
+    """A bit of the OTA record rots on flash: the plug boots, keeps its settings and updates."""
+    sim = sims("rot")
+    assert sim.patch("/api/v1/config", {"name": "kept-name"}).status == 200
+    assert upload(sim, obli(board="sm-028-v1.3")).status == 400  # writes the OTA record
+    sim.relay(True)  # and a record after it
+    sim.stop()
+    data = bytearray(sim.flash.read_bytes())
+    _, recs = _store_records(bytes(data))
+    ota = [r for r in recs if r[1] == 5]
+    assert ota
+    assert ota[-1] != recs[-1]
+    data[ota[-1][0] + 4] &= 0xFE  # the format byte: a cleared bit, as NOR rots
+    sim.flash.write_bytes(bytes(data))
+    sim.start()
+    lost = int(sim.get("/api/v1/config").json()["name"] != "kept-name")
+    assert sim.state()["relay"] is True
+    r = upload(sim, image("6.0.0"))
+    assert r.status == 200, r.body
+    wait_until(lambda: (i := alive_info(sim)) and i["fw"] == "6.0.0", 20, "update")
+    record(
+        "a rotted store record (OTA record)",
+        "boots; record rewritten by the next update",
+        lost=lost,
+    )
+    assert lost == 0
