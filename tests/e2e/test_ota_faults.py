@@ -270,7 +270,7 @@ def test_dns_stalled_for_60_s_keeps_the_plug_alive(
         t0 = time.monotonic()
         first = sim.state()
         samples = []
-        while time.monotonic() - t0 < 55:
+        while time.monotonic() - t0 < 45:  # well inside the 60 s stall
             t = time.monotonic()
             s = sim.state()
             samples.append((time.monotonic() - t, s))
@@ -281,16 +281,16 @@ def test_dns_stalled_for_60_s_keeps_the_plug_alive(
         assert last["reset_reason"] == first["reset_reason"] == "power_on"  # watchdog always fed
         uptimes = [s["uptime_s"] for _, s in samples]
         assert uptimes == sorted(uptimes)  # no reset
-        assert uptimes[-1] - uptimes[0] >= 450  # the plug's clock ran on (x10)
+        assert uptimes[-1] - uptimes[0] >= 400  # the plug's clock ran on (x10)
         energies = [s["energy_wh"] for _, s in samples]
         assert energies == sorted(energies)
-        assert energies[-1] - energies[0] >= 200  # metering ticked on: 2 kW for > 450 s
+        assert energies[-1] - energies[0] >= 180  # metering ticked on: 2 kW for > 400 s
         assert all(abs(s["power_w"] - 2000) < 100 for _, s in samples)
         assert slowest < 1.0
         rec.wait("openbl602/dnsstall/status", lambda m: m.payload == b"online", timeout=30)
     record(
         "DNS stalled for 60 s (broker by name)",
-        f"no reset, API answered within {slowest:.2f} s, energy "
+        f"no reset, slowest API answer {slowest * 1000:.0f} ms, energy "
         f"{energies[0]}→{energies[-1]} Wh, MQTT online after",
     )
 
