@@ -120,6 +120,16 @@ void hal_sha256_final(hal_sha256_ctx_t *ctx, uint8_t digest[32]);
 bool hal_ecdsa_p256_verify(const uint8_t public_key[65], const uint8_t digest[32],
                            const uint8_t signature[64]);
 
+/* ---- name resolution, never blocking (lwIP dns_gethostbyname with a callback on BL602; a resolver thread
+ * on POSIX) ----------------------------------------------------------------------------------------------
+ * One lookup at a time. hal_dns_start() returns at once; a start while an earlier lookup still runs replaces
+ * it (its result is dropped when it comes). hal_dns_poll() reports the latest start's outcome and, when
+ * done, its IPv4 address. A stalled resolver only ever leaves the poll PENDING: the caller's own timeouts
+ * decide what to do (sock_net.c falls back to the last address it resolved). */
+typedef enum { HAL_DNS_IDLE = 0, HAL_DNS_PENDING, HAL_DNS_DONE, HAL_DNS_FAILED } hal_dns_state_t;
+hal_status_t hal_dns_start(const char *host);
+hal_dns_state_t hal_dns_poll(uint8_t ipv4[4]);
+
 /* ---- Wi-Fi (the BL602 SDK's wifi manager; simulated on POSIX) ------------------------------------------
  * The core speaks BSD sockets directly (lwIP on BL602); only link management is behind the HAL. */
 typedef enum {

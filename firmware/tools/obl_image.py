@@ -99,14 +99,20 @@ def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 
 def build_obli(
-    payload: bytes, board: str, version: str, key: ec.EllipticCurvePrivateKey | None = None
+    payload: bytes,
+    board: str,
+    version: str,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    security_counter: int = 0,
 ) -> bytes:
     if not payload:
         raise ImageError("empty payload")
     if not board:
         raise ImageError("board id required")
+    if not 0 <= security_counter <= 0xFFFFFFFE:
+        raise ImageError("security counter must be 0..4294967294")
     header = struct.pack(
-        "<4sHHII16s16s16s",
+        "<4sHHII16s16sI12s",
         OBLI_MAGIC,
         OBLI_HEADER_SIZE,
         OBLI_FORMAT,
@@ -114,7 +120,8 @@ def build_obli(
         0,
         _text(board),
         _text(version),
-        b"\0" * 16,
+        security_counter,
+        b"\0" * 12,
     )
     digest = hashlib.sha256(header + payload).digest()
     tlvs = struct.pack("<BBH", TLV_SHA256, 0, 32) + digest
@@ -132,9 +139,16 @@ def build_bl60x(
     xz: bool | None = None,
     unpacked_len: int = UNKNOWN_LENGTH,
     key: ec.EllipticCurvePrivateKey | None = None,
+    security_counter: int = 0,
 ) -> bytes:
     if not body:
         raise ImageError("empty body")
+    if not hw:
+        raise ImageError(
+            "hw (the plug's OTA board id) required: the plug refuses images without it"
+        )
+    if not 0 <= security_counter <= 0xFFFFFFFE:
+        raise ImageError("security counter must be 0..4294967294")
     if xz is None:
         xz = body.startswith(XZ_MAGIC)
     if xz and not body.startswith(XZ_MAGIC):
@@ -148,6 +162,8 @@ def build_bl60x(
     header[48:64] = _text(sw)
     header[64:96] = hashlib.sha256(body).digest()
     header[96:100] = struct.pack("<I", unpacked_len)
+    if security_counter:  # our extension in the signed span; 0xFFFFFFFF (padding) = none
+        header[100:104] = struct.pack("<I", security_counter)
     if key is not None:
         header[128:132] = BL60X_SIG_MAGIC
         digest = hashlib.sha256(bytes(header[:BL60X_SIGNED_SPAN])).digest()
@@ -177,8 +193,8 @@ class Inspection:
 def _inspect_obli(data: bytes) -> Inspection:
     if len(data) < OBLI_HEADER_SIZE + 4:
         raise ImageError("truncated header")
-    _, hsize, fmt, payload_size, flags, board, version, _ = struct.unpack_from(
-        "<4sHHII16s16s16s", data
+    _, hsize, fmt, payload_size, flags, board, version, counter, _ = struct.unpack_from(
+        "<4sHHII16s16sI12s", data
     )
     res = Inspection("OBLI")
     res.fields = {
@@ -188,6 +204,7 @@ def _inspect_obli(data: bytes) -> Inspection:
         "flags": flags,
         "board": _untext(board),
         "version": _untext(version),
+        "security_counter": counter,
     }
     if hsize != OBLI_HEADER_SIZE or fmt != OBLI_FORMAT or flags != 0:
         res.problems.append("unsupported header")
@@ -217,6 +234,11 @@ def _inspect_obli(data: bytes) -> Inspection:
     return res
 
 
+def _bl60x_counter(header: bytes) -> int:
+    value: int = struct.unpack_from("<I", header, 100)[0]
+    return 0 if value == UNKNOWN_LENGTH else value
+
+
 def _inspect_bl60x(data: bytes) -> Inspection:
     if len(data) < BL60X_HEADER_SIZE:
         raise ImageError("truncated header")
@@ -230,6 +252,7 @@ def _inspect_bl60x(data: bytes) -> Inspection:
         "sw_version": _untext(data[48:64]),
         "sha256": data[64:96].hex(),
         "unpacked_length": struct.unpack_from("<I", data, 96)[0],
+        "security_counter": _bl60x_counter(data),
     }
     if len(body) != body_len:
         res.problems.append(f"body is {len(body)} bytes, header says {body_len}")
@@ -344,7 +367,13 @@ def _cmd_pubkey(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     key = load_key(Path(args.key)) if args.key else None
-    image = build_obli(Path(args.payload).read_bytes(), args.board, args.version, key)
+    image = build_obli(
+        Path(args.payload).read_bytes(),
+        args.board,
+        args.version,
+        key,
+        security_counter=args.security_counter,
+    )
     Path(args.out).write_bytes(image)
     print(f"{args.out}: {len(image)} bytes, OBLI {args.board} {args.version}")
     return 0
@@ -355,7 +384,13 @@ def _cmd_bl60x(args: argparse.Namespace) -> int:
     xz = None if args.type == "auto" else args.type == "xz"
     unpacked = args.unpacked_len if args.unpacked_len is not None else UNKNOWN_LENGTH
     image = build_bl60x(
-        Path(args.body).read_bytes(), args.hw, args.sw, xz=xz, unpacked_len=unpacked, key=key
+        Path(args.body).read_bytes(),
+        args.hw,
+        args.sw,
+        xz=xz,
+        unpacked_len=unpacked,
+        key=key,
+        security_counter=args.security_counter,
     )
     Path(args.out).write_bytes(image)
     print(f"{args.out}: {len(image)} bytes, BL60X_OTA_Ver1.0")
@@ -389,15 +424,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--payload", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--key", help="PEM P-256 private key to sign with")
+    p.add_argument(
+        "--security-counter", type=int, default=0, help="anti-rollback counter (0 = none)"
+    )
     p.set_defaults(fn=_cmd_build)
     p = sub.add_parser("bl60x", help="BL60X_OTA_Ver1.0 container around a FW_OTA body")
     p.add_argument("--body", required=True)
-    p.add_argument("--hw", default="")
+    p.add_argument("--hw", required=True, help="the plug's OTA board id (info ota_board)")
     p.add_argument("--sw", default="")
     p.add_argument("--type", choices=["auto", "xz", "raw"], default="auto")
     p.add_argument("--unpacked-len", type=int)
     p.add_argument("--out", required=True)
     p.add_argument("--key", help="PEM P-256 private key to sign with (our header extension)")
+    p.add_argument(
+        "--security-counter", type=int, default=0, help="anti-rollback counter (0 = none)"
+    )
     p.set_defaults(fn=_cmd_bl60x)
     p = sub.add_parser("inspect", help="print an image's fields and check hash and signature")
     p.add_argument("image")

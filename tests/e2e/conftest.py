@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +93,24 @@ def raw() -> Callable[[int, bytes, float], bytes]:
             return b"".join(chunks)
 
     return send
+
+
+# ---- the OTA fault table (tests/e2e/test_ota_faults.py): rows of every worker, printed at the end
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "OBL_FAULT_TABLE_DIR" not in os.environ:  # the controller; xdist workers inherit it
+        os.environ["OBL_FAULT_TABLE_DIR"] = tempfile.mkdtemp(prefix="obl-faults-")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    table = Path(os.environ.get("OBL_FAULT_TABLE_DIR", "/nonexistent"))
+    rows = sorted(line for f in table.glob("*.rows") for line in f.read_text().splitlines())
+    if not rows:
+        return
+    terminalreporter.section("OTA fault table (fault → outcome)")
+    for row in rows:
+        terminalreporter.write_line(row)
+    bricked = sum(int(r.split("bricked ")[1].split()[0]) for r in rows)
+    lost = sum(int(r.split("settings lost ")[1].split()[0]) for r in rows)
+    terminalreporter.write_line(f"{len(rows)} faults: {bricked} bricked, {lost} settings lost")

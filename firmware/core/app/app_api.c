@@ -328,6 +328,12 @@ static void setup_submit(app_t *a, http_conn_t *c, const uint8_t *body, size_t l
     respond_errors(c, 400, errs);
     return;
   }
+  const char *kc, *km; /* never the OTA key over the setup AP */
+  int kst = ota_key_gate(&a->ota_mgr, next->ota_public_key, false, true, hal_time_us64(), &kc, &km);
+  if (kst != 200) {
+    http_respond_error(c, kst, kc, km, "ota_public_key", NULL);
+    return;
+  }
   if (next->wifi.ssid[0] == '\0') {
     memset(errs, 0, sizeof(*errs));
     app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");

@@ -86,6 +86,10 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
     case DEVICE_EV_BUTTON: {
       const char *act = button_action(ev->button.type);
       if (act) ops_button_event(a, act);
+      if (act && a->ota_ready && ota_button(&a->ota_mgr, hal_time_us64())) { /* confirms an OTA key change */
+        ops_apply_ota_key(a);
+        (void)dev_save_config(a);
+      }
       break;
     }
     case DEVICE_EV_SETUP_REQUEST:
@@ -134,7 +138,7 @@ void dev_relay_set(app_t *a, bool on) {
 void dev_tick(app_t *a, uint64_t now_us) {
   device_metering_t m;
   const bl0937_reading_t *r = &a->reading;
-  m.valid = a->board.bl0937.present && !a->safe_mode;
+  m.valid = a->board.bl0937.present;
   m.power_w = r->power_w;
   m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
   device_tick(&a->dev, now_us, m.valid ? &m : NULL);

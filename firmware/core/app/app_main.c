@@ -187,12 +187,9 @@ void obl_app_init(void) {
   }
   dev_load_config(a);
   a->dev_ok = dev_init(a);
-  if (a->safe_mode) {
-    hal_log(HAL_LOG_ERROR, "app", "safe mode after repeated failed boots: metering and protections off");
-    if (a->dev_ok) device_set_safe_mode(&a->dev, true);
-  } else {
-    metering_init(a);
-  }
+  /* Safe mode keeps what protects and what reaches the plug: metering, protections, network, OTA. */
+  if (a->safe_mode) hal_log(HAL_LOG_ERROR, "app", "safe mode after repeated failed boots (relay protected)");
+  metering_init(a);
   if (a->store_ok && energy_init(&a->energy, &a->store, now_us) != STORE_OK) {
     hal_log(HAL_LOG_ERROR, "app", "energy total unreadable: retrying");
   }
@@ -204,6 +201,8 @@ void obl_app_init(void) {
     oc.accept_bl60x = a->opt.ota_accept_bl60x;
     (void)ota_init(&a->ota_mgr, a->store_ok ? &a->store : NULL, &oc, hal_time_us64());
     a->ota_ready = true;
+    uint8_t key[65]; /* its own trust record; the config's key only on the first start with it */
+    ota_trust_load(&a->ota_mgr, app_config_ota_key(&a->cfg, key) ? key : NULL);
     ops_apply_ota_key(a);
     ops_ota_refresh(a, false);
   }
@@ -262,7 +261,7 @@ uint32_t obl_app_main_poll(void) {
     hal_watchdog_feed();
   }
   bl0937_reading_t r;
-  bool metered = a->board.bl0937.present && !a->safe_mode;
+  bool metered = a->board.bl0937.present;
   if (metered) { /* the meter itself is only ever touched here (its ISRs only fill rings) */
     bool sel = bl0937_tick(&a->meter, now_us, &r);
     (void)hal_gpio_write(a->board.bl0937.sel, sel);

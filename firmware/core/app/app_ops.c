@@ -217,6 +217,13 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
       app_config_t *next = &s_next;
       *next = a->cfg;
       if (!app_config_patch(next, body, len, src, errs)) return 400;
+      const char *kc, *km; /* the OTA key: trusted on first use, then password + button (ota.h) */
+      int kst = ota_key_gate(&a->ota_mgr, next->ota_public_key, a->cfg.api_password[0] != '\0', a->setup_mode,
+                             hal_time_us64(), &kc, &km);
+      if (kst != 200) {
+        app_errors_add(errs, kc, "ota_public_key", km);
+        return kst;
+      }
       if (!ops_config_apply(a, next)) {
         app_errors_add(errs, "conflict", NULL, "could not write the config to flash");
         return 409;
@@ -314,8 +321,7 @@ void ops_ota_refresh(app_t *a, bool force_event) {
 }
 
 void ops_apply_ota_key(app_t *a) {
-  uint8_t key[65];
-  ota_set_public_key(&a->ota_mgr, app_config_ota_key(&a->cfg, key) ? key : NULL);
+  ota_key_hex(&a->ota_mgr, a->cfg.ota_public_key); /* the config shows the key the OTA manager trusts */
 }
 
 void ops_reboot_now(app_t *a) {

@@ -116,7 +116,7 @@ uint8_t device_relay_mask(const device_t *d);
 void device_set_network(device_t *d, led_net_t net);
 /* Blink every LED for duration_ms from the last tick's time (0 stops). */
 void device_identify(device_t *d, uint32_t duration_ms);
-/* Safe mode: protections off (protocol: metering and protections off); relays and buttons keep working. */
+/* Protections off; relays and buttons keep working. (The plug's safe mode keeps protections on, protocol §3.) */
 void device_set_safe_mode(device_t *d, bool on);
 
 protect_reason_t device_tripped(const device_t *d);

@@ -23,6 +23,7 @@ static void busy_response_init(void) {
 const char *http_status_text(int status) {
   switch (status) {
     case 200: return "OK";
+    case 202: return "Accepted";
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";

@@ -2,14 +2,16 @@
 #include "mqttdev/sock_net.h"
 
 #include <errno.h>
+
+#include "hal.h"
 #include <string.h>
 
 #if defined(OBL_LWIP)
-#include "lwip/netdb.h"
+#include <sys/time.h> /* struct timeval: lwipopts.h has LWIP_TIMEVAL_PRIVATE 0 (the C library's) */
+
 #include "lwip/sockets.h"
 #else
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/select.h>
@@ -27,17 +29,23 @@ static void net_close(void *ctx) {
   s->fd = -1;
 }
 
-static int net_open(void *ctx, const char *host, uint16_t port) {
-  sock_net_t *s = (sock_net_t *)ctx;
-  net_close(s);
-  struct addrinfo hints, *res = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) return -1;
+/* Dotted-quad IPv4 ("192.168.1.5") → true and ip; anything else is a name. */
+static bool parse_ipv4(const char *s, uint8_t ip[4]) {
+  for (int i = 0; i < 4; i++) {
+    unsigned v = 0, digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 4) v = v * 10u + (unsigned)(*s++ - '0'), digits++;
+    if (digits == 0 || digits > 3 || v > 255) return false;
+    ip[i] = (uint8_t)v;
+    if (i < 3 && *s++ != '.') return false;
+  }
+  return *s == '\0';
+}
+
+static int connect_to(sock_net_t *s, const uint8_t ip[4], uint16_t port) {
   struct sockaddr_in sa;
-  memcpy(&sa, res->ai_addr, sizeof sa);
-  freeaddrinfo(res);
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  memcpy(&sa.sin_addr, ip, 4);
   sa.sin_port = htons(port);
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
@@ -56,8 +64,51 @@ static int net_open(void *ctx, const char *host, uint16_t port) {
   return 0;
 }
 
+/* Takes the resolver's answer if there is one: 1 resolved (cache updated), 0 pending, -1 failed. */
+static int take_answer(sock_net_t *s) {
+  if (!s->resolving) return -1;
+  uint8_t ip[4];
+  hal_dns_state_t st = hal_dns_poll(ip);
+  if (st == HAL_DNS_PENDING) return 0;
+  s->resolving = false;
+  if (st != HAL_DNS_DONE) return -1;
+  memcpy(s->cache_host, s->host, sizeof s->cache_host);
+  memcpy(s->cache_ip, ip, 4);
+  return 1;
+}
+
+static int net_open(void *ctx, const char *host, uint16_t port) {
+  sock_net_t *s = (sock_net_t *)ctx;
+  net_close(s);
+  s->want_connect = false;
+  uint8_t ip[4];
+  if (parse_ipv4(host, ip)) return connect_to(s, ip, port);
+  if (strlen(host) >= sizeof s->host) return -1;
+  bool cached = strcmp(s->cache_host, host) == 0;
+  if (s->resolving && strcmp(s->host, host) == 0) {
+    (void)take_answer(s); /* an earlier lookup may have answered meanwhile */
+  }
+  if (!(s->resolving && strcmp(s->host, host) == 0)) {
+    /* A fresh lookup (also to refresh a cached address); never two at once for the same name. */
+    memcpy(s->host, host, strlen(host) + 1);
+    s->resolving = hal_dns_start(host) == HAL_OK;
+    if (!s->resolving && !cached) return -1;
+  }
+  if (cached) return connect_to(s, s->cache_ip, port); /* no waiting on DNS for a name we know */
+  s->port = port;
+  s->want_connect = true;
+  return 0;
+}
+
 static int net_connected(void *ctx) {
   sock_net_t *s = (sock_net_t *)ctx;
+  if (s->resolving && !s->want_connect) (void)take_answer(s); /* background refresh of the cache */
+  if (s->want_connect) {
+    int r = take_answer(s);
+    if (r == 0) return 0;
+    s->want_connect = false;
+    if (r < 0 || connect_to(s, s->cache_ip, s->port) != 0) return -1;
+  }
   if (s->fd < 0) return -1;
   fd_set wr;
   FD_ZERO(&wr);
@@ -93,7 +144,10 @@ static int32_t net_recv(void *ctx, uint8_t *buf, size_t cap) {
   return -1;
 }
 
-void sock_net_init(sock_net_t *s) { s->fd = -1; }
+void sock_net_init(sock_net_t *s) {
+  memset(s, 0, sizeof *s);
+  s->fd = -1;
+}
 
 mqttdev_net_t sock_net_interface(sock_net_t *s) {
   mqttdev_net_t n = {net_open, net_connected, net_send, net_recv, net_close, s};

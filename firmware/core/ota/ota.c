@@ -4,7 +4,8 @@
 #include <string.h>
 
 #define REC_FORMAT 1u
-#define REC_LEN 21u
+#define REC_LEN_V1 21u /* before the security counter */
+#define REC_LEN 25u
 #define DETECT_BYTES 16u
 #define IO_CHUNK 256u
 
@@ -16,7 +17,7 @@ static const char k_sdk_default_hw[] = "BFL_Module_v1.1";
 /* A board id an image may be checked against: non-empty and not the SDK's placeholder. */
 static bool board_id_usable(const char *id) { return id[0] != 0 && strcmp(id, k_sdk_default_hw) != 0; }
 
-/* ---- persistent record: format, pending, slot, trial boots, last error, version[16] ---- */
+/* ---- persistent record: format, pending, slot, trial boots, last error, version[16], security counter u32 ---- */
 
 /* pending byte: 0 nothing, 1 trial image waiting for confirmation, 2 an upload was under way, 3 an image
  * without rollback (XZ) was installed */
@@ -30,6 +31,7 @@ typedef struct {
   uint8_t trial_boots;
   uint8_t last_error;
   char version[17];
+  uint32_t counter; /* security counter of the image on trial / installed */
 } ota_rec_t;
 
 /* Without a store (st NULL: the settings flash could not be mounted) nothing is recorded; the port's own
@@ -42,13 +44,15 @@ static store_err_t rec_read(store_t *st, ota_rec_t *r) {
   store_err_t e = store_get(st, STORE_KEY_OTA, b, sizeof b, &len);
   if (e == STORE_ERR_NOT_FOUND) return STORE_OK;
   if (e != STORE_OK) return e;
-  if (len != REC_LEN || b[0] != REC_FORMAT) return STORE_OK;
+  if ((len != REC_LEN && len != REC_LEN_V1) || b[0] != REC_FORMAT) return STORE_OK;
   r->pending = b[1] <= REC_INSTALLED ? b[1] : 0;
   r->slot = b[2];
   r->trial_boots = b[3];
   r->last_error = b[4] < OTA_ERR_COUNT ? b[4] : 0;
   memcpy(r->version, b + 5, 16);
   r->version[16] = 0;
+  if (len == REC_LEN)
+    r->counter = (uint32_t)b[21] | (uint32_t)b[22] << 8 | (uint32_t)b[23] << 16 | (uint32_t)b[24] << 24;
   return STORE_OK;
 }
 
@@ -57,6 +61,7 @@ static store_err_t rec_write(store_t *st, const ota_rec_t *r) {
   uint8_t b[REC_LEN] = {REC_FORMAT, r->pending, r->slot, r->trial_boots, r->last_error};
   /* A fixed 16-byte field, zero-padded, not NUL-terminated when full (b is zeroed above). */
   for (size_t i = 0; i < 16 && r->version[i]; i++) b[5 + i] = (uint8_t)r->version[i];
+  for (int i = 0; i < 4; i++) b[21 + i] = (uint8_t)(r->counter >> (8 * i));
   return store_put(st, STORE_KEY_OTA, b, sizeof b);
 }
 
@@ -155,6 +160,8 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
     /* An XZ image: boot2 unpacked it over the old image (or, after a lost table write, never saw it). There
      * is no trial to judge and nothing to return to; the status said so before the install. */
     hal_log(HAL_LOG_INFO, "ota", "image %s installed without rollback", r.version);
+    o->running_counter = r.counter; /* the floor rises once the trust record is loaded */
+    o->raise_on_load = true;
     r.pending = 0;
     r.last_error = OTA_ERR_NONE;
     return rec_write(st, &r);
@@ -171,6 +178,7 @@ store_err_t ota_init(ota_t *o, store_t *st, const ota_config_t *cfg, uint64_t no
     o->error = why;
     return rec_write(st, &r);
   }
+  o->running_counter = r.counter;
   r.trial_boots++;
   if (r.trial_boots > 1) {
     roll_back(o, &r, "was booted before and never confirmed");
@@ -251,6 +259,19 @@ static ota_err_t slot_write(ota_t *o, uint32_t off, const uint8_t *p, size_t n) 
   return hal_flash_write(o->target, off, p, n) == HAL_OK ? OTA_ERR_NONE : OTA_ERR_FLASH;
 }
 
+/* Security counter (signed with the image): below the floor is a downgrade, refused unless the owner allowed
+ * one with the button (ota_button) in the last OTA_DOWNGRADE_WINDOW_S. */
+static ota_err_t check_counter(ota_t *o, uint32_t counter) {
+  o->counter = counter;
+  if (counter >= o->min_counter) return OTA_ERR_NONE;
+  if (o->downgrade_until_us && o->last_now_us <= o->downgrade_until_us) return OTA_ERR_NONE;
+  o->pend_downgrade = true;
+  o->pend_downgrade_until_us = 0; /* stamped by the next ota_poll / ota_button */
+  hal_log(HAL_LOG_WARN, "ota", "image counter %u below %u: downgrade refused (press the button to allow one)",
+          (unsigned)counter, (unsigned)o->min_counter);
+  return OTA_ERR_DOWNGRADE;
+}
+
 static ota_err_t header_obli(ota_t *o) {
   if (!o->accept_obli) return OTA_ERR_BAD_MAGIC;
   ota_err_t e = ota_obli_parse_header(o->hdr, &o->obli);
@@ -258,6 +279,8 @@ static ota_err_t header_obli(ota_t *o) {
   copy_id(o->version, o->obli.version);
   o->rollback = 1; /* the envelope goes to the inactive slot as it is: the running image stays */
   if (!board_id_usable(o->board_id) || strcmp(o->obli.board, o->board_id) != 0) return OTA_ERR_WRONG_BOARD;
+  e = check_counter(o, o->obli.security_counter);
+  if (e) return e;
   uint64_t min = (uint64_t)OTA_OBLI_HEADER_SIZE + o->obli.payload_size + 4u;
   if (o->total < min || o->total - (min - 4u) > OTA_TRAILER_MAX) return OTA_ERR_SIZE_MISMATCH;
   if (o->total > o->target_size) return OTA_ERR_TOO_LARGE;
@@ -292,6 +315,8 @@ static ota_err_t header_bl60x(ota_t *o) {
     hal_sha256_final(&o->sha, digest);
     if (!hal_ecdsa_p256_verify(o->key, digest, o->bl60x.signature)) return OTA_ERR_BAD_SIGNATURE;
   }
+  e = check_counter(o, o->bl60x.security_counter);
+  if (e) return e;
   hal_sha256_init(&o->sha);
   return OTA_ERR_NONE;
 }
@@ -410,6 +435,7 @@ ota_err_t ota_finish(ota_t *o) {
   bool trial = o->rollback == 1; /* an XZ image cannot be on trial: nothing would be left to go back to */
   r.pending = trial ? REC_TRIAL : REC_INSTALLED;
   r.slot = (uint8_t)o->target;
+  r.counter = o->counter;
   memcpy(r.version, o->version, sizeof r.version);
   if (rec_write(o->store, &r) != STORE_OK) {
     if (o->store->last_hal == HAL_ERR_POWER) return fail(o, OTA_ERR_FLASH); /* the power is going: stop */
@@ -422,6 +448,8 @@ ota_err_t ota_finish(ota_t *o) {
     return fail(o, OTA_ERR_FLASH);
   }
   o->state = OTA_REBOOTING;
+  o->downgrade_until_us = 0; /* an allowed downgrade is for one image */
+  if (!trial) ota_trust_raise_floor(o, o->counter); /* installed for good */
   hal_log(HAL_LOG_INFO, "ota", "image %s verified, slot %c selected for a trial boot", o->version,
           o->target == HAL_PART_FW_A ? 'A' : 'B');
   return OTA_ERR_NONE;
@@ -443,6 +471,7 @@ store_err_t ota_confirm(ota_t *o) {
   r.pending = 0;
   r.last_error = OTA_ERR_NONE;
   e = rec_write(o->store, &r);
+  ota_trust_raise_floor(o, o->running_counter); /* confirmed: older images are downgrades from now on */
   hal_log(HAL_LOG_INFO, "ota", "image %s confirmed%s", o->version, e == STORE_OK ? "" : " (record not written)");
   return e;
 }
@@ -450,6 +479,13 @@ store_err_t ota_confirm(ota_t *o) {
 void ota_note_proof(ota_t *o) { o->proven = true; }
 
 ota_action_t ota_poll(ota_t *o, uint64_t now_us, bool network_healthy) {
+  o->last_now_us = now_us;
+  if (o->pend_downgrade && o->pend_downgrade_until_us == 0)
+    o->pend_downgrade_until_us = now_us + (uint64_t)OTA_BUTTON_WINDOW_S * 1000000u;
+  if (o->pend_key && now_us > o->pend_key_until_us) {
+    o->pend_key = false;
+    hal_log(HAL_LOG_WARN, "ota", "OTA signing key change not confirmed on the plug: key unchanged");
+  }
   if (o->reboot_requested) return OTA_ACTION_REBOOT;
   if (!o->pending_confirm) return OTA_ACTION_NONE;
   /* Proven: it survived the supervisor's good-boot span, and someone reached it over the network. An image
@@ -497,7 +533,7 @@ const char *ota_err_code(ota_err_t e) {
   static const char *const codes[OTA_ERR_COUNT] = {
       "",          "bad_magic",     "bad_header",    "wrong_board", "too_large",
       "size_mismatch", "truncated", "hash_mismatch", "bad_signature", "unsigned",
-      "flash_error", "busy",        "aborted",       "rolled_back",
+      "flash_error", "busy",        "aborted",       "rolled_back", "downgrade",
   };
   return (unsigned)e < OTA_ERR_COUNT ? codes[e] : "error";
 }
@@ -518,6 +554,7 @@ const char *ota_err_message(ota_err_t e) {
       "another update is running or the running firmware is not confirmed yet",
       "upload was aborted (connection lost, or the plug restarted during it)",
       "new firmware did not confirm itself; the previous firmware runs again",
+      "image is older than the running firmware (security counter); press the plug's button to allow it",
   };
   return (unsigned)e < OTA_ERR_COUNT ? msgs[e] : "error";
 }

@@ -56,6 +56,19 @@ typedef struct {
                             * image), -1 not known yet (no header seen) */
 } ota_status_t;
 
+/* Outcome of a request to set, change or clear the trusted signing key (ota_key_request). */
+typedef enum {
+  OTA_KEY_UNCHANGED = 0,       /* the same key as now */
+  OTA_KEY_SET,                 /* trusted now (first use: the plug had none) */
+  OTA_KEY_PENDING,             /* a change or clearing waits for a button press on the plug within 60 s */
+  OTA_KEY_REFUSED_SETUP_AP,    /* never over the setup access point */
+  OTA_KEY_REFUSED_NO_PASSWORD, /* a change needs the API password (set one first) */
+  OTA_KEY_REFUSED_STORE,       /* the trust record could not be written */
+} ota_key_result_t;
+
+#define OTA_BUTTON_WINDOW_S 60u     /* a key change or a refused downgrade waits this long for the button */
+#define OTA_DOWNGRADE_WINDOW_S 600u /* after the button: one older image may be installed within this time */
+
 typedef struct {
   /* configuration */
   store_t *store;
@@ -65,6 +78,19 @@ typedef struct {
   uint32_t confirm_timeout_s, confirm_after_s;
   bool has_key;
   uint8_t key[65];
+  /* trust (ota_trust.c): the key above and the security counter floor, in their own record */
+  uint32_t min_counter;      /* images with a lower security counter are downgrades */
+  uint32_t counter;          /* security counter of the image being received */
+  bool pend_key;             /* a key change waits for the button */
+  bool pend_key_present;     /* ... to this key (false: clear it) */
+  uint8_t pend_key65[65];
+  uint64_t pend_key_until_us;
+  bool pend_downgrade;       /* a downgrade was refused: the button may allow it */
+  uint64_t pend_downgrade_until_us; /* 0: stamped at the next poll/button */
+  uint64_t downgrade_until_us;      /* button given: one older image accepted until then */
+  uint64_t last_now_us;      /* the latest time ota_poll/ota_button saw */
+  uint32_t running_counter;  /* security counter of the running trial / just installed image */
+  bool raise_on_load;        /* that image is final already (installed without trial): floor at trust load */
   /* transfer */
   ota_state_t state;
   ota_err_t error;
@@ -119,6 +145,31 @@ void ota_status(const ota_t *o, ota_status_t *out);
 const char *ota_state_name(ota_state_t s);   /* "idle", "receiving", "verifying", "rebooting", "failed" */
 const char *ota_err_code(ota_err_t e);       /* "bad_magic", ..., "" for none (docs/ota-image.md §4) */
 const char *ota_err_message(ota_err_t e);    /* a sentence for people */
+
+/* ---- trust (ota_trust.c, docs/ota-image.md §3) ----
+ * The signing key and the security counter floor live in their own store record. ota_trust_load(), once after
+ * ota_init(): reads that record; a plug without one adopts config_key65 (the key older firmware kept in its
+ * config), else has no key. A key is trusted on first use; after that it changes (or is cleared) only when
+ * the request proved the API password, did not come over the setup AP, and a button press on the plug
+ * confirms it within OTA_BUTTON_WINDOW_S. */
+void ota_trust_load(ota_t *o, const uint8_t *config_key65);
+/* hex: "" (clear) or 130 hex digits 04…; password_proven: the plug has an API password and the request gave
+ * it; setup_ap: the request came while the plug is in setup mode (its own open AP). */
+ota_key_result_t ota_key_request(ota_t *o, const char *hex, bool password_proven, bool setup_ap, uint64_t now_us);
+/* A button press on the plug (any gesture). Confirms a pending key change and/or allows the downgrade refused
+ * in the last OTA_BUTTON_WINDOW_S. true when it confirmed something (the caller may then skip the press's
+ * other meaning and must refresh what shows the key). */
+bool ota_button(ota_t *o, uint64_t now_us);
+/* For a config change: runs ota_key_request() on the config's requested key `cfg_hex` (a hex string, "" or
+ * 130 digits) and then writes the key that is trusted now back into cfg_hex, so the config always shows the
+ * trusted key. Returns the HTTP status: 200 (unchanged or trusted now), 202 (waits for the button: apply
+ * nothing else of the request) or 403 (refused); *code / *message describe 202 and 403. */
+int ota_key_gate(ota_t *o, char cfg_hex[131], bool password_proven, bool setup_ap, uint64_t now_us, const char **code,
+                 const char **message);
+/* The trusted key as 130 lowercase hex digits, "" for none. */
+void ota_key_hex(const ota_t *o, char out[131]);
+/* Internal to the module: the running image's counter became final (confirmed / installed). */
+void ota_trust_raise_floor(ota_t *o, uint32_t counter);
 
 /* Version string of the OBLI image stored in `slot` (e.g. the running one), false if none is there. */
 bool ota_slot_version(hal_partition_t slot, char out[17]);

@@ -42,7 +42,8 @@ ota_err_t ota_obli_parse_header(const uint8_t h[OTA_OBLI_HEADER_SIZE], ota_obli_
   if (out->payload_size == 0) return OTA_ERR_BAD_HEADER;
   if (!text_field(h + 16, 16, out->board) || !text_field(h + 32, 16, out->version) || !out->board[0])
     return OTA_ERR_BAD_HEADER;
-  for (int i = 48; i < 64; i++)
+  out->security_counter = le32(h + 48);
+  for (int i = 52; i < 64; i++)
     if (h[i] != 0) return OTA_ERR_BAD_HEADER;
   return OTA_ERR_NONE;
 }
@@ -83,6 +84,7 @@ ota_err_t ota_bl60x_parse_header(const uint8_t h[OTA_BL60X_HEADER_SIZE], ota_bl6
     return OTA_ERR_BAD_HEADER;
   memcpy(out->sha256, h + 64, 32);
   out->unpacked_len = le32(h + 96);
+  out->security_counter = le32(h + 100) == 0xFFFFFFFFu ? 0 : le32(h + 100);
   if (memcmp(h + 128, "OBLS", 4) == 0) {
     out->has_signature = true;
     memcpy(out->signature, h + 132, 64);

@@ -27,6 +27,7 @@ typedef enum {
   OTA_ERR_BUSY,          /* an update is running, or the running image is not confirmed yet */
   OTA_ERR_ABORTED,       /* the upload was cancelled (connection lost) */
   OTA_ERR_ROLLED_BACK,   /* the new image did not confirm itself; the old one runs again */
+  OTA_ERR_DOWNGRADE,     /* security counter below the plug's floor, no downgrade allowed */
   OTA_ERR_COUNT
 } ota_err_t;
 
@@ -36,6 +37,7 @@ typedef struct {
   uint32_t payload_size;
   char board[17];
   char version[17];
+  uint32_t security_counter; /* 0: none */
 } ota_obli_header_t;
 
 typedef struct {
@@ -52,6 +54,7 @@ typedef struct {
   char hw_version[17];
   char sw_version[17];
   uint8_t sha256[32];
+  uint32_t security_counter; /* our extension at offset 100 (signed span); 0xFFFFFFFF on flash = 0: none */
   bool has_signature;
   uint8_t signature[64];
 } ota_bl60x_header_t;

@@ -28,6 +28,7 @@ enum {
   STORE_KEY_ENERGY = 3,
   STORE_KEY_BOOT = 4,
   STORE_KEY_OTA = 5,
+  STORE_KEY_OTA_TRUST = 6, /* OTA signing key and security counter floor */
   STORE_KEY_LOST = 0xFFFE, /* reserved: the store's own list of keys whose latest value rotted */
 };
 

@@ -62,6 +62,10 @@ store_err_t supervisor_boot(supervisor_t *s, store_t *st, const supervisor_confi
       r.bad = 0; /* the power went: not the firmware's fault, and a power cycle earns a normal attempt */
     } else if (r.flags & FLAG_CONTROLLED) {
       if (r.bad > 0) r.bad--; /* the last boot was counted speculatively, but ended as announced */
+    } else if (s->reset_reason == HAL_RESET_WATCHDOG && r.stalled == SUP_TASK_NET) {
+      /* Only the network task stalled; the main loop metered, protected and fed until the end. A network
+       * fault is not a failed boot, and safe mode (which keeps the network on) could not cure it anyway. */
+      if (r.bad > 0) r.bad--;
     }
     s->reset_task = s->reset_reason == HAL_RESET_WATCHDOG ? r.stalled : SUP_NO_TASK;
     s->bad_boots = r.bad;

@@ -7,8 +7,9 @@
  * plug; the task that stopped is recorded and reported after the reset.
  *
  * Boot loop: a boot is "good" after it ran good_after_s (30 s). Boots that end earlier by a crash, watchdog or
- * unannounced reset count as bad; after safe_after bad boots in a row (4) the plug starts in safe mode:
- * relay per startup policy, metering and protections off, only network config, HTTP and OTA on. Safe mode
+ * unannounced reset count as bad — except a watchdog reset caused by the network task alone (the main loop
+ * kept running: a network fault, not a broken firmware); after safe_after bad boots in a row (4) the plug
+ * starts in safe mode (what it keeps running: docs/protocol.md §3 safe_mode). Safe mode
  * ends with supervisor_leave_safe_mode() (a command, or a new firmware) followed by a reboot, or with a power
  * cycle (a power-on reset gives the firmware a fresh normal attempt). A controlled reboot announced with
  * supervisor_prepare_reboot() is never counted as bad.

@@ -41,6 +41,8 @@ static void le32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
+uint32_t test_security_counter;
+
 size_t make_obli(uint8_t *out, const char *board, const char *version, const uint8_t *payload, size_t n,
                  const test_key_t *key) {
   memset(out, 0, 64);
@@ -50,6 +52,7 @@ size_t make_obli(uint8_t *out, const char *board, const char *version, const uin
   le32(out + 8, (uint32_t)n);
   strncpy((char *)out + 16, board, 16);
   strncpy((char *)out + 32, version, 16);
+  le32(out + 48, test_security_counter);
   memcpy(out + 64, payload, n);
   uint8_t digest[32];
   SHA256(out, 64 + n, digest);
@@ -86,6 +89,7 @@ size_t make_bl60x(uint8_t *out, bool xz, const char *hw, const char *sw, const u
   strncpy((char *)out + 48, sw, 16);
   SHA256(body, n, out + 64);
   le32(out + 96, (uint32_t)(n * 3));
+  if (test_security_counter) le32(out + 100, test_security_counter);
   if (key) {
     uint8_t digest[32];
     memcpy(out + 128, "OBLS", 4);

@@ -192,6 +192,101 @@ static void test_ota_works_with_a_sick_store(void) {
   CHECK(s.pending_confirm);
 }
 
+static void hex_of(const uint8_t key[65], char out[131]) {
+  for (int i = 0; i < 65; i++) snprintf(out + 2 * i, 3, "%02x", key[i]);
+}
+
+/* Issue #12 finding 4: the signing key is trusted on first use; changing or clearing it afterwards needs the
+ * API password AND a button press on the plug within 60 s, and never works over the setup AP. */
+static void test_key_trust_on_first_use_then_button(void) {
+  test_key_t *k1 = test_key_new(), *k2 = test_key_new();
+  uint8_t p1[65], p2[65];
+  char h1[131], h2[131], got[131];
+  test_key_public(k1, p1);
+  test_key_public(k2, p2);
+  hex_of(p1, h1);
+  hex_of(p2, h2);
+  fresh();
+  ota_trust_load(&ota, NULL);
+  CHECK_EQ_INT(ota_key_request(&ota, h1, false, true, 0), OTA_KEY_REFUSED_SETUP_AP); /* not even the first */
+  CHECK_EQ_INT(ota_key_request(&ota, h1, false, false, 0), OTA_KEY_SET);              /* first use */
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h1);
+  CHECK_EQ_INT(ota_key_request(&ota, h1, false, false, 0), OTA_KEY_UNCHANGED);
+  CHECK_EQ_INT(ota_key_request(&ota, h2, false, false, 0), OTA_KEY_REFUSED_NO_PASSWORD);
+  CHECK_EQ_INT(ota_key_request(&ota, "", false, false, 0), OTA_KEY_REFUSED_NO_PASSWORD);
+  CHECK_EQ_INT(ota_key_request(&ota, h2, true, true, 0), OTA_KEY_REFUSED_SETUP_AP);
+  CHECK_EQ_INT(ota_key_request(&ota, h2, true, false, 1 * SEC), OTA_KEY_PENDING);
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h1); /* nothing changes before the button */
+  CHECK(!ota_button(&ota, 62 * SEC)); /* too late */
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h1);
+  CHECK_EQ_INT(ota_key_request(&ota, h2, true, false, 100 * SEC), OTA_KEY_PENDING);
+  CHECK(ota_button(&ota, 130 * SEC));
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h2);
+  /* the trusted key is its own record: a reboot keeps it, whatever the config says */
+  reboot();
+  ota_trust_load(&ota, p1);
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h2);
+  size_t n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, k1);
+  expect_failed(upload_all(n), OTA_ERR_BAD_SIGNATURE);
+  ota_trust_load(&ota, NULL);
+  n = make_obli(img, "posix-sim", "1.0.0", payload, 5000, k2);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  /* clearing it takes the button too */
+  reboot();
+  ota_trust_load(&ota, NULL);
+  CHECK_EQ_INT(ota_key_request(&ota, "", true, false, 0), OTA_KEY_PENDING);
+  CHECK(ota_button(&ota, 10 * SEC));
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, "");
+  /* a plug updated from a firmware that kept the key in its config adopts that key once */
+  fresh();
+  ota_trust_load(&ota, p1);
+  ota_key_hex(&ota, got);
+  CHECK_STR(got, h1);
+  test_key_free(k1);
+  test_key_free(k2);
+}
+
+/* Issue #12 finding 4b: images carry a security counter; a confirmed image raises the plug's floor and an
+ * older image is refused until the owner allows it with the button. */
+static void test_security_counter_refuses_downgrades(void) {
+  fresh();
+  ota_trust_load(&ota, NULL);
+  test_security_counter = 5;
+  size_t n = make_obli(img, "posix-sim", "5.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot();
+  ota_trust_load(&ota, NULL);
+  ota_note_proof(&ota);
+  CHECK_EQ_INT(ota_poll(&ota, 31 * SEC, true), OTA_ACTION_NONE); /* confirmed: floor 5 */
+  test_security_counter = 4;
+  n = make_obli(img, "posix-sim", "4.0.0", payload, 5000, NULL);
+  expect_failed(upload_all(n), OTA_ERR_DOWNGRADE);
+  ota_trust_load(&ota, NULL);
+  CHECK_STR(ota_err_code(OTA_ERR_DOWNGRADE), "downgrade");
+  test_security_counter = 0; /* an image without a counter is older than any */
+  n = make_obli(img, "posix-sim", "0.0.1", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_DOWNGRADE);
+  /* the owner allows it: a button press within 60 s of the refusal opens a 10 minute window */
+  uint64_t t = 1000 * SEC;
+  CHECK(ota_button(&ota, t + 5 * SEC));
+  test_security_counter = 4;
+  n = make_obli(img, "posix-sim", "4.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  reboot(); /* not confirmed: rolled back; the floor stays 5 */
+  reboot();
+  ota_trust_load(&ota, NULL);
+  test_security_counter = 6;
+  n = make_obli(img, "posix-sim", "6.0.0", payload, 5000, NULL);
+  CHECK_EQ_INT(upload_all(n), OTA_ERR_NONE);
+  test_security_counter = 0;
+}
+
 static void test_byte_by_byte_upload(void) {
   fresh();
   size_t n = make_obli(img, "posix-sim", "2.0.0", payload, 3000, NULL);
@@ -498,6 +593,8 @@ int main(int argc, char **argv) {
   RUN(test_good_image_switches_on_trial_and_confirms);
   RUN(test_confirms_only_a_proven_image);
   RUN(test_ota_works_with_a_sick_store);
+  RUN(test_key_trust_on_first_use_then_button);
+  RUN(test_security_counter_refuses_downgrades);
   RUN(test_byte_by_byte_upload);
   RUN(test_no_confirmation_rolls_back);
   RUN(test_crashing_trial_image_rolled_back_by_port);

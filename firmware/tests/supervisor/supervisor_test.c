@@ -166,6 +166,33 @@ static void test_safe_mode_by_command(void) {
   CHECK(!supervisor_safe_mode(&sup));
 }
 
+/* Issue #12 finding 5: a network task stalled by the network (a DNS outage on a blocking port, a broker that
+ * hangs a send) while the main loop kept metering and protecting is not the firmware failing to boot: such
+ * watchdog resets never add up to safe mode. A stalled main loop still does. */
+static void test_network_stall_is_never_a_bad_boot(void) {
+  power_up();
+  boot(HAL_RESET_POWER_ON);
+  for (int i = 0; i < 6; i++) {
+    uint64_t t = 0;
+    for (; t < 10 * SEC; t += 100 * MS) { /* net silent from the start, main fine */
+      supervisor_checkin(&sup, SUP_TASK_MAIN);
+      supervisor_poll(&sup, t);
+    }
+    boot(HAL_RESET_WATCHDOG);
+    CHECK_EQ_INT(sup.reset_task, SUP_TASK_NET);
+    CHECK(!supervisor_safe_mode(&sup));
+  }
+  CHECK_EQ_INT(sup.bad_boots, 0);
+  for (int i = 0; i < 4; i++) { /* the main loop hanging is a bad boot */
+    for (uint64_t t = 0; t < 10 * SEC; t += 100 * MS) {
+      supervisor_checkin(&sup, SUP_TASK_NET);
+      supervisor_poll(&sup, t);
+    }
+    boot(HAL_RESET_WATCHDOG);
+  }
+  CHECK(supervisor_safe_mode(&sup));
+}
+
 static void test_boot_count_and_reason_names(void) {
   power_up();
   boot(HAL_RESET_POWER_ON);
@@ -200,6 +227,7 @@ int main(void) {
   RUN(test_controlled_reboots_never_count);
   RUN(test_safe_mode_until_command_or_power_cycle);
   RUN(test_safe_mode_by_command);
+  RUN(test_network_stall_is_never_a_bad_boot);
   RUN(test_boot_count_and_reason_names);
   RUN(test_storage_failure_still_supervises);
   return unit_report();

@@ -63,6 +63,7 @@ int posix_boot_init(const char *flash_path) {
     fprintf(stderr, "posix_sys: cannot write %s: %s\n", g_path, strerror(errno));
     return -1;
   }
+  if (g_ctl.trial && g_ctl.tried) posix_powercut_point("first_boot");
   return 0;
 }
 
@@ -86,9 +87,11 @@ hal_status_t hal_boot_select(hal_partition_t slot, bool trial) {
     g_ctl.next = g_ctl.confirmed = slot_index(slot);
     g_ctl.trial = g_ctl.tried = 0;
   }
+  if (!trial && old.trial) posix_powercut_point("confirm");
   if (ctl_save() != 0) {
     g_ctl = old;
     return HAL_ERR_IO;
   }
+  if (trial) posix_powercut_point("switch");
   return HAL_OK;
 }

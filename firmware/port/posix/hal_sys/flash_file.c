@@ -17,6 +17,7 @@ static uint64_t g_ops;
 static int64_t g_cut_after = -1;
 static int32_t g_torn = -1;
 static bool g_cut_exits, g_off;
+static uint32_t g_fw_writes[HAL_PART_COUNT]; /* writes into a firmware slot since start (OTA phase points) */
 
 void posix_sys_arm_cut(int64_t after_ops, int32_t torn_bytes, bool exits) {
   g_cut_after = after_ops < 0 ? -1 : (int64_t)g_ops + after_ops;
@@ -83,6 +84,7 @@ hal_status_t hal_flash_info(hal_partition_t part, hal_partition_info_t *out) {
 hal_status_t hal_flash_read(hal_partition_t part, uint32_t offset, void *buf, size_t len) {
   if (g_off) return HAL_ERR_POWER;
   if (!range_ok(part, offset, len)) return HAL_ERR_ARG;
+  if (part != HAL_PART_SETTINGS && offset == 0 && g_fw_writes[part]) posix_powercut_point("verify");
   if (len == 0) return HAL_OK;
   ssize_t r = pread(g_fd, buf, len, (off_t)g_base[part] + offset);
   return r == (ssize_t)len ? HAL_OK : HAL_ERR_IO;
@@ -109,6 +111,7 @@ hal_status_t hal_flash_write(hal_partition_t part, uint32_t offset, const void *
   if (g_off) return HAL_ERR_POWER;
   if (!range_ok(part, offset, len)) return HAL_ERR_ARG;
   if (len == 0) return HAL_OK;
+  if (part != HAL_PART_SETTINGS && ++g_fw_writes[part] == 8) posix_powercut_point("upload");
   bool cut;
   size_t n = op_budget(len, &cut);
   const uint8_t *d = buf;

@@ -105,6 +105,15 @@ int posix_sys_configure(const posix_sys_config_t *cfg) {
 
 bool posix_log_quiet(void) { return g_quiet; }
 
+void posix_powercut_point(const char *phase) {
+  const char *at = getenv("OBL_POWERCUT_AT");
+  if (!at || strcmp(at, phase) != 0) return;
+  say("posix_sys: power cut at OTA phase ");
+  say(phase);
+  say("\n");
+  _exit(99);
+}
+
 hal_reset_reason_t hal_reset_reason(void) { return g_reason; }
 
 static void close_inherited_fds(void) {
