@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Import our package before the hass fixture puts HA's testing config on sys.path, so
@@ -230,3 +235,61 @@ def snapshot(snapshot: Any) -> Any:
     from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+# -- MQTT: a real Mosquitto, HA's MQTT integration on it, and a publisher in the plug's place --
+
+
+class PlugSide:
+    """Publishes what a plug publishes (retained info/status/state, events)."""
+
+    def __init__(self, port: int) -> None:
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="openbl602-kettle")
+        connected = threading.Event()
+        self.client.on_connect = lambda *_args: connected.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert connected.wait(5)
+
+    def publish(self, suffix: str, payload: object, retain: bool = False) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        self.client.publish(
+            f"openbl602/kettle/{suffix}", text, qos=1, retain=retain
+        ).wait_for_publish(5)
+
+    def close(self) -> None:
+        if self.client.is_connected():
+            self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def plug_side(mqtt_broker: int) -> Iterator[PlugSide]:
+    side = PlugSide(mqtt_broker)
+    yield side
+    side.close()
+
+
+@pytest.fixture
+async def mqtt_entry(
+    hass: HomeAssistant, mock_hass_config: None, mqtt_broker: int
+) -> AsyncIterator[MockConfigEntry]:
+    """HA's MQTT integration connected to the real broker."""
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "127.0.0.1", "port": mqtt_broker},
+        options={"birth_message": {}, "will_message": {}, "discovery": True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def mqtt_plug(fake_plug: FakePlug) -> FakePlug:
+    fake_plug.info["capabilities"].append("mqtt")
+    fake_plug.config["mqtt"].update(enabled=True, host="127.0.0.1")
+    return fake_plug

@@ -124,6 +124,8 @@ class FakePlug:
         self.requests: list[tuple[str, str, Any]] = []
         # (method, path, Content-Type, Origin) of every request, for the header contract
         self.headers: list[tuple[str, str, str | None, str | None]] = []
+        # (path, Authorization) of every request: who was sent the password
+        self.authorization: list[tuple[str, str | None]] = []
         self.ota_images: list[bytes] = []
         self.ota_next_fw: str | None = None
         self.calibrate_error: tuple[int, str, str | None] | None = None
@@ -205,6 +207,7 @@ class FakePlug:
                 request.headers.get("Origin"),
             )
         )
+        self.authorization.append((request.path, request.headers.get("Authorization")))
         response: web.StreamResponse = await handler(request)
         return response
 

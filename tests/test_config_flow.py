@@ -242,14 +242,19 @@ async def test_zeroconf_aborts(
 async def test_dhcp_known_plug_gets_its_new_address(
     hass: HomeAssistant, fake_plug: FakePlug
 ) -> None:
-    entry = _entry(hass, fake_plug, **{CONF_PORT: 8080})
+    entry = _entry(
+        hass, fake_plug, **{CONF_HOST: "10.0.0.42", CONF_PORT: fake_plug.port, CONF_PASSWORD: "s-1"}
+    )
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
         context={"source": SOURCE_DHCP},
-        data=DhcpServiceInfo(ip="10.0.0.42", hostname="openbl602-kettle", macaddress=MAC),
+        data=DhcpServiceInfo(ip="127.0.0.1", hostname="openbl602-kettle", macaddress=MAC),
     )
     assert result["reason"] == "already_configured"
-    assert entry.data == {CONF_HOST: "10.0.0.42", CONF_PORT: 8080}
+    # checked first (GET /info, no password), then moved; the port stays
+    assert entry.data[CONF_HOST] == "127.0.0.1"
+    assert entry.data[CONF_PORT] == fake_plug.port
+    assert fake_plug.authorization[0] == ("/api/v1/info", None)
 
 
 async def test_dhcp_new_plug_is_confirmed(hass: HomeAssistant, fake_plug: FakePlug) -> None:
@@ -305,13 +310,78 @@ async def test_mqtt_discovery_uses_the_announced_http_address(
 
 
 async def test_mqtt_known_plug_updates_address(hass: HomeAssistant, fake_plug: FakePlug) -> None:
-    entry = _entry(hass, fake_plug)
-    payload = json.dumps(fake_plug.info | {"http": "http://192.168.1.23"})
+    entry = _entry(hass, fake_plug, **{CONF_HOST: "192.168.1.23", CONF_PORT: 80})
+    payload = json.dumps(fake_plug.info | {"http": f"http://127.0.0.1:{fake_plug.port}"})
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_MQTT}, data=_mqtt(payload)
     )
     assert result["reason"] == "already_configured"
-    assert entry.data == {CONF_HOST: "192.168.1.23", CONF_PORT: 80}
+    assert entry.data == {CONF_HOST: "127.0.0.1", CONF_PORT: fake_plug.port}
+
+
+async def test_an_announcement_pointing_at_another_plug_moves_nothing(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    """Issue 14 item 6: an unauthenticated MQTT info message names an address; the plug there
+    must prove it is ours (MAC) before the entry, and with it the password, moves there."""
+    impostor = FakePlug(mac="02ffffffffff")
+    await impostor.start()
+    try:
+        entry = _entry(hass, fake_plug, **{CONF_PASSWORD: "secret-pass"})
+        before = dict(entry.data)
+        payload = json.dumps(fake_plug.info | {"http": f"http://127.0.0.1:{impostor.port}"})
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_MQTT}, data=_mqtt(payload)
+        )
+        assert result["reason"] == "wrong_device"
+        assert entry.data == before
+        assert impostor.authorization == [("/api/v1/info", None)]
+        # nobody answers at the announced address: nothing moves either
+        await impostor.stop()
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_MQTT}, data=_mqtt(payload)
+        )
+        assert result["reason"] == "cannot_connect"
+        assert entry.data == before
+    finally:
+        await impostor.stop()
+
+
+async def test_discovery_confirm_is_confirm_only(hass: HomeAssistant, fake_plug: FakePlug) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(fake_plug)
+    )
+    flow = hass.config_entries.flow.async_get(result["flow_id"])
+    assert flow["context"]["confirm_only"] is True
+
+
+async def test_a_missing_password_asks_for_it(hass: HomeAssistant, locked_plug: FakePlug) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: locked_plug.host, CONF_PORT: locked_plug.port}
+    )
+    assert result["step_id"] == "password"
+    assert not result["errors"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "s3cret-pass"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PASSWORD] == "s3cret-pass"
+
+
+async def test_reconfigure_with_a_blank_password_keeps_it(
+    hass: HomeAssistant, locked_plug: FakePlug
+) -> None:
+    entry = _entry(
+        hass, locked_plug, host="10.0.0.9", port=locked_plug.port, password="s3cret-pass"
+    )
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: locked_plug.host, CONF_PORT: locked_plug.port}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PASSWORD] == "s3cret-pass"
+    assert entry.data[CONF_HOST] == locked_plug.host
 
 
 @pytest.mark.parametrize(

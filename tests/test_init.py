@@ -13,7 +13,6 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    mock_restore_cache_with_extra_data,
 )
 
 from custom_components.openbl602_plug import async_remove_config_entry_device
@@ -197,40 +196,6 @@ async def test_password_changed_on_the_plug_starts_reauth(
     )
 
 
-async def test_energy_counter_that_went_down_is_held_for_a_repair(
-    hass: HomeAssistant,
-    hass_client: object,
-    fake_plug: FakePlug,
-    plug_entry: MockConfigEntry,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    await setup_entry(hass, plug_entry)
-    await wait_for(hass, lambda: fake_plug.stream_count == 1)
-    assert hass.states.get(ENERGY).state == "12.873"  # kWh (suggested unit)
-    fake_plug.push_state(energy_wh=12000)
-    issue_id = f"energy_decreased_{plug_entry.entry_id}"
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
-    assert hass.states.get(ENERGY).state == STATE_UNKNOWN
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue.is_fixable
-    assert issue.translation_placeholders["previous"] == "12873"
-
-    assert await async_setup_component(hass, "repairs", {})
-    from homeassistant.components.repairs import DOMAIN as REPAIRS
-    from homeassistant.components.repairs.issue_handler import async_process_repairs_platforms
-
-    await async_process_repairs_platforms(hass)
-    flow_manager = hass.data[REPAIRS]["flow_manager"]
-    flow = await flow_manager.async_init(DOMAIN, data={"issue_id": issue_id})
-    assert flow["step_id"] == "confirm"
-    assert flow["description_placeholders"]["current"] == "12000"
-    flow = await flow_manager.async_configure(flow["flow_id"], {})
-    assert flow["type"] == "create_entry"
-    await hass.async_block_till_done()
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
-    assert hass.states.get(ENERGY).state == "12.0"
-
-
 async def test_energy_null_is_unknown_never_zero(
     hass: HomeAssistant,
     fake_plug: FakePlug,
@@ -251,33 +216,6 @@ async def test_energy_null_is_unknown_never_zero(
     assert not issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
     fake_plug.push_state(energy_wh=12900)
     await wait_for(hass, lambda: hass.states.get(ENERGY).state == "12.9")
-
-
-async def test_energy_below_the_recorded_value_after_restart(
-    hass: HomeAssistant,
-    fake_plug: FakePlug,
-    plug_entry: MockConfigEntry,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    from homeassistant.core import State
-
-    mock_restore_cache_with_extra_data(
-        hass,
-        [
-            (
-                State(ENERGY, "20.0"),
-                {"native_value": 20000, "native_unit_of_measurement": "Wh"},
-            )
-        ],
-    )
-    await setup_entry(hass, plug_entry)
-    assert hass.states.get(ENERGY).state == STATE_UNKNOWN
-    assert issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
-    # the counter catching up on its own clears the issue
-    await wait_for(hass, lambda: fake_plug.stream_count == 1)
-    fake_plug.push_state(energy_wh=20001)
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "20.001")
-    assert not issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
 
 
 async def test_safe_mode_raises_and_clears_a_repair_issue(

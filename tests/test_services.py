@@ -147,8 +147,7 @@ async def test_reset_energy_needs_confirmation(
     )
     assert fake_plug.state["energy_wh"] == 0
     assert hass.states.get("sensor.kettle_energy").state == "0.0"
-    # a reset the user asked for is not a repair issue
-    assert not issue_registry.async_get_issue(DOMAIN, f"energy_decreased_{plug_entry.entry_id}")
+    assert not issue_registry.issues
 
 
 async def test_calibration_reset(

@@ -79,6 +79,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: OblConfigEntry) -> bool:
             translation_placeholders={"error": str(err)},
         ) from err
     ir.async_delete_issue(hass, DOMAIN, issue_id)
+    # Earlier versions raised a repair for a lower energy counter; energy.py made it unneeded.
+    ir.async_delete_issue(hass, DOMAIN, f"energy_decreased_{entry.entry_id}")
 
     coordinator = OblCoordinator(hass, entry, client, info)
     firmware = FirmwareCoordinator(

@@ -132,6 +132,14 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             self._port = int(user_input[CONF_PORT])
             password = user_input.get(CONF_PASSWORD) or None
             info, errors = await self._probe_errors(self._host, self._port, password)
+            if password is None and errors.get("base") == "invalid_auth":
+                # The plug has a password and none was typed: ask for it, don't call it wrong.
+                self._info = await OblHttpClient(
+                    async_get_clientsession(self.hass), self._host, self._port
+                ).info()
+                await self.async_set_unique_id(self._info.mac)
+                self._abort_if_unique_id_configured()
+                return await self.async_step_password()
             if info is not None:
                 await self.async_set_unique_id(info.mac)
                 self._abort_if_unique_id_configured(
@@ -148,10 +156,39 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # -- discovery ------------------------------------------------------------------
 
+    async def _async_update_known(
+        self, mac: str, host: str, port: int | None
+    ) -> ConfigFlowResult | None:
+        """A known plug announced at another address: move the entry only after the plug there
+        proves to be the same one (its MAC, from GET /info, which needs no password: the stored
+        password is never sent to an address that has not been checked)."""
+        await self.async_set_unique_id(mac)
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, mac)
+        if entry is None:
+            return None
+        new_port = port if port is not None else entry.data.get(CONF_PORT, DEFAULT_PORT)
+        if (entry.data.get(CONF_HOST), entry.data.get(CONF_PORT, DEFAULT_PORT)) == (host, new_port):
+            return self.async_abort(reason="already_configured")
+        client = OblHttpClient(async_get_clientsession(self.hass), host, new_port)
+        try:
+            there = await client.info()
+        except OblError:
+            return self.async_abort(reason="cannot_connect")
+        if there.mac != mac:
+            _LOGGER.warning(
+                "Ignoring an announcement of %s at %s:%s: the plug there is %s",
+                mac,
+                host,
+                new_port,
+                there.mac,
+            )
+            return self.async_abort(reason="wrong_device")
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: new_port})
+        return None  # pragma: no cover - the line above always aborts
+
     async def _async_discovered(self, info: DeviceInfo, host: str, port: int) -> ConfigFlowResult:
-        await self.async_set_unique_id(info.mac)
-        # A known plug seen at a new address: store it (discovery-update-info), done.
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        if (known := await self._async_update_known(info.mac, host, port)) is not None:
+            return known
         if info.protocol != SUPPORTED_PROTOCOL:
             return self.async_abort(
                 reason="unsupported_protocol",
@@ -177,9 +214,9 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             mac = normalize_mac(discovery_info.macaddress)
         except BadPayload:
             return self.async_abort(reason="invalid_discovery_info")
-        await self.async_set_unique_id(mac)
         # Only the address changes; a non-default port stays as configured.
-        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        if (known := await self._async_update_known(mac, discovery_info.ip, None)) is not None:
+            return known
         client = OblHttpClient(async_get_clientsession(self.hass), discovery_info.ip, DEFAULT_PORT)
         try:
             info = await client.info()
@@ -203,6 +240,7 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Show what was found; connect when the user agrees."""
         assert self._info is not None
+        self._set_confirm_only()
         errors: dict[str, str] = {}
         if user_input is not None:
             info, errors = await self._probe_errors(self._host, self._port, None)
@@ -225,6 +263,8 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             password = user_input[CONF_PASSWORD]
             info, errors = await self._probe_errors(self._host, self._port, password)
             if info is not None:
+                await self.async_set_unique_id(info.mac, raise_on_progress=False)
+                self._abort_if_unique_id_configured()
                 return self._create(info, password)
         return self.async_show_form(
             step_id="password",
@@ -281,7 +321,8 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             host = user_input[CONF_HOST].strip()
             port = int(user_input[CONF_PORT])
-            password = user_input.get(CONF_PASSWORD) or None
+            # The form never shows the stored password: left blank, it stays.
+            password = user_input.get(CONF_PASSWORD) or entry.data.get(CONF_PASSWORD)
             info, errors = await self._probe_errors(host, port, password)
             if info is not None:
                 await self.async_set_unique_id(info.mac)

@@ -23,7 +23,6 @@ PUSH_RETRY_MAX: Final = 60.0
 # An install that shows no progress for this long is abandoned and the entity cleared.
 OTA_STALL_TIMEOUT: Final = timedelta(minutes=3)
 
-ISSUE_ENERGY_DECREASED: Final = "energy_decreased"
 ISSUE_UNSUPPORTED_PROTOCOL: Final = "unsupported_protocol"
 ISSUE_SAFE_MODE: Final = "safe_mode"
 

@@ -33,12 +33,12 @@ from .client import mqtt as mqtt_msg
 from .client.payloads import loads_object, parse_state
 from .const import (
     DOMAIN,
-    ISSUE_ENERGY_DECREASED,
     ISSUE_SAFE_MODE,
     POLL_INTERVAL,
     PUSH_RETRY_MAX,
     PUSH_RETRY_MIN,
 )
+from .energy import EnergyTotal
 
 if TYPE_CHECKING:
     from .firmware import FirmwareCoordinator
@@ -87,9 +87,9 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self.ota = OtaProgress(OtaState.IDLE)
         self.transport = "polling"
         self.push_connected = False
-        self.energy_decreased = False
-        self._energy_floor: int | None = None
-        self._energy_reset_pending = False
+        self.energy = EnergyTotal()
+        # Bumped by every pushed state: a poll that was in flight meanwhile is older (item 11).
+        self._push_seq = 0
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._button_listeners: list[Callable[[ButtonEvent], None]] = []
 
@@ -117,7 +117,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self.plug_config = await self._fetch(self.client.config)
 
     async def _async_update_data(self) -> PlugState:
+        seq = self._push_seq
         state = await self._fetch(self.client.state)
+        if seq != self._push_seq and self.data is not None:
+            return self.data  # a push arrived while the poll was in flight: it is newer
         self._process(state)
         return state
 
@@ -128,7 +131,8 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         # OTA events carry byte counts the state's copy lacks; keep them while nothing moved.
         if (state.ota.state, state.ota.progress) != (self.ota.state, self.ota.progress):
             self.ota = state.ota
-        self._check_energy(state)
+        if state.energy_wh is not None:
+            self.energy.add(state.energy_wh)
         self._sync_issue(
             ISSUE_SAFE_MODE,
             state.safe_mode,
@@ -160,62 +164,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
-    def _check_energy(self, state: PlugState) -> None:
-        """A lifetime counter that went down (factory reset, swapped flash) must not reach
-        the statistics as a reset-plus-consumption spike; the user decides in a repair."""
-        energy = state.energy_wh
-        if energy is None or self._energy_reset_pending:
-            return
-        if self._energy_floor is not None and energy < self._energy_floor:
-            if not self.energy_decreased:
-                _LOGGER.warning(
-                    "%s: lifetime energy went down from %s Wh to %s Wh; holding the energy "
-                    "sensor until this is confirmed in Repairs",
-                    self.name,
-                    self._energy_floor,
-                    energy,
-                )
-                self.energy_decreased = True
-                self._sync_issue(
-                    ISSUE_ENERGY_DECREASED,
-                    True,
-                    ir.IssueSeverity.WARNING,
-                    {
-                        "name": self.info.name or self.info.hostname,
-                        "previous": str(self._energy_floor),
-                        "current": str(energy),
-                    },
-                    fixable=True,
-                )
-            return
-        self._energy_floor = energy
-        if self.energy_decreased:
-            self.energy_decreased = False
-            self._sync_issue(ISSUE_ENERGY_DECREASED, False, ir.IssueSeverity.WARNING, {})
-
     @callback
-    def note_energy_floor(self, energy_wh: int) -> None:
-        """The energy sensor's restored value: a reading below it is a counter that went down."""
-        if self._energy_floor is None or energy_wh > self._energy_floor:
-            self._energy_floor = energy_wh
-        if self.data is not None:
-            self._check_energy(self.data)
-
-    @callback
-    def expect_energy_reset(self) -> None:
-        """A reset was requested: its pushed zero may arrive before the HTTP answer."""
-        self._energy_reset_pending = True
-
-    @callback
-    def accept_energy_reset(self) -> None:
-        """The user confirmed the counter's drop (repair flow, or the reset action)."""
-        self._energy_reset_pending = False
-        self._energy_floor = None
-        if self.energy_decreased:
-            self.energy_decreased = False
-            self._sync_issue(ISSUE_ENERGY_DECREASED, False, ir.IssueSeverity.WARNING, {})
-        # The next reading sets the floor again; self.data may still predate the reset.
-        self.async_update_listeners()
+    def restore_energy(self, offset_wh: int, plug_max_wh: int) -> None:
+        """The energy sensor's restored total (see energy.py)."""
+        self.energy.restore(offset_wh, plug_max_wh)
 
     # -- push ------------------------------------------------------------------------
 
@@ -255,8 +207,17 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             )
         if not self.last_update_success:
             _LOGGER.info("%s is reachable again", self.name)
+        self._push_seq += 1
         self._process(state)
         self.async_set_updated_data(state)
+
+    def _older(self, state: PlugState) -> bool:
+        """Same boot, less uptime: sent before what we hold."""
+        held = self.data
+        if held is None or state.uptime_s is None or held.uptime_s is None:
+            return False
+        same_boot = state.reset_reason == held.reset_reason
+        return same_boot and state.uptime_s < held.uptime_s
 
     @callback
     def _push_down(self) -> None:
@@ -325,6 +286,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 state = mqtt_msg.parse_state_message(msg.payload)
             except BadPayload as err:
                 _LOGGER.warning("%s: ignoring malformed state message: %s", self.name, err)
+                return
+            if msg.retain and self._older(state):
+                # The broker's retained copy predates the HTTP reading we already have.
+                _LOGGER.debug("%s: ignoring an older retained state", self.name)
                 return
             self._push_state(state)
 

@@ -44,7 +44,7 @@ async def async_get_config_entry_diagnostics(
         "transport": coordinator.transport,
         "push_connected": coordinator.push_connected,
         "last_update_success": coordinator.last_update_success,
-        "energy_decreased": coordinator.energy_decreased,
+        "energy": asdict(coordinator.energy),
         "ota": asdict(coordinator.ota),
         "release": asdict(release) if release else None,
     }

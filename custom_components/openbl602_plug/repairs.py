@@ -1,5 +1,4 @@
-"""Repair flows: confirming that a plug's energy counter really went down; restarting a plug out
-of safe mode."""
+"""Repair flow: restarting a plug out of safe mode."""
 
 from __future__ import annotations
 
@@ -13,39 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .client import AuthFailed, OblError
-from .const import DOMAIN, ISSUE_ENERGY_DECREASED, ISSUE_SAFE_MODE
+from .const import DOMAIN, ISSUE_SAFE_MODE
 from .coordinator import OblConfigEntry
-
-
-class EnergyDecreasedFlow(RepairsFlow):
-    """Accept the plug's lower counter as a meter reset."""
-
-    def __init__(self, issue_id: str, entry_id: str) -> None:
-        """Remember which plug."""
-        self.issue_id = issue_id
-        self.entry_id = entry_id
-
-    async def async_step_init(
-        self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
-        """Start at the confirmation."""
-        return await self.async_step_confirm()
-
-    async def async_step_confirm(
-        self, user_input: dict[str, str] | None = None
-    ) -> data_entry_flow.FlowResult:
-        """Confirm, then release the energy sensor."""
-        if user_input is not None:
-            entry: OblConfigEntry | None = self.hass.config_entries.async_get_entry(self.entry_id)
-            if entry is not None and entry.state is ConfigEntryState.LOADED:
-                entry.runtime_data.coordinator.accept_energy_reset()
-            return self.async_create_entry(data={})
-        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
-        return self.async_show_form(
-            step_id="confirm",
-            data_schema=vol.Schema({}),
-            description_placeholders=dict(issue.translation_placeholders or {}) if issue else None,
-        )
 
 
 class SafeModeFlow(RepairsFlow):
@@ -95,9 +63,7 @@ class SafeModeFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """The energy issue (accept the lower counter) and safe mode (restart the plug)."""
+    """Safe mode (restart the plug), the only fixable issue."""
     assert data is not None
-    if issue_id.startswith(ISSUE_SAFE_MODE):
-        return SafeModeFlow(issue_id, str(data["entry_id"]))
-    assert issue_id.startswith(ISSUE_ENERGY_DECREASED)
-    return EnergyDecreasedFlow(issue_id, str(data["entry_id"]))
+    assert issue_id.startswith(ISSUE_SAFE_MODE)
+    return SafeModeFlow(issue_id, str(data["entry_id"]))

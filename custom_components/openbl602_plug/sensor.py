@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorExtraStoredData,
     SensorStateClass,
 )
 from homeassistant.const import (
@@ -156,12 +158,23 @@ class OblSensor(OblEntity, SensorEntity):
         return self.entity_description.value(self.coordinator.data)
 
 
-class OblEnergySensor(OblEntity, RestoreSensor):
-    """Lifetime energy for the Energy dashboard.
+@dataclass
+class EnergyStoredData(SensorExtraStoredData):
+    """The sensor's value plus how it was made, so a restart continues the same total."""
 
-    Never a placeholder 0: while the plug is unreachable the entity is unavailable, and a
-    counter that went down (factory reset) holds the sensor at unknown until the user
-    confirms the reset in Repairs, so statistics never see a fake drop-and-rise.
+    offset_wh: int = 0
+    plug_max_wh: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Stored with the restore state."""
+        return super().as_dict() | {"offset_wh": self.offset_wh, "plug_max_wh": self.plug_max_wh}
+
+
+class OblEnergySensor(OblEntity, RestoreSensor):
+    """Lifetime energy for the Energy dashboard: a total that never goes down (energy.py).
+
+    Never a placeholder 0: unavailable while the plug is unreachable, unknown while the plug cannot
+    read its stored counter.
     """
 
     _attr_translation_key = "energy"
@@ -176,18 +189,38 @@ class OblEnergySensor(OblEntity, RestoreSensor):
         super().__init__(coordinator, "energy")
 
     async def async_added_to_hass(self) -> None:
-        """Remember the last value HA recorded: the plug's counter must not be below it."""
+        """Continue the total HA recorded before a restart or reload."""
         await super().async_added_to_hass()
-        last = await self.async_get_last_sensor_data()
-        if last is not None and isinstance(last.native_value, int | float):
-            self.coordinator.note_energy_floor(int(last.native_value))
+        extra = await self.async_get_last_extra_data()
+        if extra is None:
+            return
+        stored = extra.as_dict()
+        value = stored.get("native_value")
+        offset = stored.get("offset_wh")
+        plug_max = stored.get("plug_max_wh")
+        if isinstance(offset, int) and isinstance(plug_max, int):
+            self.coordinator.restore_energy(offset, plug_max)
+        elif isinstance(value, int | float):
+            # Stored by a version without the offset: the value was the plug's counter.
+            self.coordinator.restore_energy(0, int(value))
+
+    @property
+    def extra_restore_state_data(self) -> EnergyStoredData:
+        """Value, unit and the total's parts."""
+        energy = self.coordinator.energy
+        return EnergyStoredData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            energy.offset_wh,
+            energy.plug_max_wh,
+        )
 
     @property
     def native_value(self) -> int | None:
-        """Lifetime Wh, or None while a decrease awaits confirmation."""
-        if self.coordinator.energy_decreased:
+        """Lifetime Wh as HA counts it; unknown while the plug reports its counter unreadable."""
+        if self.coordinator.data.energy_wh is None:
             return None
-        return self.coordinator.data.energy_wh
+        return self.coordinator.energy.total_wh
 
 
 class OblBootTimeSensor(OblEntity, SensorEntity):

@@ -98,13 +98,13 @@ async def _reset_energy(call: ServiceCall) -> None:
     coordinator = _coordinator(call.hass, call.data[ATTR_DEVICE_ID])
     if not call.data[ATTR_CONFIRM]:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="confirm_required")
-    # The drop to 0 is the user's intent: statistics see one meter reset, no repair.
-    coordinator.expect_energy_reset()
+    # The drop to 0 is the user's intent: HA's total restarts too (one meter reset in statistics).
+    coordinator.energy.request_reset()
     try:
         await plug_command(coordinator, coordinator.client.reset_energy())
+        await coordinator.async_refresh()
     finally:
-        coordinator.accept_energy_reset()
-    await coordinator.async_refresh()
+        coordinator.energy.end_reset_request()
 
 
 @callback
