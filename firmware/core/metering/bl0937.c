@@ -16,6 +16,18 @@ enum { MODE_V = 0, MODE_I = 1 };
 #define STEP_ABS_US 100.0f
 /* Longest gap repaired with virtual edges: 256 periods (a 10 ms blackout at 30 A is 40). */
 #define REPAIR_MAX 256u
+/* An edge is committed at once only if it moves the reading by at most BIAS_REL of the span (so a late
+ * edge that is not recognised as late costs ≤ 0.2 %), or lies within the timing noise of one interval
+ * (NOISE_ABS_US for ISR jitter and ripple, NOISE_REL for the chip's own period scatter). Everything else
+ * waits for the next edge, which tells a late, lost or stray edge from a load step. */
+#define BIAS_REL 0.002f
+#define NOISE_ABS_US 100.0f
+#define NOISE_REL 0.003f
+/* The overdue-edge bound (a load switched off decays at once) waits until an edge is later than one lost
+ * edge or two in a row (GRACE_PERIODS) and than one period plus the longest interrupt blackout the edge
+ * can have been latched behind (GRACE_ABS_US): neither may pull a steady reading down. */
+#define GRACE_PERIODS 3.2f
+#define GRACE_ABS_US 60000.0f
 /* CF1 segments agree when within 0.02 % or 3σ of their timing scatter. */
 #define SEG_TOL_MIN 0.0002f
 #define SEG_EDGE_NOISE_US 60.0f
@@ -165,27 +177,48 @@ static bool cf_period_us(const bl0937_t *m, float *p) {
   return true;
 }
 
-/* The edge after an anomalous one decides what the anomaly was. t0 last committed, t1 pending, t2 new.
- * If t1 and t2 split one period, t2 waits for one more edge: t1 may be a spurious edge, or the first edge
- * of a load that doubled, and only the interval after t2 can tell. */
+/* How far (µs) an interval may be from the period p and still be committed at once, for an edge at t. Never
+ * wider than "one period" (TOL_*) nor than what the tick's step test would call a step for a single
+ * interval (STEP_*), so an edge the step test would act on has always been through cf_resolve first. */
+static float commit_tol_us(const bl0937_t *m, float p, uint64_t t) {
+  float one = TOL_REL * p + TOL_ABS_US, step = STEP_REL * p + STEP_ABS_US;
+  float lim = one < step ? one : step;
+  float bias = BIAS_REL * (float)span32(m->anchor.t_us, t), noise = NOISE_ABS_US + NOISE_REL * p;
+  float tol = bias > noise ? bias : noise;
+  return tol < lim ? tol : lim;
+}
+
+/* The edge after an anomalous one decides what the anomaly was. t0 last committed, t1 pending, t2 new; x1, x2
+ * the two intervals in periods. A steady train puts t2 on the old grid (t0→t2 ≈ k periods) right after t1:
+ *  - t1 late (latched through an interrupt blackout, or delayed) or lost edges before it: x1 > 1, x2 ≤ 1,
+ *    and x1 − x2 > the single-interval tolerance. A load that dropped by f gives x1 < f = x2 instead, so
+ *    the test cannot take a step down for a steady train, however coarse the timing (30 A, 20 µs jitter).
+ *    t1 itself is not used as a span end (its time is wrong); the k pulses are counted.
+ *  - t1 early with t1→t2 completing one period: t1 may be a spurious edge, or the first edge of a load that
+ *    doubled, and only the interval after t2 can tell (cf_resolve3).
+ * Anything else is a load step: t1 is the first edge at the new rate. */
 static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
   uint64_t t1 = m->cf_pending_t[0];
   float x1 = (float)span32(m->last_t, t1) / p, x2 = (float)span32(t1, t2) / p;
-  float tol = TOL_REL + TOL_ABS_US / p;
-  uint32_t k1 = 0, k = 0, one = 0;
-  if (x1 > 1.0f && near_int(x1, tol, &k1) && k1 >= 2u && k1 <= REPAIR_MAX && near_int(x2, tol, &one) &&
-      one == 1u) {
-    m->repaired += k1 - 1u; /* lost edges inside a steady train */
-    cf_commit(m, t1, k1 - 1u);
-    cf_commit(m, t2, 0);
-  } else if (x1 < 1.0f && near_int(x1 + x2, tol, &one) && one == 1u) {
+  float one = TOL_REL + TOL_ABS_US / p;
+  float tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one; /* the pair t0→t2: two ends' worth of timing */
+  if (tolp > 0.45f) tolp = 0.45f;                      /* k must stay unambiguous */
+  uint32_t k = 0, k1 = 0;
+  bool on_grid = near_int(x1 + x2, tolp, &k);
+  if (x1 > 1.0f && x1 - x2 > tolc && on_grid && k >= 2u && k <= REPAIR_MAX) {
+    m->repaired += k - 2u + (x2 > 1.0f - tolc ? 1u : 0u); /* lost edges; a late edge is not "repaired" */
+    cf_commit(m, t2, k - 1u);
+  } else if (x1 < 1.0f && on_grid && k == 1u) {
     m->cf_pending_t[1] = t2;
     m->cf_pending = 2;
     return;
-  } else if (x1 > 1.0f && x2 < 1.0f - tol && near_int(x1 + x2, tol, &k) && k >= 2u && k <= REPAIR_MAX) {
-    /* t1 is the one edge latched during an interrupt blackout, stamped late: k periods from t0 to t2. */
-    m->repaired += k - 2u;
-    cf_commit(m, t2, k - 1u);
+  } else if (x1 > 1.0f && near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX) {
+    /* t1 on the grid after lost edges, and t2 anomalous too (another lost or late edge): t3 decides, as
+     * above with t1 as the base. A load that halved right after t0 looks the same until then. */
+    m->cf_pending_t[1] = t2;
+    m->cf_pending = 3;
+    return;
   } else {
     cf_restart(m, t1); /* a load step: t1 is the first edge at the new rate */
     cf_commit(m, t2, 0);
@@ -194,6 +227,28 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
 }
 
 static void cf_run_edge(bl0937_t *m, uint64_t t);
+
+/* t0, t1 on the grid k1 periods after it, t2 anomalous, t3 new: the train continues if t3 is on the grid
+ * right after t2 (t2 late, or lost edges between t1 and t2); otherwise the load stepped at t1. */
+static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
+  uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
+  float x1 = (float)span32(m->last_t, t1) / p, y2 = (float)span32(t1, t2) / p, y3 = (float)span32(t2, t3) / p;
+  float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one;
+  if (tolp > 0.45f) tolp = 0.45f;
+  uint32_t k1 = 0, k = 0;
+  m->cf_pending = 0;
+  if (near_int(x1, tolp, &k1) && y2 > 1.0f && y2 - y3 > tolc && near_int(y2 + y3, tolp, &k) && k >= 2u &&
+      k <= REPAIR_MAX && k1 >= 1u) {
+    m->repaired += k1 - 1u + k - 2u + (y3 > 1.0f - tolc ? 1u : 0u);
+    cf_commit(m, t1, k1 - 1u);
+    cf_commit(m, t3, k - 1u);
+    return;
+  }
+  cf_restart(m, t1);
+  cf_commit(m, t2, 0);
+  cf_run_edge(m, t3);
+}
 
 /* t0, t1, t2 with t1 + t2 one period: t1 was spurious if the train continues at the old period. */
 static void cf_resolve3(bl0937_t *m, uint64_t t3, float p) {
@@ -249,6 +304,10 @@ static void cf_run_edge(bl0937_t *m, uint64_t t) {
   }
   float p;
   bool have_p = cf_period_us(m, &p);
+  if (m->cf_pending == 3 && have_p) {
+    cf_resolve_grid(m, t, p);
+    return;
+  }
   if (m->cf_pending == 2 && have_p) {
     cf_resolve3(m, t, p);
     return;
@@ -257,9 +316,9 @@ static void cf_run_edge(bl0937_t *m, uint64_t t) {
     cf_resolve(m, t, p);
     return;
   }
-  if (have_p && m->idx - m->anchor.idx >= 2u) {
-    float x = (float)span32(m->last_t, t) / p;
-    if (absf(x - 1.0f) > TOL_REL + TOL_ABS_US / p) {
+  if (have_p) { /* also with one interval in the span: below ~3 W that is every span */
+    float d = (float)span32(m->last_t, t);
+    if (absf(d - p) > commit_tol_us(m, p, t)) {
       m->cf_pending = 1;
       m->cf_pending_t[0] = t;
       return;
@@ -307,7 +366,7 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
   uint64_t creep = creep_window_us(m);
   if (m->cf_pending && now > m->cf_raw_last && now - m->cf_raw_last > creep) {
     uint64_t t1 = m->cf_pending_t[0];
-    if (m->cf_pending == 2) { /* nothing followed: take t1, t2 as the start of a new load */
+    if (m->cf_pending >= 2) { /* nothing followed: take t1, t2 as the start of a new load */
       m->cf_pending = 0;
       cf_restart(m, t1);
       cf_commit(m, m->cf_pending_t[1], 0);
@@ -347,8 +406,11 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     m->p_hz = 0.0f;
     return 0.0f;
   }
-  /* An overdue edge bounds the power from above: had the load stayed ≥ P, it would have arrived. */
-  if ((float)span32(0, elapsed) > period_us * 1.02f + 200.0f) {
+  /* An overdue edge bounds the power from above: had the load stayed ≥ P, it would have arrived. Not before
+   * a lost edge or a blackout-latched one can explain the wait (GRACE_*). */
+  float grace = period_us * GRACE_PERIODS;
+  if (grace < period_us + GRACE_ABS_US) grace = period_us + GRACE_ABS_US;
+  if ((float)span32(0, elapsed) > grace) {
     float bound = j * 1e6f / (float)span32(0, elapsed);
     if (bound < p) p = bound;
   }

@@ -113,7 +113,7 @@ typedef struct {
   uint64_t cf_raw_last;  /* last accepted raw edge (glitch filter) */
   bool cf_have_raw;
   uint8_t cf_state;      /* idle, lone (unconfirmed), running */
-  uint8_t cf_pending;    /* anomalous edges waiting for the next one (0–2) */
+  uint8_t cf_pending;    /* anomalous edges waiting: 1; 2 = t1 maybe stray; 3 = t1 on the grid, t2 not */
   uint64_t cf_pending_t[2];
   uint64_t last_t;       /* last committed edge */
   uint32_t idx;          /* committed edges (real + virtual) */
