@@ -313,8 +313,9 @@ def build_manifest(
         image_version = res.fields["version" if res.fmt == "OBLI" else "sw_version"]
         if image_version != version:
             raise ImageError(f"{path}: image version {image_version!r}, release {version!r}")
-        if res.fmt == "OBLI" and _board_key(str(res.fields["board"])) != _board_key(board):
-            raise ImageError(f"{path}: OBLI board {res.fields['board']!r}, listed as {board!r}")
+        named = str(res.fields["board" if res.fmt == "OBLI" else "hw_version"])
+        if _board_key(named) != _board_key(board):
+            raise ImageError(f"{path}: {res.fmt} board {named!r}, listed as {board!r}")
         entries.append(
             {
                 "board": board,

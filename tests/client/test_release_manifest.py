@@ -33,7 +33,7 @@ tool = _tool()
 
 def _bl602_image(version: str) -> bytes:
     body = b"\xfd7zXZ\x00" + bytes(range(256)) * 4
-    result: bytes = tool.build_bl60x(body, "", version, unpacked_len=4096)
+    result: bytes = tool.build_bl60x(body, "sm-028-v1.3", version, unpacked_len=4096)
     return result
 
 

@@ -396,7 +396,10 @@ def test_bad_images_change_nothing(sims: Callable[..., Sim], fault: str) -> None
         code = sim.get("/api/v1/ota").json()["error"]
     else:
         with socket.create_connection(("127.0.0.1", sim.http_port), 5) as s:
-            s.sendall(b"POST /api/v1/ota HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(good))
+            s.sendall(
+                b"POST /api/v1/ota HTTP/1.1\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(good)
+            )
             s.sendall(good[: len(good) // 2])
         code = wait_until(
             lambda: (x := sim.get("/api/v1/ota").json())["state"] == "failed" and x["error"],
