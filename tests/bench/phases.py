@@ -74,9 +74,11 @@ async def relay_latency(
     Returns the latencies and a description of each switching HA never showed (within 5 s)."""
     latencies: list[float] = []
     missed: list[str] = []
-    for r in range(rounds * 2):
-        want = "off" if r % 2 == 0 else "on"
+    states = await ws.states()
+    shown = {p.relay: states.get(p.relay) for p in plugs}
+    for _ in range(rounds * 2):
         for plug in plugs:
+            want = "off" if shown[plug.relay] == "on" else "on"
             t0 = time.time()
             await ws.call_service("switch", f"turn_{want}", plug.relay)
             deadline = time.monotonic() + 5
@@ -84,6 +86,7 @@ async def relay_latency(
                 seen = [c for c in changes_of(ws, plug.relay, t0, 1e12) if c.state == want]
                 if seen:
                     latencies.append(seen[0].fired - t0)
+                    shown[plug.relay] = want
                     break
                 if time.monotonic() > deadline:
                     recent = [
@@ -92,6 +95,7 @@ async def relay_latency(
                         if c.entity_id == plug.relay and c.fired > t0 - 10
                     ]
                     missed.append(f"{plug.relay} turn_{want}: changes since t0-10 s {recent}")
+                    shown[plug.relay] = (await ws.states()).get(plug.relay)
                     break
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.05)
@@ -250,14 +254,14 @@ async def cpu_phase(
     pid = stack.hass.pid
     if fluctuating:
         with Fluctuator(plugs, 1.0, seed=len(plugs)):
-            await asyncio.sleep(3)  # into the regime before counting
+            await asyncio.sleep(2)  # into the regime before counting
             c0, t0 = cpu_seconds(pid), time.monotonic()
             await asyncio.sleep(seconds)
             c1, t1 = cpu_seconds(pid), time.monotonic()
     else:
         for i, plug in enumerate(plugs):
             plug.set_load(60 + 7 * (i % 40))
-        await asyncio.sleep(4)  # the last change reported (report interval 2 s, meter settled)
+        await asyncio.sleep(3)  # the last change reported (report interval 2 s, meter settled)
         c0, t0 = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(seconds)
         c1, t1 = cpu_seconds(pid), time.monotonic()
