@@ -7,6 +7,7 @@ so the bench's own websocket backlog does not count; the bench's side is taken r
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 import time
@@ -320,6 +321,7 @@ async def broker_restart(
     cycle = [300.0, 900.0, 150.0, 1200.0, 600.0, 75.0]
     loads: dict[str, list[tuple[float, float]]] = {}
     start = time.time()
+    restart_at = start
     for plug in plugs:
         loads[plug.power] = [(start, plug.load_w)]
     stop_flag = threading.Event()
@@ -343,6 +345,7 @@ async def broker_restart(
     thread.start()
     try:
         await asyncio.sleep(before)
+        restart_at = time.time()
         await asyncio.to_thread(stack.broker.stop)
         await asyncio.to_thread(stack.broker.start)
         await asyncio.sleep(after)
@@ -379,6 +382,18 @@ async def broker_restart(
                     oldest, oldest_entity = age, plug.power
             if c.state is not None:
                 shown, since = as_float(c.state), c.fired
+    if oldest_entity:
+        # The worst plug's timeline, relative to the restart, for whoever looks into it.
+        timeline = {
+            "entity": oldest_entity,
+            "oldest_s": oldest,
+            "loads": [(round(t - restart_at, 3), w) for t, w in loads[oldest_entity]],
+            "shown": [
+                (round(c.fired - restart_at, 3), c.state)
+                for c in changes_of(ws, oldest_entity, start, end)
+            ],
+        }
+        (stack.workdir / "broker-restart.json").write_text(json.dumps(timeline, indent=1))
     return RestartResult(unavailable, flickered, oldest, oldest_entity, len(plugs), len(tracked))
 
 
