@@ -1,0 +1,1 @@
+"""System benchmark (scripts/bench): Mosquitto, simulated plugs and a real Home Assistant."""

@@ -1,0 +1,139 @@
+"""One table: each measurement, its target and PASS/FAIL (or `-` where the issue sets no target)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tests.bench.phases import CpuSample, RestartResult, StepResults
+
+# Targets of issue #16.
+SETTLE_S = 0.3
+SWITCH_ON_S = 0.3
+RELAY_P95_S = 0.050
+CPU_MS_PER_MESSAGE = 0.5
+STEADY_PER_PLUG_MINUTE = 1.0
+OLDEST_VALUE_S = 2.0
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile; inf for an empty list."""
+    if not values:
+        return math.inf
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def fmt_s(seconds: float) -> str:
+    if math.isinf(seconds):
+        return "never"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+@dataclass
+class Row:
+    what: str
+    value: str
+    target: str
+    result: str
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    def add(self, what: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(what, value, target or "-", "-" if ok is None else verdict(ok)))
+
+    @property
+    def failed(self) -> int:
+        return sum(r.result == "FAIL" for r in self.rows)
+
+    def relay(self, transport: str, latencies: list[float], missed: int) -> None:
+        """A switching HA never showed counts as infinitely late."""
+        p95 = percentile(latencies + [math.inf] * missed, 95)
+        self.add(
+            f"relay command → HA state, {transport} ({len(latencies) + missed} switchings)",
+            f"median {fmt_s(percentile(latencies, 50))}, p95 {fmt_s(p95)}"
+            + (f"; {missed} never shown" if missed else ""),
+            f"p95 ≤ {RELAY_P95_S * 1000:.0f} ms",
+            p95 <= RELAY_P95_S,
+        )
+
+    def steps(self, what: str, transport: str, result: StepResults, limit: float) -> None:
+        times = [math.inf if s is None else s for s in result.settle]
+        median = percentile(times, 50)
+        examples = ", ".join(f"{v:g}" for v in result.wrong_examples[:4])
+        wrong = f"{result.wrong_values} wrong values in {result.steps_with_wrong} of {len(times)}"
+        self.add(
+            f"{what}, {transport} ({len(times)} steps)",
+            f"median {fmt_s(median)}, max {fmt_s(max(times, default=math.inf))}; {wrong}"
+            + (f" (e.g. {examples} W)" if examples else ""),
+            f"median ≤ {limit * 1000:.0f} ms, 0 wrong",
+            median <= limit and result.wrong_values == 0,
+        )
+
+    def switch_on(self, transport: str, result: StepResults) -> None:
+        times = [math.inf if s is None else s for s in result.settle]
+        median = percentile(times, 50)
+        examples = ", ".join(f"{v:g}" for v in result.wrong_examples[:4])
+        self.add(
+            f"switch-on → real power in HA, {transport} ({len(times)} switchings)",
+            f"median {fmt_s(median)}, max {fmt_s(max(times, default=math.inf))}; "
+            f"{result.steps_with_wrong} of {len(times)} showed another value first"
+            + (f" (e.g. {examples} W)" if examples else ""),
+            f"median ≤ {SWITCH_ON_S * 1000:.0f} ms, no other value first",
+            median <= SWITCH_ON_S and result.steps_with_wrong == 0,
+        )
+
+    def cpu(self, sample: CpuSample) -> None:
+        per = sample.ms_per_message
+        head = f"HA CPU, {sample.plugs} plugs, {sample.load} load ({sample.seconds:.0f} s)"
+        usage = (
+            f"{sample.core_pct:.1f} % of a core; {sample.messages} state messages "
+            f"({sample.messages / sample.seconds:.1f}/s, "
+            f"{sample.per_plug_minute:.2f} per plug per minute)"
+        )
+        if sample.load == "steady":
+            # One message of slack over the fleet: a 60 s heartbeat can fall in the window twice.
+            slack = 60 / sample.seconds / sample.plugs
+            self.add(
+                head,
+                usage + (f"; {per:.2f} ms per message" if per is not None else ""),
+                f"≤ {STEADY_PER_PLUG_MINUTE:g} message per plug per minute",
+                sample.per_plug_minute <= STEADY_PER_PLUG_MINUTE + slack,
+            )
+        else:
+            self.add(
+                head,
+                usage + (f"; {per:.2f} ms per message" if per is not None else ""),
+                f"≤ {CPU_MS_PER_MESSAGE:g} ms per message",
+                per is not None and per <= CPU_MS_PER_MESSAGE,
+            )
+
+    def restart(self, result: RestartResult) -> None:
+        self.add(
+            f"broker restart, {result.plugs} plugs answering HTTP: unavailable",
+            f"{result.entity_seconds_unavailable:.2f} entity-seconds "
+            f"({result.entities_unavailable} of {result.entities} entities went unavailable)",
+            "0 entity-seconds",
+            result.entity_seconds_unavailable == 0,
+        )
+        self.add(
+            f"broker restart, {result.plugs} plugs: oldest power value shown",
+            f"{result.oldest_value_s:.2f} s ({result.oldest_entity})",
+            f"≤ {OLDEST_VALUE_S:g} s",
+            result.oldest_value_s <= OLDEST_VALUE_S,
+        )
+
+    def render(self) -> str:
+        lines = [
+            "| measurement | measured | target | result |",
+            "|---|---|---|---|",
+            *(f"| {r.what} | {r.value} | {r.target} | {r.result} |" for r in self.rows),
+        ]
+        return "\n".join(lines)
