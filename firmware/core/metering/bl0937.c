@@ -219,6 +219,12 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
     m->cf_pending_t[1] = t2;
     m->cf_pending = 3;
     return;
+  } else if (x1 < 1.0f) {
+    /* t1 early and not completed to a period by t2: a stray edge followed by a late one, or a faster load.
+     * t3 decides (cf_resolve_early). */
+    m->cf_pending_t[1] = t2;
+    m->cf_pending = 4;
+    return;
   } else {
     cf_restart(m, t1); /* a load step: t1 is the first edge at the new rate */
     cf_commit(m, t2, 0);
@@ -250,16 +256,41 @@ static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
   cf_run_edge(m, t3);
 }
 
-/* t0, t1, t2 with t1 + t2 one period: t1 was spurious if the train continues at the old period. */
+/* t0, t1 early, t2 not completing t1's period, t3 new: if t3 is back on the old grid right after t2, t1
+ * was a stray edge and t2 a late one (latched through a blackout); the k pulses from t0 to t3 are counted.
+ * A faster load puts t3 one new period after t2 instead: off the grid, or (at coarse timing) on it with
+ * the right count, and the tick's step test sees the new rate. */
+static void cf_resolve_early(bl0937_t *m, uint64_t t3, float p) {
+  uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
+  float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one;
+  if (tolp > 0.45f) tolp = 0.45f;
+  float s3 = (float)span32(m->last_t, t3) / p, y3 = (float)span32(t2, t3) / p;
+  uint32_t k = 0;
+  m->cf_pending = 0;
+  if (near_int(s3, tolp, &k) && k >= 2u && k <= REPAIR_MAX && y3 <= 1.0f + tolc) {
+    m->spurious++;
+    cf_commit(m, t3, k - 1u);
+    return;
+  }
+  cf_restart(m, t1);
+  cf_commit(m, t2, 0);
+  cf_run_edge(m, t3);
+}
+
+/* t0, t1, t2 with t1 + t2 one period: t1 was the first edge of a faster load only if t2→t3 repeats t1→t2
+ * (the new rate). Otherwise t1 was spurious and t2 is on the old grid; t3 then goes through the usual
+ * checks against it (a late or lost edge right after a stray one is still recognised). */
 static void cf_resolve3(bl0937_t *m, uint64_t t3, float p) {
   uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
-  float y = (float)span32(t2, t3) / p;
+  float one = TOL_REL + TOL_ABS_US / p;
+  float y = (float)span32(t2, t3) / p, x2 = (float)span32(t1, t2) / p;
   m->cf_pending = 0;
-  if (absf(y - 1.0f) <= TOL_REL + TOL_ABS_US / p) {
-    m->spurious++;
+  if (absf(y - 1.0f) > one && absf(y - x2) <= one * x2) {
+    cf_restart(m, t1);
     cf_commit(m, t2, 0);
   } else {
-    cf_restart(m, t1);
+    m->spurious++;
     cf_commit(m, t2, 0);
   }
   cf_run_edge(m, t3);
@@ -304,6 +335,10 @@ static void cf_run_edge(bl0937_t *m, uint64_t t) {
   }
   float p;
   bool have_p = cf_period_us(m, &p);
+  if (m->cf_pending == 4 && have_p) {
+    cf_resolve_early(m, t, p);
+    return;
+  }
   if (m->cf_pending == 3 && have_p) {
     cf_resolve_grid(m, t, p);
     return;
@@ -400,7 +435,9 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     p = m->prov_p_w;
     period_us = p > 0.0f ? j * 1e6f / p : 1e9f;
   }
-  uint64_t elapsed = now > m->cf_raw_last ? now - m->cf_raw_last : 0; /* any edge, pending too */
+  /* since any edge, pending too, or since the ISR ring last overflowed (edges were still coming then) */
+  uint64_t alive = m->cf_raw_last > m->cf_alive_us ? m->cf_raw_last : m->cf_alive_us;
+  uint64_t elapsed = now > alive ? now - alive : 0;
   if (elapsed > creep && !m->cf_pending) {
     cf_go_idle(m);
     m->p_hz = 0.0f;
@@ -442,6 +479,7 @@ static void cf_process(bl0937_t *m, uint64_t now) {
     uint32_t d = dropped - m->dropped_seen[0];
     m->dropped_seen[0] = dropped;
     if (m->cf_state == CF_RUN) m->cf_missing += d;
+    m->cf_alive_us = now; /* the newest edges are the dropped ones: no overdue edge to bound P with */
   }
 
   /* Load step smaller than one edge can show: this tick's edges against the span before them. */

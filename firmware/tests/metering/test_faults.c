@@ -18,6 +18,7 @@ typedef struct {
   double stray_frac;
   uint32_t twin_every;   /* every Nth edge gets a twin twin_gap_ns later */
   uint64_t twin_gap_ns;
+  uint64_t stray_before_blackout_ns; /* a stray edge this long before each blackout (0 = none) */
 } faults_t;
 
 static bl0937_t M;
@@ -35,11 +36,16 @@ static double run_faulty(double watts, const faults_t *f, uint64_t clock_off_us,
   uint64_t next = period / 3, t_ns = 0, n = 0, latched_at = 0;
   bool latched = false;
   double worst = 0;
+  uint64_t next_pre = f->stray_before_blackout_ns ? f->blackout_phase_ns - f->stray_before_blackout_ns : UINT64_MAX;
   uint64_t ticks = (uint64_t)(seconds * 100.0);
 #define STAMP(ns) ((uint32_t)((ns) / 1000u + clock_off_us))
   for (uint64_t k = 0; k < ticks; k++) {
     uint64_t end = t_ns + 10000000u;
     while (next <= end) {
+      if (next_pre <= next) { /* noise just before interrupts get masked */
+        bl0937_isr_cf(&M, STAMP(next_pre));
+        next_pre += f->blackout_every_ns;
+      }
       n++;
       uint64_t e = next;
       next += period;
@@ -124,6 +130,20 @@ static void test_blackout_latched_edge_never_moves_the_reading(void) {
   }
 }
 
+/* Two faults in a row, as the simulated plug produced them: a stray edge, then the next real edge latched
+ * through a blackout (so t1 is early and t2 late against the old grid). */
+static void test_stray_then_latched_edge_never_moves_the_reading(void) {
+  static const uint64_t before_ns[] = {1000000, 7000000};
+  for (unsigned i = 0; i < 2; i++) {
+    faults_t f = {0};
+    f.blackout_every_ns = 7300000000ull;
+    f.blackout_len_ns = 20000000ull;
+    f.blackout_phase_ns = 9000000000ull;
+    f.stray_before_blackout_ns = before_ns[i];
+    check_levels(&f, 60.0, 0, "stray, then a latched edge");
+  }
+}
+
 static void test_stray_edge_never_moves_the_reading(void) {
   static const double fracs[] = {0.05, 0.5, 0.9};
   for (unsigned i = 0; i < 3; i++) {
@@ -164,6 +184,28 @@ static void test_faults_across_the_timer_wrap(void) {
   check_levels(&f, 40.0, wrap_20s, "stray edges and glitch pairs across the wrap");
 }
 
+/* A tick that comes late (the task was starved): the ISR ring fills and the newest edges are dropped. They
+ * still count as energy, and the reading after the stall must not take them for a load that went off. */
+static void test_a_stalled_tick_never_moves_the_reading(void) {
+  static const double w[] = {300, 2000, 3680};
+  for (unsigned i = 0; i < 3; i++) {
+    bl0937_config_t c;
+    bl0937_default_config(&c);
+    bl0937_init(&M, &c, 0);
+    uint64_t p = (uint64_t)(1e9 / (w[i] / J_PER_PULSE) + 0.5), t = p / 3, now = 0, sent = 0;
+    double want = J_PER_PULSE * 1e9 / (double)p, worst = 0;
+    for (unsigned k = 0; k < 1500; k++) {
+      now += k % 300 == 150 ? 900000000u : 10000000u; /* every 3 s a 0.9 s stall: > 256 edges */
+      for (; t <= now; t += p, sent++) bl0937_isr_cf(&M, (uint32_t)(t / 1000u));
+      bl0937_tick(&M, now / 1000u, &R);
+      double e = ((double)R.power_w - want) / want;
+      if (k > 500 && (e > worst || -e > worst)) worst = e < 0 ? -e : e;
+    }
+    if (worst > 0.01) unit_fail(__FILE__, __LINE__, "stalled tick at %g W: a reading %.3f %% off", w[i], worst * 100.0);
+    CHECK(R.pulses + 2u >= sent && R.pulses <= sent);
+  }
+}
+
 /* The fault handling must not swallow real steps: a load that halves exactly on an edge looks like lost
  * edges on the old grid until the edge after tells them apart. */
 static void test_a_halved_load_is_not_taken_for_lost_edges(void) {
@@ -193,8 +235,10 @@ int main(void) {
   RUN(test_lost_real_lost_never_moves_the_reading);
   RUN(test_blackout_latched_edge_never_moves_the_reading);
   RUN(test_stray_edge_never_moves_the_reading);
+  RUN(test_stray_then_latched_edge_never_moves_the_reading);
   RUN(test_glitch_pair_never_moves_the_reading);
   RUN(test_faults_across_the_timer_wrap);
+  RUN(test_a_stalled_tick_never_moves_the_reading);
   RUN(test_a_halved_load_is_not_taken_for_lost_edges);
   return unit_report();
 }
