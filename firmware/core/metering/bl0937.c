@@ -213,9 +213,11 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
     m->cf_pending_t[1] = t2;
     m->cf_pending = 2;
     return;
-  } else if (x1 > 1.0f && near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX) {
-    /* t1 on the grid after lost edges, and t2 anomalous too (another lost or late edge): t3 decides, as
-     * above with t1 as the base. A load that halved right after t0 looks the same until then. */
+  } else if (x1 > 1.0f && ((near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX) ||
+                             (on_grid && k >= 2u && k <= REPAIR_MAX))) {
+    /* t1 on the grid after lost edges and t2 anomalous too (another lost, late or stray edge), or t1 late
+     * and t2 on the grid after a lost edge: t3 decides (cf_resolve_grid). A load that dropped right after
+     * t0 looks the same until then. */
     m->cf_pending_t[1] = t2;
     m->cf_pending = 3;
     return;
@@ -234,21 +236,38 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
 
 static void cf_run_edge(bl0937_t *m, uint64_t t);
 
-/* t0, t1 on the grid k1 periods after it, t2 anomalous, t3 new: the train continues if t3 is on the grid
- * right after t2 (t2 late, or lost edges between t1 and t2); otherwise the load stepped at t1. */
+/* t0, t1 after a gap (x1 > 1), t2 anomalous, t3 new. The train continues if either
+ *  - t1 is on the grid and (t1, t2, t3) is a late/lost pattern from t1 on, or t2 a stray edge that t3
+ *    completes to one period (and t2→t3 does not repeat t1→t2, which would be a faster load); or
+ *  - t2 is on the grid (t1 was late, an edge after it lost) and t3 follows it one period later.
+ * Otherwise the load stepped at t1. */
 static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
   uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
   float x1 = (float)span32(m->last_t, t1) / p, y2 = (float)span32(t1, t2) / p, y3 = (float)span32(t2, t3) / p;
   float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
   float tolp = 2.0f * tolc < one ? 2.0f * tolc : one;
   if (tolp > 0.45f) tolp = 0.45f;
-  uint32_t k1 = 0, k = 0;
+  uint32_t k1 = 0, k = 0, k2 = 0, one_k = 0;
   m->cf_pending = 0;
-  if (near_int(x1, tolp, &k1) && y2 > 1.0f && y2 - y3 > tolc && near_int(y2 + y3, tolp, &k) && k >= 2u &&
-      k <= REPAIR_MAX && k1 >= 1u) {
+  bool t1_grid = near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX;
+  if (t1_grid && y2 > 1.0f && y2 - y3 > tolc && near_int(y2 + y3, tolp, &k) && k >= 2u && k <= REPAIR_MAX) {
     m->repaired += k1 - 1u + k - 2u + (y3 > 1.0f - tolc ? 1u : 0u);
     cf_commit(m, t1, k1 - 1u);
     cf_commit(m, t3, k - 1u);
+    return;
+  }
+  if (t1_grid && y2 < 1.0f && near_int(y2 + y3, tolp, &one_k) && one_k == 1u &&
+      !(absf(y3 - 1.0f) > one && absf(y3 - y2) <= one * y2)) {
+    m->repaired += k1 - 1u;
+    m->spurious++;
+    cf_commit(m, t1, k1 - 1u);
+    cf_commit(m, t3, 0);
+    return;
+  }
+  if (near_int(x1 + y2, tolp, &k2) && k2 >= 2u && k2 <= REPAIR_MAX && absf(y3 - 1.0f) <= tolc) {
+    m->repaired += k2 - 2u;
+    cf_commit(m, t2, k2 - 1u);
+    cf_commit(m, t3, 0);
     return;
   }
   cf_restart(m, t1);
