@@ -257,7 +257,7 @@ static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
     return;
   }
   if (t1_grid && y2 < 1.0f && near_int(y2 + y3, tolp, &one_k) && one_k == 1u &&
-      !(absf(y3 - 1.0f) > one && absf(y3 - y2) <= one * y2)) {
+      !(absf(y3 - 1.0f) > one && absf(y3 - y2) <= tolp)) {
     m->repaired += k1 - 1u;
     m->spurious++;
     cf_commit(m, t1, k1 - 1u);
@@ -302,10 +302,11 @@ static void cf_resolve_early(bl0937_t *m, uint64_t t3, float p) {
  * checks against it (a late or lost edge right after a stray one is still recognised). */
 static void cf_resolve3(bl0937_t *m, uint64_t t3, float p) {
   uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
-  float one = TOL_REL + TOL_ABS_US / p;
+  float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one; /* two edges' timing: tight where timing is fine */
   float y = (float)span32(t2, t3) / p, x2 = (float)span32(t1, t2) / p;
   m->cf_pending = 0;
-  if (absf(y - 1.0f) > one && absf(y - x2) <= one * x2) {
+  if (absf(y - 1.0f) > one && absf(y - x2) <= tolp) {
     cf_restart(m, t1);
     cf_commit(m, t2, 0);
   } else {
@@ -348,7 +349,16 @@ static void cf_edge(bl0937_t *m, uint64_t t) {
 
 static void cf_run_edge(bl0937_t *m, uint64_t t) {
   if (m->cf_missing) { /* ring overflow: the missing edges lie in this interval */
-    cf_commit(m, t, m->cf_missing);
+    uint32_t extra = m->cf_missing, k = 0;
+    float p0;
+    /* Edges lost or collapsed by a blackout inside the overflow are not in the ISR's count: the period says
+     * how many there were, if the gap is a whole number of them and not fewer than the ISR counted. */
+    if (cf_period_us(m, &p0) && near_int((float)span32(m->last_t, t) / p0, 0.3f, &k) && k >= extra + 1u &&
+        k <= extra + 1u + REPAIR_MAX) {
+      m->repaired += k - 1u - extra;
+      extra = k - 1u;
+    }
+    cf_commit(m, t, extra);
     m->cf_missing = 0;
     return;
   }
