@@ -171,7 +171,7 @@ typedef struct {
   double lose_prob;       /* lost-edge probability */
   unsigned cells;
   bench_spikes_t spk;
-  double e_worst_pct;     /* worst cell energy vs pulse truth */
+  double e_alg_wh, e_pulse_wh; /* energy counted vs emitted pulses × J, summed over the row's cells */
 } soak_row_t;
 
 typedef struct {

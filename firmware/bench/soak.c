@@ -87,12 +87,8 @@ void bench_soak(const alg_t *alg, const bench_opts_t *o, double hours, soak_resu
         bench_run_result_t res;
         bench_run(alg, &cfg, NULL, NULL, &res);
         bench_spikes_add(&row->spk, &res.spk);
-#ifdef SOAK_DEBUG
-        if (res.spk.viol) SOAK_DEBUG(&cfg, level, &res);
-#endif
-        double e = res.e_pulse_wh > 0 ? (res.e_alg_wh - res.e_pulse_wh) / res.e_pulse_wh * 100.0 : 0;
-        if (e < 0) e = -e;
-        if (e > row->e_worst_pct) row->e_worst_pct = e;
+        row->e_alg_wh += res.e_alg_wh;
+        row->e_pulse_wh += res.e_pulse_wh;
         row->cells++;
         out->sim_hours += (CELL_S + WARM_S) / 3600.0;
       }

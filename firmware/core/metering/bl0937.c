@@ -213,11 +213,19 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
     m->cf_pending_t[1] = t2;
     m->cf_pending = 2;
     return;
-  } else if (x1 > 1.0f && near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX) {
-    /* t1 on the grid after lost edges, and t2 anomalous too (another lost or late edge): t3 decides, as
-     * above with t1 as the base. A load that halved right after t0 looks the same until then. */
+  } else if (x1 > 1.0f && ((near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX) ||
+                             (on_grid && k >= 2u && k <= REPAIR_MAX))) {
+    /* t1 on the grid after lost edges and t2 anomalous too (another lost, late or stray edge), or t1 late
+     * and t2 on the grid after a lost edge: t3 decides (cf_resolve_grid). A load that dropped right after
+     * t0 looks the same until then. */
     m->cf_pending_t[1] = t2;
     m->cf_pending = 3;
+    return;
+  } else if (x1 < 1.0f) {
+    /* t1 early and not completed to a period by t2: a stray edge followed by a late one, or a faster load.
+     * t3 decides (cf_resolve_early). */
+    m->cf_pending_t[1] = t2;
+    m->cf_pending = 4;
     return;
   } else {
     cf_restart(m, t1); /* a load step: t1 is the first edge at the new rate */
@@ -228,20 +236,59 @@ static void cf_resolve(bl0937_t *m, uint64_t t2, float p) {
 
 static void cf_run_edge(bl0937_t *m, uint64_t t);
 
-/* t0, t1 on the grid k1 periods after it, t2 anomalous, t3 new: the train continues if t3 is on the grid
- * right after t2 (t2 late, or lost edges between t1 and t2); otherwise the load stepped at t1. */
+/* t0, t1 after a gap (x1 > 1), t2 anomalous, t3 new. The train continues if either
+ *  - t1 is on the grid and (t1, t2, t3) is a late/lost pattern from t1 on, or t2 a stray edge that t3
+ *    completes to one period (and t2→t3 does not repeat t1→t2, which would be a faster load); or
+ *  - t2 is on the grid (t1 was late, an edge after it lost) and t3 follows it one period later.
+ * Otherwise the load stepped at t1. */
 static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
   uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
   float x1 = (float)span32(m->last_t, t1) / p, y2 = (float)span32(t1, t2) / p, y3 = (float)span32(t2, t3) / p;
   float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
   float tolp = 2.0f * tolc < one ? 2.0f * tolc : one;
   if (tolp > 0.45f) tolp = 0.45f;
-  uint32_t k1 = 0, k = 0;
+  uint32_t k1 = 0, k = 0, k2 = 0, one_k = 0;
   m->cf_pending = 0;
-  if (near_int(x1, tolp, &k1) && y2 > 1.0f && y2 - y3 > tolc && near_int(y2 + y3, tolp, &k) && k >= 2u &&
-      k <= REPAIR_MAX && k1 >= 1u) {
+  bool t1_grid = near_int(x1, tolp, &k1) && k1 >= 2u && k1 <= REPAIR_MAX;
+  if (t1_grid && y2 > 1.0f && y2 - y3 > tolc && near_int(y2 + y3, tolp, &k) && k >= 2u && k <= REPAIR_MAX) {
     m->repaired += k1 - 1u + k - 2u + (y3 > 1.0f - tolc ? 1u : 0u);
     cf_commit(m, t1, k1 - 1u);
+    cf_commit(m, t3, k - 1u);
+    return;
+  }
+  if (t1_grid && y2 < 1.0f && near_int(y2 + y3, tolp, &one_k) && one_k == 1u &&
+      !(absf(y3 - 1.0f) > one && absf(y3 - y2) <= tolp)) {
+    m->repaired += k1 - 1u;
+    m->spurious++;
+    cf_commit(m, t1, k1 - 1u);
+    cf_commit(m, t3, 0);
+    return;
+  }
+  if (near_int(x1 + y2, tolp, &k2) && k2 >= 2u && k2 <= REPAIR_MAX && absf(y3 - 1.0f) <= tolc) {
+    m->repaired += k2 - 2u;
+    cf_commit(m, t2, k2 - 1u);
+    cf_commit(m, t3, 0);
+    return;
+  }
+  cf_restart(m, t1);
+  cf_commit(m, t2, 0);
+  cf_run_edge(m, t3);
+}
+
+/* t0, t1 early, t2 not completing t1's period, t3 new: if t3 is back on the old grid right after t2, t1
+ * was a stray edge and t2 a late one (latched through a blackout); the k pulses from t0 to t3 are counted.
+ * A faster load puts t3 one new period after t2 instead: off the grid, or (at coarse timing) on it with
+ * the right count, and the tick's step test sees the new rate. */
+static void cf_resolve_early(bl0937_t *m, uint64_t t3, float p) {
+  uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
+  float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one;
+  if (tolp > 0.45f) tolp = 0.45f;
+  float s3 = (float)span32(m->last_t, t3) / p, y3 = (float)span32(t2, t3) / p;
+  uint32_t k = 0;
+  m->cf_pending = 0;
+  if (near_int(s3, tolp, &k) && k >= 2u && k <= REPAIR_MAX && y3 <= 1.0f + tolc) {
+    m->spurious++;
     cf_commit(m, t3, k - 1u);
     return;
   }
@@ -250,16 +297,20 @@ static void cf_resolve_grid(bl0937_t *m, uint64_t t3, float p) {
   cf_run_edge(m, t3);
 }
 
-/* t0, t1, t2 with t1 + t2 one period: t1 was spurious if the train continues at the old period. */
+/* t0, t1, t2 with t1 + t2 one period: t1 was the first edge of a faster load only if t2→t3 repeats t1→t2
+ * (the new rate). Otherwise t1 was spurious and t2 is on the old grid; t3 then goes through the usual
+ * checks against it (a late or lost edge right after a stray one is still recognised). */
 static void cf_resolve3(bl0937_t *m, uint64_t t3, float p) {
   uint64_t t1 = m->cf_pending_t[0], t2 = m->cf_pending_t[1];
-  float y = (float)span32(t2, t3) / p;
+  float one = TOL_REL + TOL_ABS_US / p, tolc = commit_tol_us(m, p, t1) / p;
+  float tolp = 2.0f * tolc < one ? 2.0f * tolc : one; /* two edges' timing: tight where timing is fine */
+  float y = (float)span32(t2, t3) / p, x2 = (float)span32(t1, t2) / p;
   m->cf_pending = 0;
-  if (absf(y - 1.0f) <= TOL_REL + TOL_ABS_US / p) {
-    m->spurious++;
+  if (absf(y - 1.0f) > one && absf(y - x2) <= tolp) {
+    cf_restart(m, t1);
     cf_commit(m, t2, 0);
   } else {
-    cf_restart(m, t1);
+    m->spurious++;
     cf_commit(m, t2, 0);
   }
   cf_run_edge(m, t3);
@@ -298,12 +349,25 @@ static void cf_edge(bl0937_t *m, uint64_t t) {
 
 static void cf_run_edge(bl0937_t *m, uint64_t t) {
   if (m->cf_missing) { /* ring overflow: the missing edges lie in this interval */
-    cf_commit(m, t, m->cf_missing);
+    uint32_t extra = m->cf_missing, k = 0;
+    float p0;
+    /* Edges lost or collapsed by a blackout inside the overflow are not in the ISR's count: the period says
+     * how many there were, if the gap is a whole number of them and not fewer than the ISR counted. */
+    if (cf_period_us(m, &p0) && near_int((float)span32(m->last_t, t) / p0, 0.3f, &k) && k >= extra + 1u &&
+        k <= extra + 1u + REPAIR_MAX) {
+      m->repaired += k - 1u - extra;
+      extra = k - 1u;
+    }
+    cf_commit(m, t, extra);
     m->cf_missing = 0;
     return;
   }
   float p;
   bool have_p = cf_period_us(m, &p);
+  if (m->cf_pending == 4 && have_p) {
+    cf_resolve_early(m, t, p);
+    return;
+  }
   if (m->cf_pending == 3 && have_p) {
     cf_resolve_grid(m, t, p);
     return;
@@ -400,7 +464,9 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     p = m->prov_p_w;
     period_us = p > 0.0f ? j * 1e6f / p : 1e9f;
   }
-  uint64_t elapsed = now > m->cf_raw_last ? now - m->cf_raw_last : 0; /* any edge, pending too */
+  /* since any edge, pending too, or since the ISR ring last overflowed (edges were still coming then) */
+  uint64_t alive = m->cf_raw_last > m->cf_alive_us ? m->cf_raw_last : m->cf_alive_us;
+  uint64_t elapsed = now > alive ? now - alive : 0;
   if (elapsed > creep && !m->cf_pending) {
     cf_go_idle(m);
     m->p_hz = 0.0f;
@@ -442,6 +508,7 @@ static void cf_process(bl0937_t *m, uint64_t now) {
     uint32_t d = dropped - m->dropped_seen[0];
     m->dropped_seen[0] = dropped;
     if (m->cf_state == CF_RUN) m->cf_missing += d;
+    m->cf_alive_us = now; /* the newest edges are the dropped ones: no overdue edge to bound P with */
   }
 
   /* Load step smaller than one edge can show: this tick's edges against the span before them. */

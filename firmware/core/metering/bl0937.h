@@ -103,6 +103,7 @@ typedef struct {
   uint64_t now_us;
   uint32_t dropped_seen[2];
   uint32_t cf_missing;   /* dropped CF edges not yet placed in the power window */
+  uint64_t cf_alive_us;  /* tick that last found the CF ring overflowed (edges arrived until then) */
   /* energy */
   uint64_t pulses;       /* confirmed CF pulses since init */
   uint64_t energy_uwh;   /* lifetime total, seeded by the application */
@@ -113,7 +114,7 @@ typedef struct {
   uint64_t cf_raw_last;  /* last accepted raw edge (glitch filter) */
   bool cf_have_raw;
   uint8_t cf_state;      /* idle, lone (unconfirmed), running */
-  uint8_t cf_pending;    /* anomalous edges waiting: 1; 2 = t1 maybe stray; 3 = t1 on the grid, t2 not */
+  uint8_t cf_pending;    /* edges waiting: 1; 2 = t1 maybe stray; 3 = t1 on the grid, t2 not; 4 = t1 early */
   uint64_t cf_pending_t[2];
   uint64_t last_t;       /* last committed edge */
   uint32_t idx;          /* committed edges (real + virtual) */

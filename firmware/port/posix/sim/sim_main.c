@@ -38,6 +38,7 @@ static void usage(void) {
           "                     [--unconfigured (no Wi-Fi on a new flash file: setup mode)]\n"
           "control commands (stdin or --control): load W [pf] | voltage V | press [ms] | double | hold ms |\n"
           "  net down|up | hang | powercut | state | outputs | quit\n");
+  fputs(sim_meter_fault_usage(), stderr);
 }
 
 static int split_host_port(const char *s, char *host, size_t hcap, uint16_t *port) {
@@ -148,6 +149,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--board") == 0) board_name = v;
     else if (strcmp(a, "--mdns-port") == 0) mdns_port = atol(v);
     else if (strcmp(a, "--time-scale") == 0) time_scale = atof(v);
+    else if (sim_meter_fault_option(a, v)) { /* --fault-*: metering edge faults, sim_meter.c */ }
     else {
       fprintf(stderr, "openbl602-sim: unknown option %s\n", a);
       usage();
