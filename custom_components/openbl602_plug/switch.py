@@ -61,6 +61,10 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
     async def _switch(self, on: bool) -> None:
         state = await plug_command(self.coordinator, self.coordinator.client.set_relay(on))
         self.coordinator.async_set_state(state)
+        if on:
+            # The answer comes before the meter has a reading with the load on; the plug's next
+            # report waits for report.min_interval_s, so read once more now.
+            self.coordinator.async_follow_up()
 
 
 class OblButtonControlSwitch(OblEntity, SwitchEntity):
