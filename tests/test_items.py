@@ -111,6 +111,7 @@ async def test_mqtt_silence_falls_back_to_server_sent_events(
     mqtt_entry: MockConfigEntry,
     mqtt_plug: FakePlug,
     plug_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Item 11: the plug publishes to another broker: nothing arrives over HA's MQTT."""
     with patch(
@@ -119,9 +120,9 @@ async def test_mqtt_silence_falls_back_to_server_sent_events(
     ):
         await setup_entry(hass, plug_entry)
         coordinator = plug_entry.runtime_data.coordinator
-        assert coordinator.transport == "mqtt"
         await wait_for(hass, lambda: mqtt_plug.stream_count == 1, seconds=10)
         assert coordinator.transport == "sse"
+        assert "nothing from the plug on Home Assistant's MQTT broker" in caplog.text
         mqtt_plug.push_state(power_w=12.5)
         await wait_for(hass, lambda: hass.states.get(POWER).state == "12.5")
     await hass.config_entries.async_unload(plug_entry.entry_id)
@@ -140,12 +141,12 @@ async def test_mqtt_stays_when_the_plug_talks(
     plug_side.publish("state", STATE, retain=True)
     with patch(
         "custom_components.openbl602_plug.coordinator.MQTT_SILENCE_FALLBACK",
-        timedelta(seconds=1),
+        timedelta(seconds=5),
     ):
         await setup_entry(hass, plug_entry)
         coordinator = plug_entry.runtime_data.coordinator
-        await wait_for(hass, lambda: coordinator.push_connected, seconds=10)
-        await asyncio.sleep(1.5)
+        await wait_for(hass, lambda: coordinator.push_connected, seconds=5)
+        await asyncio.sleep(5.5)
         await hass.async_block_till_done()
         assert coordinator.transport == "mqtt"
         assert mqtt_plug.stream_count == 0
