@@ -32,7 +32,7 @@ from .client import (
     SseEvent,
 )
 from .client import mqtt as mqtt_msg
-from .client.payloads import loads_object, parse_state
+from .client.payloads import decode_event, loads_object, parse_state
 from .const import (
     CONFIG_REFRESH,
     DOMAIN,
@@ -316,7 +316,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 return
             if kind not in ("ota", "button"):
                 return
-            event = mqtt_msg.decode_event(kind, loads_object(data))
+            event = decode_event(kind, loads_object(data))
         except BadPayload as err:
             _LOGGER.warning("%s: ignoring malformed %s event: %s", self.name, kind, err)
             return

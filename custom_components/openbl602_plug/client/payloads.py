@@ -247,3 +247,14 @@ def parse_button(obj: Mapping[str, Any]) -> ButtonEvent:
     if not isinstance(action, str):
         raise BadPayload("'action' must be a string")
     return ButtonEvent(action=action, raw=dict(obj))
+
+
+def decode_event(kind: str, obj: Mapping[str, Any]) -> OtaProgress | ButtonEvent:
+    """An event body (SSE "button"/"ota", MQTT event "type") by kind; OTA bodies may nest
+    under "ota"."""
+    if kind == "ota":
+        inner = obj.get("ota")
+        return parse_ota(inner if isinstance(inner, Mapping) else obj)
+    if kind == "button":
+        return parse_button(obj)
+    raise BadPayload(f"unknown event {kind!r}")
