@@ -28,11 +28,12 @@ from .client import (
     OblHttpClient,
     OtaProgress,
     OtaState,
+    PlugConfig,
     PlugState,
     SseEvent,
 )
 from .client import mqtt as mqtt_msg
-from .client.payloads import decode_event, loads_object, parse_state
+from .client.payloads import decode_event, loads_object, parse_config, parse_state
 from .const import (
     CONFIG_REFRESH,
     DOMAIN,
@@ -90,7 +91,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         )
         self.client = client
         self.info = info
-        self.plug_config: dict[str, Any] = {}
+        self.plug_config = PlugConfig()
         self.ota = OtaProgress(OtaState.IDLE)
         self.transport = "polling"
         self.push_connected = False
@@ -124,7 +125,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             ) from err
 
     async def _async_setup(self) -> None:
-        self.plug_config = await self._fetch(self.client.config)
+        self.plug_config = await self._fetch(self.client.plug_config)
         self._config_read_at = self._now()
         self.config_entry.async_on_unload(self._cancel_follow_up)
 
@@ -235,7 +236,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     async def async_start_push(self) -> None:
         """MQTT when the plug publishes to a broker HA also uses, else server-sent events."""
-        mqtt_on = bool(self.plug_config.get("mqtt", {}).get("enabled"))
+        mqtt_on = self.plug_config.mqtt_enabled
         if mqtt_on and self.info.mqtt and await self._mqtt_ready():
             self.transport = "mqtt"
             await self._subscribe_mqtt()
@@ -455,7 +456,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         """Re-read identity (firmware version after an update) and settings."""
         try:
             info = await self.client.info()
-            self.plug_config = await self.client.config()
+            self.plug_config = await self.client.plug_config()
         except OblError as err:
             _LOGGER.debug("%s: could not refresh identity: %s", self.name, err)
             return
@@ -478,7 +479,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
     async def async_refresh_config(self) -> None:
         """Re-read the settings (changed on the plug's page or by another client)."""
         try:
-            config = await self.client.config()
+            config = await self.client.plug_config()
         except OblError as err:
             _LOGGER.debug("%s: could not re-read settings: %s", self.name, err)
             return
@@ -489,7 +490,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     async def async_patch_config(self, changes: dict[str, Any]) -> None:
         """Change settings on the plug and keep what it answers (the settings in force)."""
-        self.plug_config = await self.client.patch_config(changes)
+        self.plug_config = parse_config(await self.client.patch_config(changes))
         self.async_update_listeners()
 
     @callback

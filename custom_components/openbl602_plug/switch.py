@@ -24,11 +24,11 @@ async def async_setup_entry(
     """Add the relay switch, and the button lock when the plug has a button."""
     coordinator = entry.runtime_data.coordinator
     entities: list[SwitchEntity] = [OblRelaySwitch(coordinator)]
-    button = coordinator.plug_config.get("button")
+    button = coordinator.plug_config.button
     if (
         "button" in coordinator.info.capabilities
-        and isinstance(button, dict)
-        and "enabled" in button
+        and button is not None
+        and button.enabled is not None
     ):
         entities.append(OblButtonControlSwitch(coordinator))
     async_add_entities(entities)
@@ -83,8 +83,8 @@ class OblButtonControlSwitch(OblEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """The setting in force on the plug."""
-        value = self.coordinator.plug_config.get("button", {}).get("enabled")
-        return value if isinstance(value, bool) else None
+        button = self.coordinator.plug_config.button
+        return None if button is None else button.enabled
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let the button switch the relay."""
