@@ -131,6 +131,10 @@ class FakePlug:
         self.calibrate_error: tuple[int, str, str | None] | None = None
         self.command_error: tuple[int, str, str | None] | None = None
         self.ota_fail_after: str | None = None
+        # after accepting an image: report the new version, then roll back after this many seconds
+        self.ota_roll_back_after: float | None = None
+        # answers GET /info gives next instead of the info: "busy" (503) or "malformed"
+        self.info_glitches: list[str] = []
         self.files: dict[str, bytes] = {}
         self.online = True
         self.state_reads = 0
@@ -243,6 +247,13 @@ class FakePlug:
         return body if isinstance(body, dict) else None
 
     async def _info(self, request: web.Request) -> web.Response:
+        if self.info_glitches:
+            glitch = self.info_glitches.pop(0)
+            if glitch == "busy":
+                resp = _error(503, "busy", "too many connections")
+                resp.headers["Retry-After"] = "2"
+                return resp
+            return web.Response(body=b'{"protocol": 1, "id"', content_type="application/json")
         return web.json_response(self.info)
 
     async def _get_state(self, request: web.Request) -> web.Response:
@@ -353,7 +364,15 @@ class FakePlug:
             return web.json_response(status)
         self.state["ota"] = status
         if self.ota_next_fw:
+            old_fw = self.info["fw"]
             self.info["fw"] = self.ota_next_fw
+            if self.ota_roll_back_after is not None:
+
+                def roll_back() -> None:
+                    self.info["fw"] = old_fw
+                    self.state["ota"] = {"state": "failed", "progress": 0, "error": "rolled_back"}
+
+                asyncio.get_running_loop().call_later(self.ota_roll_back_after, roll_back)
         return web.json_response(status | {"bytes": len(image), "total": len(image)})
 
     async def _ota_status(self, request: web.Request) -> web.Response:

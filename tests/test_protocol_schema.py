@@ -260,3 +260,29 @@ def test_what_the_schema_refuses_the_client_refuses(document: dict[str, Any], na
     assert pc.errors(pc.validator(name), state)
     with pytest.raises(BadPayload):
         parse_state(state)
+
+
+def test_the_typed_config_covers_the_schema_fields_it_names() -> None:
+    from dataclasses import fields
+
+    from custom_components.openbl602_plug.client import parse_config
+    from custom_components.openbl602_plug.client.models import (
+        ButtonConfig,
+        PlugConfig,
+        ProtectionConfig,
+    )
+
+    leaves = dict(pc.config_leaves())
+    for model, prefix in ((ButtonConfig, "button."), (ProtectionConfig, "protection.")):
+        for item in fields(model):
+            assert f"{prefix}{item.name}" in leaves, item.name
+    for item in fields(PlugConfig):
+        if item.name not in ("button", "protection", "raw"):
+            assert item.name.replace("mqtt_", "mqtt.") in leaves, item.name
+    config = parse_config(_json_blocks(DOC)[2])
+    assert config.protection is not None
+    assert config.protection.hold_s == 2
+    assert config.button is not None
+    assert config.button.long_press_ms == 1000
+    assert config.mqtt_enabled is True
+    assert config.startup in _enum("$defs/config/properties/startup")

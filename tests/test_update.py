@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -24,6 +26,13 @@ from .images import bl60x, obli
 
 UPDATE = "update.kettle_firmware"
 BOARD = "SM-028_V1.3"
+
+
+@pytest.fixture(autouse=True)
+def quick_confirm() -> Iterator[None]:
+    """The plug confirms a new image within a second; the fake at once."""
+    with patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.05):
+        yield
 
 
 def _manifest(image: bytes, board: str = BOARD, **image_fields: Any) -> dict[str, Any]:
@@ -178,9 +187,13 @@ async def test_install_refusals(
     image = obli(board=BOARD)
     manifest = _manifest(image, board="other-board")
     await _setup(hass, plug_entry, _publish(tmp_path, manifest, image))
-    with pytest.raises(ServiceValidationError) as err:
+    # issue 14 item 9: a release without an image for this plug's board offers no update
+    state = hass.states.get(UPDATE)
+    assert state.state == "off"
+    assert state.attributes["latest_version"] == state.attributes["installed_version"]
+    with pytest.raises(HomeAssistantError, match="No update available"):
         await _install(hass)
-    assert err.value.translation_key == "no_image_for_board"
+    assert fake_plug.ota_images == []
 
     (tmp_path / "manifest.json").write_text(json.dumps(_manifest(image)))
     (tmp_path / "plug.obli").unlink()
@@ -278,3 +291,61 @@ async def test_version_strings_that_are_not_semver_still_compare(
     image = obli(board=BOARD)
     await _setup(hass, plug_entry, _publish(tmp_path, _manifest(image), image))
     assert hass.states.get(UPDATE).state == "on"
+
+
+async def test_success_only_after_the_new_image_stays(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    """Issue 14 item 9: the plug runs the new version on trial; a roll-back right after it first
+    answered is a failed install, not a success."""
+    image = obli(board=BOARD, version="0.2.0")
+    await _setup(hass, plug_entry, _publish(tmp_path, _manifest(image), image))
+    fake_plug.ota_next_fw = "0.2.0"
+    fake_plug.ota_roll_back_after = 0.2
+    with (
+        patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.6),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await _install(hass)
+    assert err.value.translation_key == "install_failed"
+    assert err.value.translation_placeholders["error"] == "rolled_back"
+    assert hass.states.get(UPDATE).attributes["installed_version"] == "0.1.0"
+
+
+async def test_a_second_install_is_refused_while_one_runs(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    image = obli(board=BOARD, version="0.2.0")
+    await _setup(hass, plug_entry, _publish(tmp_path, _manifest(image), image))
+    release = asyncio.Event()
+
+    async def slow_install(self: Any) -> None:
+        await release.wait()
+
+    with patch("custom_components.openbl602_plug.update.OblFirmwareUpdate._install", slow_install):
+        first = asyncio.get_running_loop().create_task(_install(hass))
+        await asyncio.sleep(0.1)
+        with pytest.raises(HomeAssistantError) as err:
+            await _install(hass)
+        assert err.value.translation_key == "install_in_progress"
+        release.set()
+        await first
+
+
+async def test_busy_and_malformed_answers_while_rebooting_are_waited_out(
+    hass: HomeAssistant,
+    fake_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 14 item 10: 503 busy and a cut-off answer are the plug rebooting, not an error."""
+    image = obli(board=BOARD, version="0.2.0")
+    await _setup(hass, plug_entry, _publish(tmp_path, _manifest(image), image))
+    fake_plug.ota_next_fw = "0.2.0"
+    fake_plug.info_glitches = ["busy", "malformed", "busy"]
+    with patch("custom_components.openbl602_plug.update.REBOOT_POLL_SECONDS", 0.05):
+        await _install(hass)
+    assert hass.states.get(UPDATE).attributes["installed_version"] == "0.2.0"
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert not [r for r in ours if r.levelname == "ERROR"]

@@ -17,6 +17,7 @@ from .const import (
     DEFAULT_FIRMWARE_MANIFEST,
     DEFAULT_PORT,
     DOMAIN,
+    ISSUE_SAFE_MODE,
     ISSUE_UNSUPPORTED_PROTOCOL,
     MANUFACTURER,
 )
@@ -117,6 +118,12 @@ async def _async_options_updated(hass: HomeAssistant, entry: OblConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: OblConfigEntry) -> bool:
     """Disconnect; the coordinators' listeners and push tasks end with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OblConfigEntry) -> None:
+    """A deleted plug leaves no repair issues behind."""
+    for key in (ISSUE_SAFE_MODE, ISSUE_UNSUPPORTED_PROTOCOL, "energy_decreased"):
+        ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
 
 
 async def async_remove_config_entry_device(

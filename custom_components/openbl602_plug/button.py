@@ -72,4 +72,6 @@ class OblButton(OblEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Send the command."""
+        if self.entity_description.device_class is ButtonDeviceClass.RESTART:
+            self.coordinator.expect_restart()
         await plug_command(self.coordinator, self.entity_description.press(self.coordinator.client))

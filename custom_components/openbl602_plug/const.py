@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "openbl602_plug"
-MANUFACTURER: Final = "openbl602_plug"
+MANUFACTURER: Final = "openbl602_plug project"
 
 DEFAULT_PORT: Final = 80
 CONF_FIRMWARE_MANIFEST: Final = "firmware_manifest"
@@ -20,6 +20,16 @@ FIRMWARE_CHECK_INTERVAL: Final = timedelta(hours=6)
 # Server-sent events reconnect backoff, seconds.
 PUSH_RETRY_MIN: Final = 1.0
 PUSH_RETRY_MAX: Final = 60.0
+# A planned restart (restart button, OTA, safe-mode repair) is not an outage for this long.
+PLANNED_RESTART: Final = timedelta(seconds=60)
+# Settings are re-read with a pushed state at most this often (changes made on the plug's page or
+# by another client are not announced by the plug; protocol §4).
+CONFIG_REFRESH: Final = timedelta(seconds=60)
+# After a command and after a reboot (stale readings), read the state again this much later.
+FOLLOW_UP_SECONDS: Final = 1.0
+STALE_FOLLOW_UP_SECONDS: Final = 5.0
+# MQTT chosen but nothing arrives (the plug talks to another broker): fall back to SSE.
+MQTT_SILENCE_FALLBACK: Final = timedelta(seconds=30)
 # An install that shows no progress for this long is abandoned and the entity cleared.
 OTA_STALL_TIMEOUT: Final = timedelta(minutes=3)
 

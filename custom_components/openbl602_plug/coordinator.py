@@ -14,7 +14,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .client import (
     AuthFailed,
@@ -26,17 +28,23 @@ from .client import (
     OblHttpClient,
     OtaProgress,
     OtaState,
+    PlugConfig,
     PlugState,
     SseEvent,
 )
 from .client import mqtt as mqtt_msg
-from .client.payloads import loads_object, parse_state
+from .client.payloads import decode_event, loads_object, parse_config, parse_state
 from .const import (
+    CONFIG_REFRESH,
     DOMAIN,
+    FOLLOW_UP_SECONDS,
     ISSUE_SAFE_MODE,
+    MQTT_SILENCE_FALLBACK,
+    PLANNED_RESTART,
     POLL_INTERVAL,
     PUSH_RETRY_MAX,
     PUSH_RETRY_MIN,
+    STALE_FOLLOW_UP_SECONDS,
 )
 from .energy import EnergyTotal
 
@@ -83,13 +91,16 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         )
         self.client = client
         self.info = info
-        self.plug_config: dict[str, Any] = {}
+        self.plug_config = PlugConfig()
         self.ota = OtaProgress(OtaState.IDLE)
         self.transport = "polling"
         self.push_connected = False
         self.energy = EnergyTotal()
         # Bumped by every pushed state: a poll that was in flight meanwhile is older (item 11).
         self._push_seq = 0
+        self._restart_until: float = 0.0
+        self._config_read_at: float = 0.0
+        self._follow_up: CALLBACK_TYPE | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._button_listeners: list[Callable[[ButtonEvent], None]] = []
 
@@ -114,11 +125,59 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             ) from err
 
     async def _async_setup(self) -> None:
-        self.plug_config = await self._fetch(self.client.config)
+        self.plug_config = await self._fetch(self.client.plug_config)
+        self._config_read_at = self._now()
+        self.config_entry.async_on_unload(self._cancel_follow_up)
+
+    @staticmethod
+    def _now() -> float:
+        return dt_util.utcnow().timestamp()
+
+    # -- planned restarts ---------------------------------------------------------------
+
+    @callback
+    def expect_restart(self) -> None:
+        """A restart we asked for (button, OTA, repair): a short silence is not an outage."""
+        self._restart_until = self._now() + PLANNED_RESTART.total_seconds()
+
+    @property
+    def restarting(self) -> bool:
+        """Inside the window of a planned restart."""
+        return self._now() < self._restart_until
+
+    # -- follow-up reads ------------------------------------------------------------------
+
+    @callback
+    def async_follow_up(self, delay: float = FOLLOW_UP_SECONDS) -> None:
+        """Read the state again shortly: after switching on (power settles after the answer),
+        and while a rebooted plug's voltage/current readings are still stale."""
+        if self._follow_up is not None:
+            return
+
+        @callback
+        def run(_now: Any) -> None:
+            self._follow_up = None
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh(), f"{DOMAIN} follow-up"
+            )
+
+        self._follow_up = async_call_later(self.hass, delay, run)
+
+    @callback
+    def _cancel_follow_up(self) -> None:
+        if self._follow_up is not None:
+            self._follow_up()
+            self._follow_up = None
 
     async def _async_update_data(self) -> PlugState:
         seq = self._push_seq
-        state = await self._fetch(self.client.state)
+        try:
+            state = await self._fetch(self.client.state)
+        except UpdateFailed:
+            if self.restarting and self.data is not None:
+                _LOGGER.debug("%s: restarting as asked, not reachable yet", self.name)
+                return self.data
+            raise
         if seq != self._push_seq and self.data is not None:
             return self.data  # a push arrived while the poll was in flight: it is newer
         self._process(state)
@@ -133,6 +192,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             self.ota = state.ota
         if state.energy_wh is not None:
             self.energy.add(state.energy_wh)
+        if state.ota.state is OtaState.REBOOTING:
+            self.expect_restart()
+        if (state.stale_voltage or state.stale_current) and (state.uptime_s or 0) < 120:
+            self.async_follow_up(STALE_FOLLOW_UP_SECONDS)
         self._sync_issue(
             ISSUE_SAFE_MODE,
             state.safe_mode,
@@ -173,7 +236,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     async def async_start_push(self) -> None:
         """MQTT when the plug publishes to a broker HA also uses, else server-sent events."""
-        mqtt_on = bool(self.plug_config.get("mqtt", {}).get("enabled"))
+        mqtt_on = self.plug_config.mqtt_enabled
         if mqtt_on and self.info.mqtt and await self._mqtt_ready():
             self.transport = "mqtt"
             await self._subscribe_mqtt()
@@ -210,6 +273,11 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self._push_seq += 1
         self._process(state)
         self.async_set_updated_data(state)
+        if self._now() - self._config_read_at >= CONFIG_REFRESH.total_seconds():
+            self._config_read_at = self._now()
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh_config(), f"{DOMAIN} config"
+            )
 
     def _older(self, state: PlugState) -> bool:
         """Same boot, less uptime: sent before what we hold."""
@@ -249,7 +317,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 return
             if kind not in ("ota", "button"):
                 return
-            event = mqtt_msg.decode_event(kind, loads_object(data))
+            event = decode_event(kind, loads_object(data))
         except BadPayload as err:
             _LOGGER.warning("%s: ignoring malformed %s event: %s", self.name, kind, err)
             return
@@ -272,6 +340,10 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 return
             except OblError as err:
                 _LOGGER.debug("%s: event stream ended: %s", self.name, err)
+            except Exception:
+                # A bug must not end push for good while the entities look live: log it and
+                # reconnect with the same backoff.
+                _LOGGER.exception("%s: unexpected error in the event stream", self.name)
             self._push_down()
             await self.async_refresh()
             await asyncio.sleep(delay)
@@ -301,6 +373,9 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 _LOGGER.warning("%s: ignoring malformed status: %s", self.name, err)
                 return
             if online:
+                return
+            if self.restarting:
+                self._push_down()  # the plug says goodbye before a planned restart
                 return
             # The broker published the plug's last will: it is gone. async_set_update_error
             # logs once; polling takes over and notices when the plug is back.
@@ -332,15 +407,48 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                     self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
                 )
 
+        @callback
+        def on_result(msg: mqtt.ReceiveMessage) -> None:
+            try:
+                result = mqtt_msg.parse_result_message(msg.payload)
+            except BadPayload:
+                return
+            if result.cmd == "config" and result.ok:
+                # Another MQTT client changed settings: show them now.
+                self.config_entry.async_create_background_task(
+                    self.hass, self.async_refresh_config(), f"{DOMAIN} config"
+                )
+
         self._unsubscribe.append(mqtt.async_subscribe_connection_status(self.hass, on_broker))
+        self._unsubscribe.append(
+            async_call_later(self.hass, MQTT_SILENCE_FALLBACK, self._mqtt_silence_check)
+        )
         for topic, handler in (
             (topics.state, on_state),
             (topics.status, on_status),
             (topics.event, on_event),
+            (topics.result, on_result),
         ):
             self._unsubscribe.append(
                 await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
             )
+
+    @callback
+    def _mqtt_silence_check(self, _now: Any) -> None:
+        """Nothing came over MQTT: the plug publishes to another broker. Use SSE instead."""
+        if self.push_connected or self.transport != "mqtt":
+            return
+        if "events" not in self.info.capabilities and self.info.capabilities:
+            return
+        _LOGGER.info(
+            "%s: nothing from the plug on Home Assistant's MQTT broker; using server-sent events",
+            self.name,
+        )
+        self._stop_push()
+        self.transport = "sse"
+        self.config_entry.async_create_background_task(
+            self.hass, self._sse_loop(), f"{DOMAIN} {self.info.device_id} events"
+        )
 
     # -- identity and settings ----------------------------------------------------------
 
@@ -348,7 +456,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         """Re-read identity (firmware version after an update) and settings."""
         try:
             info = await self.client.info()
-            self.plug_config = await self.client.config()
+            self.plug_config = await self.client.plug_config()
         except OblError as err:
             _LOGGER.debug("%s: could not refresh identity: %s", self.name, err)
             return
@@ -368,9 +476,21 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
                 )
         self.async_update_listeners()
 
+    async def async_refresh_config(self) -> None:
+        """Re-read the settings (changed on the plug's page or by another client)."""
+        try:
+            config = await self.client.plug_config()
+        except OblError as err:
+            _LOGGER.debug("%s: could not re-read settings: %s", self.name, err)
+            return
+        self._config_read_at = self._now()
+        if config != self.plug_config:
+            self.plug_config = config
+            self.async_update_listeners()
+
     async def async_patch_config(self, changes: dict[str, Any]) -> None:
         """Change settings on the plug and keep what it answers (the settings in force)."""
-        self.plug_config = await self.client.patch_config(changes)
+        self.plug_config = parse_config(await self.client.patch_config(changes))
         self.async_update_listeners()
 
     @callback

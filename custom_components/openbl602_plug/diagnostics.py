@@ -39,7 +39,7 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "info": async_redact_data(coordinator.info.raw, TO_REDACT),
-        "config": async_redact_data(coordinator.plug_config, TO_REDACT),
+        "config": async_redact_data(coordinator.plug_config.raw, TO_REDACT),
         "state": coordinator.data.raw if coordinator.data else None,
         "transport": coordinator.transport,
         "push_connected": coordinator.push_connected,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import aiohttp
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -16,6 +16,9 @@ from .client import BadPayload
 from .client.payloads import loads_object
 from .client.release import Release, ReleaseImage, parse_release
 from .const import DOMAIN, FIRMWARE_CHECK_INTERVAL
+
+if TYPE_CHECKING:
+    from .coordinator import OblConfigEntry
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -35,7 +38,9 @@ def _is_url(location: str) -> bool:
 class FirmwareCoordinator(DataUpdateCoordinator[Release | None]):
     """Checks the release manifest now and then; None when no manifest is configured."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, source: str) -> None:
+    config_entry: OblConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: OblConfigEntry, source: str) -> None:
         """source: URL, absolute path, or a path relative to HA's config directory."""
         super().__init__(
             hass,

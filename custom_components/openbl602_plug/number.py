@@ -92,13 +92,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the protection limits the plug has."""
     coordinator = entry.runtime_data.coordinator
-    protection = coordinator.plug_config.get("protection")
-    if not isinstance(protection, dict) or "protection" not in coordinator.info.capabilities:
+    protection = coordinator.plug_config.protection
+    if protection is None or "protection" not in coordinator.info.capabilities:
         return
     async_add_entities(
         OblProtectionNumber(coordinator, description)
         for description in NUMBERS
-        if description.field in protection
+        if getattr(protection, description.field) is not None
     )
 
 
@@ -119,10 +119,9 @@ class OblProtectionNumber(OblEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         """The limit in force; whole numbers stay whole (3680 W, not 3680.0 W)."""
-        value = self.coordinator.plug_config.get("protection", {}).get(
-            self.entity_description.field
-        )
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        protection = self.coordinator.plug_config.protection
+        value = None if protection is None else getattr(protection, self.entity_description.field)
+        if value is None:
             return None
         return _as_sent(float(value), self.entity_description)
 

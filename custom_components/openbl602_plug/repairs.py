@@ -44,6 +44,7 @@ class SafeModeFlow(RepairsFlow):
             if entry is None or entry.state is not ConfigEntryState.LOADED:
                 return self.async_abort(reason="not_loaded")
             try:
+                entry.runtime_data.coordinator.expect_restart()
                 await entry.runtime_data.coordinator.client.reboot()
             except AuthFailed:
                 errors["base"] = "invalid_auth"

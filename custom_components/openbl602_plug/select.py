@@ -52,7 +52,7 @@ async def async_setup_entry(
     async_add_entities(
         OblConfigSelect(coordinator, description)
         for description in SELECTS
-        if description.field in coordinator.plug_config
+        if getattr(coordinator.plug_config, description.field) is not None
         and (
             description.capability is None
             or description.capability in coordinator.info.capabilities
@@ -73,7 +73,7 @@ class OblConfigSelect(OblEntity, SelectEntity):
     @property
     def current_option(self) -> str | None:
         """The plug's setting; a value newer firmware added and we do not know is None."""
-        value = self.coordinator.plug_config.get(self.entity_description.field)
+        value = getattr(self.coordinator.plug_config, self.entity_description.field)
         return value if value in self.options else None
 
     async def async_select_option(self, option: str) -> None:

@@ -24,11 +24,11 @@ async def async_setup_entry(
     """Add the relay switch, and the button lock when the plug has a button."""
     coordinator = entry.runtime_data.coordinator
     entities: list[SwitchEntity] = [OblRelaySwitch(coordinator)]
-    button = coordinator.plug_config.get("button")
+    button = coordinator.plug_config.button
     if (
         "button" in coordinator.info.capabilities
-        and isinstance(button, dict)
-        and "enabled" in button
+        and button is not None
+        and button.enabled is not None
     ):
         entities.append(OblButtonControlSwitch(coordinator))
     async_add_entities(entities)
@@ -61,6 +61,10 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
     async def _switch(self, on: bool) -> None:
         state = await plug_command(self.coordinator, self.coordinator.client.set_relay(on))
         self.coordinator.async_set_state(state)
+        if on:
+            # The answer comes before the meter has a reading with the load on; the plug's next
+            # report waits for report.min_interval_s, so read once more now.
+            self.coordinator.async_follow_up()
 
 
 class OblButtonControlSwitch(OblEntity, SwitchEntity):
@@ -79,8 +83,8 @@ class OblButtonControlSwitch(OblEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """The setting in force on the plug."""
-        value = self.coordinator.plug_config.get("button", {}).get("enabled")
-        return value if isinstance(value, bool) else None
+        button = self.coordinator.plug_config.button
+        return None if button is None else button.enabled
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let the button switch the relay."""

@@ -16,9 +16,17 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import CannotConnect, DeviceInfo, OblError, OtaImageError, OtaState
+from .client import (
+    BadPayload,
+    CannotConnect,
+    CommandError,
+    DeviceInfo,
+    OblError,
+    OtaImageError,
+    OtaState,
+)
 from .client.ota_image import board_matches, inspect_image
-from .client.release import Release, is_newer
+from .client.release import Release, ReleaseImage, is_newer
 from .const import DOMAIN, OTA_STALL_TIMEOUT
 from .coordinator import OblConfigEntry, OblCoordinator
 from .entity import OblEntity, plug_command
@@ -29,6 +37,9 @@ _LOGGER = logging.getLogger(__package__)
 PARALLEL_UPDATES = 1
 # How often to ask whether the plug is back after it rebooted into the new image.
 REBOOT_POLL_SECONDS = 2.0
+# The new image confirms itself at its first healthy second (ota.c); it is kept only then. Success
+# is reported once it has run this long without the plug reporting a roll-back.
+CONFIRM_SECONDS = 5.0
 SUMMARY_MAX = 255
 
 
@@ -60,6 +71,7 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         super().__init__(coordinator, "firmware")
         self.firmware = firmware
         self._installing = False
+        self._lock = asyncio.Lock()
         self._upload_percent: int | None = None
         self._shown_percent = 0
 
@@ -79,9 +91,12 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
 
     @property
     def latest_version(self) -> str | None:
-        """The release's version; with no manifest configured, the installed one."""
+        """The release's version; the installed one when there is nothing this plug can install
+        (no manifest configured, or no image for its OTA board in the release)."""
         if self._release is None:
             return None if self.firmware.source else self.installed_version
+        if _image_ref(self._release, self.coordinator.info) is None:
+            return self.installed_version
         return self._release.version
 
     def version_is_newer(self, latest_version: str, installed_version: str) -> bool:
@@ -143,6 +158,14 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
 
     async def async_install(self, version: str | None, backup: bool, **kwargs: Any) -> None:
         """Download, check, upload, and wait until the plug runs the new image."""
+        if self._lock.locked():
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="install_in_progress"
+            )
+        async with self._lock:
+            await self._install()
+
+    async def _install(self) -> None:
         release = self._release
         if release is None:  # pragma: no cover - HA offers no install without a latest version
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_release")
@@ -157,11 +180,14 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         try:
             async with asyncio.timeout(self._stall_seconds) as deadline:
                 self._deadline = deadline
+                self.coordinator.expect_restart()
                 await plug_command(
                     self.coordinator,
                     self.coordinator.client.upload_ota(image, self._upload_progress),
                 )
+                self.coordinator.expect_restart()
                 new_info = await self._wait_for_version(release.version, info.firmware)
+                await self._wait_for_confirm(release.version, info.firmware)
         except TimeoutError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -176,7 +202,7 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         self.coordinator.async_set_info(new_info)
 
     async def _fetch_checked_image(self, release: Release, info: DeviceInfo) -> bytes:
-        ref = release.image_for(info.image_board)  # the OTA board id (protocol §2), not the pin map
+        ref = _image_ref(release, info)
         if ref is None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -215,8 +241,8 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         while True:
             try:
                 info = await client.info()
-            except CannotConnect:
-                info = None  # rebooting
+            except (CannotConnect, CommandError, BadPayload):
+                info = None  # rebooting: refused, busy (503) or cut off mid-answer
             if info is not None and info.firmware == target:
                 return info
             if info is not None:
@@ -228,6 +254,24 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
                         translation_placeholders={"error": status, "version": old},
                     )
             await asyncio.sleep(REBOOT_POLL_SECONDS)
+
+    async def _wait_for_confirm(self, target: str, old: str) -> None:
+        """Success only once the new image kept running (a roll-back shows the old version or
+        an OTA failure)."""
+        await asyncio.sleep(CONFIRM_SECONDS)
+        try:
+            info = await self.coordinator.client.info()
+        except OblError:
+            info = None
+        failure = await self._ota_failure()
+        if failure is None and info is not None and info.firmware != target:
+            failure = "rolled_back"
+        if failure is not None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="install_failed",
+                translation_placeholders={"error": failure, "version": old},
+            )
 
     async def _ota_failure(self) -> str | None:
         try:
@@ -243,3 +287,9 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         if self._installing and self.coordinator.ota.state is not OtaState.IDLE:
             self._bump()
         super()._handle_coordinator_update()
+
+
+def _image_ref(release: Release, info: DeviceInfo) -> ReleaseImage | None:
+    """This plug's image: named by its OTA board id (protocol §2), or by the pin-map board
+    name older manifests used."""
+    return release.image_for(info.image_board) or release.image_for(info.board)

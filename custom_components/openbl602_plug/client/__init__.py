@@ -21,11 +21,19 @@ from .models import (
     DeviceInfo,
     OtaProgress,
     OtaState,
+    PlugConfig,
     PlugState,
     StartupState,
     Tripped,
 )
-from .payloads import ensure_supported, normalize_mac, parse_info, parse_state, parse_txt
+from .payloads import (
+    ensure_supported,
+    normalize_mac,
+    parse_config,
+    parse_info,
+    parse_state,
+    parse_txt,
+)
 from .sse import SseEvent
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "OtaImageError",
     "OtaProgress",
     "OtaState",
+    "PlugConfig",
     "PlugState",
     "ProtocolMismatch",
     "SseEvent",
@@ -49,6 +58,7 @@ __all__ = [
     "Tripped",
     "ensure_supported",
     "normalize_mac",
+    "parse_config",
     "parse_info",
     "parse_state",
     "parse_txt",

@@ -9,8 +9,15 @@ from typing import Any
 import aiohttp
 
 from .exceptions import AuthFailed, BadPayload, CannotConnect, CommandError
-from .models import DeviceInfo, OtaProgress, PlugState
-from .payloads import loads_object, parse_error, parse_info, parse_ota, parse_state
+from .models import DeviceInfo, OtaProgress, PlugConfig, PlugState
+from .payloads import (
+    loads_object,
+    parse_config,
+    parse_error,
+    parse_info,
+    parse_ota,
+    parse_state,
+)
 from .sse import SseEvent, read_sse
 
 API = "/api/v1"
@@ -93,8 +100,12 @@ class OblHttpClient:
         return parse_state(await self._request("POST", "/relay", json={"toggle": True}))
 
     async def config(self) -> dict[str, Any]:
-        """The plug's settings (secrets are never returned by the plug)."""
+        """The plug's settings document (secrets are never returned by the plug)."""
         return await self._request("GET", "/config")
+
+    async def plug_config(self) -> PlugConfig:
+        """The plug's settings, typed."""
+        return parse_config(await self.config())
 
     async def patch_config(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Change some settings; the plug answers with the settings now in force."""

@@ -129,3 +129,37 @@ class ButtonEvent:
 
     action: str
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonConfig:
+    """Config "button" (protocol §4)."""
+
+    enabled: bool | None = None
+    double_press: bool | None = None
+    long_press_ms: int | None = None
+    setup_hold_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionConfig:
+    """Config "protection" (protocol §4): limits 0 = off."""
+
+    max_power_w: float | None = None
+    max_current_a: float | None = None
+    hold_s: int | None = None
+    reclose_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlugConfig:
+    """The settings the integration shows and writes (GET /api/v1/config); None = the plug's
+    firmware has no such field. raw keeps the whole document (diagnostics)."""
+
+    name: str | None = None
+    startup: str | None = None
+    led: str | None = None
+    button: ButtonConfig | None = None
+    protection: ProtectionConfig | None = None
+    mqtt_enabled: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -10,10 +10,9 @@ from typing import Any
 from .exceptions import BadPayload
 from .models import ButtonEvent, CommandResult, DeviceInfo, OtaProgress, PlugState
 from .payloads import (
+    decode_event,
     loads_object,
-    parse_button,
     parse_info,
-    parse_ota,
     parse_result,
     parse_state,
 )
@@ -110,16 +109,6 @@ def parse_event_message(payload: bytes | str) -> OtaProgress | ButtonEvent:
     """Parse an event message: {"event": "ota"|"button", ...}."""
     obj = loads_object(_text(payload))
     return decode_event(str(obj.get("event") or obj.get("type") or ""), obj)
-
-
-def decode_event(kind: str, obj: Mapping[str, Any]) -> OtaProgress | ButtonEvent:
-    """Dispatch an event body by kind; OTA bodies may nest under "ota"."""
-    if kind == "ota":
-        inner = obj.get("ota")
-        return parse_ota(inner if isinstance(inner, Mapping) else obj)
-    if kind == "button":
-        return parse_button(obj)
-    raise BadPayload(f"unknown event {kind!r}")
 
 
 def parse_result_message(payload: bytes | str) -> CommandResult:

@@ -15,12 +15,15 @@ from typing import Any
 from .exceptions import BadPayload, ProtocolMismatch
 from .models import (
     SUPPORTED_PROTOCOL,
+    ButtonConfig,
     ButtonEvent,
     CommandResult,
     DeviceInfo,
     OtaProgress,
     OtaState,
+    PlugConfig,
     PlugState,
+    ProtectionConfig,
     Tripped,
 )
 
@@ -247,3 +250,62 @@ def parse_button(obj: Mapping[str, Any]) -> ButtonEvent:
     if not isinstance(action, str):
         raise BadPayload("'action' must be a string")
     return ButtonEvent(action=action, raw=dict(obj))
+
+
+def decode_event(kind: str, obj: Mapping[str, Any]) -> OtaProgress | ButtonEvent:
+    """An event body (SSE "button"/"ota", MQTT event "type") by kind; OTA bodies may nest
+    under "ota"."""
+    if kind == "ota":
+        inner = obj.get("ota")
+        return parse_ota(inner if isinstance(inner, Mapping) else obj)
+    if kind == "button":
+        return parse_button(obj)
+    raise BadPayload(f"unknown event {kind!r}")
+
+
+def _opt_bool(obj: Mapping[str, Any], key: str) -> bool | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise BadPayload(f"{key!r} must be true or false")
+    return value
+
+
+def _section(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise BadPayload(f"{key!r} must be an object")
+    return value
+
+
+def parse_config(obj: Mapping[str, Any]) -> PlugConfig:
+    """Parse GET /api/v1/config (also the PATCH answer); fields a firmware lacks stay None."""
+    button = _section(obj, "button")
+    protection = _section(obj, "protection")
+    mqtt = _section(obj, "mqtt") or {}
+    return PlugConfig(
+        name=_opt_str(obj, "name"),
+        startup=_opt_str(obj, "startup"),
+        led=_opt_str(obj, "led"),
+        button=None
+        if button is None
+        else ButtonConfig(
+            enabled=_opt_bool(button, "enabled"),
+            double_press=_opt_bool(button, "double_press"),
+            long_press_ms=_opt_int(button, "long_press_ms"),
+            setup_hold_s=_opt_int(button, "setup_hold_s"),
+        ),
+        protection=None
+        if protection is None
+        else ProtectionConfig(
+            max_power_w=_opt_float(protection, "max_power_w"),
+            max_current_a=_opt_float(protection, "max_current_a"),
+            hold_s=_opt_int(protection, "hold_s"),
+            reclose_s=_opt_int(protection, "reclose_s"),
+        ),
+        mqtt_enabled=_opt_bool(mqtt, "enabled") is True,
+        raw=dict(obj),
+    )
