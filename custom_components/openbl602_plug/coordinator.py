@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,10 +29,10 @@ from .client import (
     OtaState,
     PlugConfig,
     PlugState,
-    SseEvent,
 )
 from .client import mqtt as mqtt_msg
-from .client.payloads import decode_event, loads_object, parse_config, parse_state
+from .client.payloads import loads_object, parse_config
+from .client.push import PushCallbacks, dispatch, subscribe_events
 from .const import (
     CONFIG_REFRESH,
     DOMAIN,
@@ -310,47 +309,35 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self._button_listeners.append(listener)
         return lambda: self._button_listeners.remove(listener)
 
-    def _handle_event(self, kind: str, data: str) -> None:
-        try:
-            if kind == "state":
-                self._push_state(parse_state(loads_object(data)))
-                return
-            if kind not in ("ota", "button"):
-                return
-            event = decode_event(kind, loads_object(data))
-        except BadPayload as err:
+    def _callbacks(self) -> PushCallbacks:
+        @callback
+        def malformed(kind: str, err: BadPayload) -> None:
             _LOGGER.warning("%s: ignoring malformed %s event: %s", self.name, kind, err)
-            return
-        if isinstance(event, OtaProgress):
-            self._ota_event(event)
-        else:
-            self._button_event(event)
 
-    async def _sse_loop(self) -> None:
-        delay = PUSH_RETRY_MIN
-        while True:
-            try:
-                event: SseEvent
-                async for event in self.client.events():
-                    self._handle_event(event.event, event.data)
-                    delay = PUSH_RETRY_MIN
-            except AuthFailed:
-                self._push_down()
-                self.config_entry.async_start_reauth(self.hass)
-                return
-            except OblError as err:
-                _LOGGER.debug("%s: event stream ended: %s", self.name, err)
-            except Exception:
-                # A bug must not end push for good while the entities look live: log it and
-                # reconnect with the same backoff.
-                _LOGGER.exception("%s: unexpected error in the event stream", self.name)
+        async def disconnected() -> None:
             self._push_down()
             await self.async_refresh()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, PUSH_RETRY_MAX)
+
+        @callback
+        def auth_failed() -> None:
+            self._push_down()
+            self.config_entry.async_start_reauth(self.hass)
+
+        return PushCallbacks(
+            state=self._push_state,
+            button=self._button_event,
+            ota=self._ota_event,
+            disconnected=disconnected,
+            auth_failed=auth_failed,
+            malformed=malformed,
+        )
+
+    async def _sse_loop(self) -> None:
+        await subscribe_events(self.client, self._callbacks(), PUSH_RETRY_MIN, PUSH_RETRY_MAX)
 
     async def _subscribe_mqtt(self) -> None:
         topics = mqtt_msg.Topics(self.info.device_id)
+        callbacks = self._callbacks()
 
         @callback
         def on_state(msg: mqtt.ReceiveMessage) -> None:
@@ -388,14 +375,15 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         @callback
         def on_event(msg: mqtt.ReceiveMessage) -> None:
             try:
-                event = mqtt_msg.parse_event_message(msg.payload)
+                body = loads_object(msg.payload)
             except BadPayload as err:
                 _LOGGER.warning("%s: ignoring malformed event: %s", self.name, err)
                 return
-            if isinstance(event, OtaProgress):
-                self._ota_event(event)
-            else:
-                self._button_event(event)
+            kind = body.get("type") or body.get("event")
+            if kind not in ("button", "ota"):
+                _LOGGER.warning("%s: ignoring malformed event: type %r", self.name, kind)
+                return
+            dispatch(str(kind), msg.payload, callbacks)
 
         @callback
         def on_broker(connected: bool) -> None:
