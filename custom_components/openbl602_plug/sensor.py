@@ -46,8 +46,6 @@ class OblSensorDescription(SensorEntityDescription):
 
     value: Callable[[PlugState], float | int | str | None]
     capability: str | None = None
-    # Metering is off in safe mode (protocol §3): its zeros are not measurements.
-    metered: bool = False
 
 
 SENSORS: tuple[OblSensorDescription, ...] = (
@@ -59,7 +57,6 @@ SENSORS: tuple[OblSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         suggested_display_precision=1,
         capability="metering",
-        metered=True,
         value=lambda s: s.power_w,
     ),
     OblSensorDescription(
@@ -70,7 +67,6 @@ SENSORS: tuple[OblSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         suggested_display_precision=1,
         capability="metering",
-        metered=True,
         # A stale reading (BL0937 not switched to voltage mode lately) is not a measurement.
         value=lambda s: None if s.stale_voltage else s.voltage_v,
     ),
@@ -82,7 +78,6 @@ SENSORS: tuple[OblSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=3,
         capability="metering",
-        metered=True,
         value=lambda s: None if s.stale_current else s.current_a,
     ),
     OblSensorDescription(
@@ -93,7 +88,6 @@ SENSORS: tuple[OblSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
         suggested_display_precision=1,
         capability="metering",
-        metered=True,
         entity_registry_enabled_default=False,
         value=lambda s: s.apparent_power_va,
     ),
@@ -104,7 +98,6 @@ SENSORS: tuple[OblSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         capability="metering",
-        metered=True,
         entity_registry_enabled_default=False,
         value=lambda s: s.power_factor,
     ),
@@ -161,9 +154,7 @@ class OblSensor(OblEntity, SensorEntity):
 
     @property
     def native_value(self) -> float | int | str | None:
-        """The current reading; unknown while safe mode has metering off."""
-        if self.entity_description.metered and self.coordinator.data.safe_mode:
-            return None
+        """The current reading (safe mode keeps metering on, protocol §3: its readings are real)."""
         return self.entity_description.value(self.coordinator.data)
 
 
