@@ -1,166 +1,519 @@
-/* app_device.c — the application's side of the hardware: the protocol config mapped onto the device module
- * (relay power-on policy, button gestures, LED modes, protections: core/device), the lifetime energy
- * counter (core/energy), and the persistence of config and relay state in the record store. */
+/* app_device.c — the main loop (see app_device.h): the protocol config mapped onto the device module
+ * (relay power-on policy, button gestures, LED modes, protections: core/device), the meter, the lifetime
+ * energy counter (core/energy), the config and relay records in the store, the commands the network loop
+ * hands over, and the reboot. */
+#include "app/app_device.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app_priv.h"
+#include "app/app_ident.h"
+#include "app/app_ota.h"
+#include "app/app_persist.h"
+#include "device/device.h"
+#include "energy/energy.h"
+#include "metering/bl0937.h"
+#include "supervisor/supervisor.h"
+
+#define METER_TICK_MS 10u
+#define WATCHDOG_MS 8000u
+#define STOP_WAIT_MS 1000u /* how long a reboot waits for the network loop's goodbye */
+
+/* The main loop's state. Owner: the main loop; nothing else reads or writes it. */
+static struct {
+  store_t store;
+  bool store_ok;
+  supervisor_t sup;
+  bool safe_mode;
+  hal_reset_reason_t reset_reason;
+
+  app_config_t cfg;
+  bool cfg_loaded;
+
+  device_t dev;
+  bool dev_ok;
+  uint8_t tripped; /* app_trip_t */
+
+  bool metered; /* board has a meter and it runs */
+  bl0937_t meter;
+  bl0937_gains_t nominal;
+  bl0937_reading_t reading;
+
+  energy_t energy;
+  uint64_t meter_seen_uwh; /* meter total already handed to the energy counter */
+  uint64_t energy_poll_us;
+
+  uint32_t generation;
+  uint8_t led_net;
+  uint32_t net_passes; /* the network loop's pass count last seen */
+  uint64_t ota_poll_ms;
+  uint64_t reboot_at_ms; /* 0 = none */
+  bool stopping;
+  uint64_t stop_since_ms;
+} d;
+
+/* Commands' working copies: static, off the main task's stack. Owner: dev_run_call(). */
+static app_config_t s_next, s_old;
+static app_view_t s_view;
+
+static void changed(void) { d.generation++; }
+
+static void publish_view(void) {
+  app_view_t *v = &s_view;
+  v->generation = d.generation;
+  v->dev_ok = d.dev_ok;
+  v->metered = d.metered;
+  v->safe_mode = d.safe_mode;
+  v->store_ok = d.store_ok;
+  v->relay = d.dev_ok && device_relay_get(&d.dev, 0);
+  v->tripped = d.tripped;
+  v->power_w = d.reading.power_w;
+  v->voltage_v = d.reading.voltage_v;
+  v->current_a = d.reading.current_a;
+  v->meter_flags = d.reading.flags;
+  uint64_t wh = 0;
+  v->energy_unknown = !energy_wh(&d.energy, &wh); /* store unreadable: null, never a cached 0 (§3) */
+  v->energy_wh = v->energy_unknown ? 0 : wh;
+  v->reset_reason = d.reset_reason;
+  v->cfg = d.cfg;
+  app_link_publish(v);
+}
 
 /* ---- storage ------------------------------------------------------------------------------------------ */
 
-void dev_init_storage(app_t *a) {
+static void mount_store(void) {
   hal_partition_info_t pi;
-  a->store_ok = false;
+  d.store_ok = false;
   if (hal_flash_info(HAL_PART_SETTINGS, &pi) != HAL_OK || pi.size < 2u * HAL_FLASH_SECTOR) {
     hal_log(HAL_LOG_ERROR, "app", "no settings partition: nothing will persist");
     return;
   }
   uint32_t size = pi.size < APP_STORE_SIZE ? pi.size - pi.size % HAL_FLASH_SECTOR : APP_STORE_SIZE;
-  store_err_t e = store_mount(&a->store, HAL_PART_SETTINGS, 0, size);
+  store_err_t e = store_mount(&d.store, HAL_PART_SETTINGS, 0, size);
   if (e != STORE_OK) {
     hal_log(HAL_LOG_ERROR, "app", "settings store mount failed (%d): running on defaults", (int)e);
     return;
   }
-  a->store_ok = true;
+  d.store_ok = true;
 }
 
 /* The records themselves (config JSON, relay mask) are app_persist.c's, shared with the power-cut sweep. */
-void dev_load_config(app_t *a) {
-  a->cfg_loaded = false;
-  if (!a->store_ok) {
-    app_config_defaults(&a->cfg, a->hostname);
+static void load_config(const char *hostname) {
+  d.cfg_loaded = false;
+  if (!d.store_ok) {
+    app_config_defaults(&d.cfg, hostname);
     return;
   }
-  store_err_t e = app_config_load(&a->store, &a->cfg, a->hostname);
+  store_err_t e = app_config_load(&d.store, &d.cfg, hostname);
   if (e != STORE_OK && e != STORE_ERR_NOT_FOUND) {
     hal_log(HAL_LOG_ERROR, "app", "stored config unreadable (%d): defaults", (int)e);
   }
-  a->cfg_loaded = e == STORE_OK;
+  d.cfg_loaded = e == STORE_OK;
 }
 
-bool dev_save_config(app_t *a) {
-  return a->store_ok && app_config_save(&a->store, &a->cfg) == STORE_OK;
-}
+static bool save_config(void) { return d.store_ok && app_config_save(&d.store, &d.cfg) == STORE_OK; }
 
 /* ---- device: relay, button, LED, protections ------------------------------------------------------------ */
 
-static void device_config_from(const app_config_t *c, device_config_t *d) {
-  device_config_default(d);
+static void device_config_from(const app_config_t *c, device_config_t *dc) {
+  device_config_default(dc);
   static const led_mode_t led[] = {LED_MODE_RELAY, LED_MODE_INVERTED, LED_MODE_OFF, LED_MODE_NETWORK};
-  d->power_on = app_config_power_on(c);
-  d->led_mode = led[c->led < 4 ? c->led : APP_LED_RELAY];
-  d->button_enabled = c->button.enabled;
-  d->button.multi_press = c->button.double_press;
-  d->button.long_press_ms = c->button.long_press_ms;
-  d->button.very_long_ms = (uint32_t)c->button.setup_hold_s * 1000u;
-  d->protect.max_power_w = c->protection.max_power_w;
-  d->protect.max_current_a = c->protection.max_current_a;
-  d->protect.hold_ms = (uint32_t)c->protection.hold_s * 1000u;
-  d->protect.window_ms = (uint32_t)c->protection.reclose_s * 1000u;
+  dc->power_on = app_config_power_on(c);
+  dc->led_mode = led[c->led < 4 ? c->led : APP_LED_RELAY];
+  dc->button_enabled = c->button.enabled;
+  dc->button.multi_press = c->button.double_press;
+  dc->button.long_press_ms = c->button.long_press_ms;
+  dc->button.very_long_ms = (uint32_t)c->button.setup_hold_s * 1000u;
+  dc->protect.max_power_w = c->protection.max_power_w;
+  dc->protect.max_current_a = c->protection.max_current_a;
+  dc->protect.hold_ms = (uint32_t)c->protection.hold_s * 1000u;
+  dc->protect.window_ms = (uint32_t)c->protection.reclose_s * 1000u;
 }
 
-static void relay_persist(app_t *a) {
-  if (!a->store_ok) return;
-  (void)app_relay_save(&a->store, device_relay_mask(&a->dev)); /* same value: no flash write */
-}
-
-static const char *button_action(button_event_type_t t) {
+static app_event_t button_event(button_event_type_t t) {
   switch (t) {
-    case BUTTON_EV_SINGLE: return "single";
-    case BUTTON_EV_DOUBLE: return "double";
-    case BUTTON_EV_LONG: return "long";
-    case BUTTON_EV_VERY_LONG: return "very_long";
-    default: return NULL; /* raw press/release, multi, setup-ready, stuck: not protocol events */
+    case BUTTON_EV_SINGLE: return APP_EV_BUTTON_SINGLE;
+    case BUTTON_EV_DOUBLE: return APP_EV_BUTTON_DOUBLE;
+    case BUTTON_EV_LONG: return APP_EV_BUTTON_LONG;
+    case BUTTON_EV_VERY_LONG: return APP_EV_BUTTON_VERY_LONG;
+    default: return APP_EV_NONE; /* raw press/release, multi, setup-ready, stuck: not protocol events */
   }
 }
 
 static void on_device_event(void *ctx, const device_event_t *ev) {
-  app_t *a = ctx;
+  (void)ctx;
   switch (ev->type) {
     case DEVICE_EV_RELAY:
       if (ev->index != 0) break;
-      a->relay = ev->on;
-      relay_persist(a);
-      ops_state_changed(a);
+      if (d.store_ok) (void)app_relay_save(&d.store, device_relay_mask(&d.dev)); /* same value: no write */
+      changed();
       break;
     case DEVICE_EV_BUTTON: {
-      const char *act = button_action(ev->button.type);
-      if (act) ops_button_event(a, act);
+      app_event_t e = button_event(ev->button.type);
+      if (e != APP_EV_NONE) app_link_post(e);
       break;
     }
-    case DEVICE_EV_SETUP_REQUEST:
-      ops_enter_setup(a, a->cfg.wifi.ssid[0] != '\0');
-      break;
+    case DEVICE_EV_SETUP_REQUEST: app_link_post(APP_EV_SETUP_REQUEST); break;
     case DEVICE_EV_PROTECTION:
-      a->tripped = ev->reason == PROTECT_OVERPOWER     ? APP_TRIP_OVERPOWER
-                   : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
-                                                       : APP_TRIP_NONE;
-      if (a->tripped != APP_TRIP_NONE) {
-        hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(a->tripped),
+      d.tripped = ev->reason == PROTECT_OVERPOWER     ? APP_TRIP_OVERPOWER
+                  : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
+                                                      : APP_TRIP_NONE;
+      if (d.tripped != APP_TRIP_NONE) {
+        hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(d.tripped),
                 (double)ev->value);
       }
-      ops_state_changed(a);
+      changed();
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
 /* Relay first: device_init drives the relay pin to its power-on state before anything else. */
-bool dev_init(app_t *a) {
+static bool init_device(const board_profile_t *board) {
   device_config_t dc;
-  device_config_from(&a->cfg, &dc);
-  device_boot_t boot = {.saved_valid = false, .saved_mask = 0, .reset = a->reset_reason};
-  if (a->store_ok) boot.saved_valid = app_relay_load(&a->store, &boot.saved_mask);
-  if (device_init(&a->dev, &a->board, &dc, &boot, on_device_event, a, hal_time_us64()) != HAL_OK) {
-    hal_log(HAL_LOG_ERROR, "app", "board profile %s is invalid: no relay control", a->board.name);
+  device_config_from(&d.cfg, &dc);
+  device_boot_t boot = {.saved_valid = false, .saved_mask = 0, .reset = d.reset_reason};
+  if (d.store_ok) boot.saved_valid = app_relay_load(&d.store, &boot.saved_mask);
+  if (device_init(&d.dev, board, &dc, &boot, on_device_event, NULL, hal_time_us64()) != HAL_OK) {
+    hal_log(HAL_LOG_ERROR, "app", "board profile %s is invalid: no relay control", board->name);
     return false;
   }
-  a->relay = device_relay_get(&a->dev, 0);
   return true;
 }
 
-void dev_apply_config(app_t *a) {
-  device_config_t dc;
-  device_config_from(&a->cfg, &dc);
-  device_set_config(&a->dev, &dc);
+/* The config's gains are relative to the board's nominal ones (§4 calibration). */
+static void apply_gains(void) {
+  if (!d.metered) return;
+  bl0937_gains_t g = d.nominal;
+  g.v_per_hz *= d.cfg.calibration.voltage_gain;
+  g.a_per_hz *= d.cfg.calibration.current_gain;
+  g.p_w_per_hz *= d.cfg.calibration.power_gain;
+  bl0937_set_gains(&d.meter, &g);
 }
 
-void dev_relay_set(app_t *a, bool on) {
-  (void)device_relay_set(&a->dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
-  a->relay = device_relay_get(&a->dev, 0);
+static void init_metering(const board_profile_t *b) {
+  if (!b->bl0937.present) return;
+  bl0937_config_t mc;
+  bl0937_default_config(&mc);
+  mc.sel_high_is_voltage = b->bl0937.sel_high_is_voltage;
+  d.nominal = mc.gains;
+  bl0937_init(&d.meter, &mc, hal_time_us64());
+  d.metered = true;
+  apply_gains();
+  (void)hal_gpio_input(b->bl0937.cf, HAL_PULL_NONE);
+  (void)hal_gpio_input(b->bl0937.cf1, HAL_PULL_NONE);
+  (void)hal_gpio_output(b->bl0937.sel, false);
+  (void)hal_gpio_set_edge_handler(b->bl0937.cf, HAL_EDGE_FALLING, bl0937_isr_cf, &d.meter);
+  (void)hal_gpio_set_edge_handler(b->bl0937.cf1, HAL_EDGE_FALLING, bl0937_isr_cf1, &d.meter);
 }
 
-void dev_tick(app_t *a, uint64_t now_us) {
+/* Boot overrides from the port (the simulated plug's command line), persisted like a user change. */
+static void boot_overrides(const app_options_t *o) {
+  bool dirty = false;
+  if (o->mqtt_host && o->mqtt_host[0]) {
+    app_config_t *c = &d.cfg;
+    c->mqtt.enabled = true;
+    snprintf(c->mqtt.host, sizeof(c->mqtt.host), "%s", o->mqtt_host);
+    c->mqtt.port = o->mqtt_port ? o->mqtt_port : 1883;
+    snprintf(c->mqtt.user, sizeof(c->mqtt.user), "%s", o->mqtt_user ? o->mqtt_user : "");
+    snprintf(c->mqtt.password, sizeof(c->mqtt.password), "%s", o->mqtt_password ? o->mqtt_password : "");
+    dirty = true;
+  }
+  if (d.cfg.wifi.ssid[0] == '\0' && o->default_ssid && !d.cfg_loaded) {
+    snprintf(d.cfg.wifi.ssid, sizeof(d.cfg.wifi.ssid), "%s", o->default_ssid);
+    dirty = true;
+  }
+  if (dirty) (void)save_config();
+}
+
+void dev_boot(void) {
+  const app_ident_t *id = app_ident();
+  uint64_t now_us = hal_time_us64();
+  memset(&d, 0, sizeof(d));
+  /* Relay first: its power-on policy needs the config, the saved relay state and the reset reason, so the
+   * store and the supervisor's boot record come before it, and nothing slow (network, metering) does. */
+  mount_store();
+  if (d.store_ok) {
+    (void)supervisor_boot(&d.sup, &d.store, NULL, now_us); /* also starts the hardware watchdog */
+    d.reset_reason = d.sup.reset_reason;
+    d.safe_mode = supervisor_safe_mode(&d.sup);
+  } else {
+    d.reset_reason = hal_reset_reason();
+    (void)hal_watchdog_start(WATCHDOG_MS);
+  }
+  load_config(id->hostname);
+  d.dev_ok = init_device(&id->board);
+  if (d.safe_mode) {
+    hal_log(HAL_LOG_ERROR, "app", "safe mode after repeated failed boots: metering and protections off");
+    if (d.dev_ok) device_set_safe_mode(&d.dev, true);
+  } else {
+    init_metering(&id->board);
+  }
+  if (d.store_ok && energy_init(&d.energy, &d.store, now_us) != STORE_OK) {
+    hal_log(HAL_LOG_ERROR, "app", "energy total unreadable: retrying");
+  }
+  boot_overrides(&id->opt);
+  d.led_net = LED_NET_OFFLINE; /* the device starts so; the network loop says when that changes */
+  publish_view();
+  hal_log(HAL_LOG_INFO, "app", "%s up: relay %s, reset reason %d, config %s", id->hostname,
+          d.dev_ok && device_relay_get(&d.dev, 0) ? "on" : "off", (int)d.reset_reason,
+          d.cfg_loaded ? "loaded" : "defaults");
+}
+
+store_t *dev_store(void) { return d.store_ok ? &d.store : NULL; }
+const app_config_t *dev_config(void) { return &d.cfg; }
+
+/* ---- commands ------------------------------------------------------------------------------------------ */
+
+/* Applies a validated config: persists it first (the answer promises it is on flash), then acts on the
+ * device. The network half (Wi-Fi, broker, reporting, OTA key) follows the published view. */
+static bool config_apply(const app_config_t *next) {
+  app_config_t *old = &s_old;
+  *old = d.cfg;
+  d.cfg = *next;
+  if (d.store_ok && !save_config()) {
+    d.cfg = *old;
+    return false;
+  }
+  if (memcmp(&old->calibration, &next->calibration, sizeof(old->calibration)) != 0) apply_gains();
+  if (d.dev_ok) {
+    device_config_t dc;
+    device_config_from(&d.cfg, &dc);
+    device_set_config(&d.dev, &dc);
+  }
+  changed();
+  return true;
+}
+
+static void write_gains(jsonw_t *w) {
+  jsonw_obj_begin(w);
+  jsonw_kfloat(w, "voltage_gain", d.cfg.calibration.voltage_gain, 4);
+  jsonw_kfloat(w, "current_gain", d.cfg.calibration.current_gain, 4);
+  jsonw_kfloat(w, "power_gain", d.cfg.calibration.power_gain, 4);
+  jsonw_obj_end(w);
+}
+
+/* A reference reading makes a gain relative to the present one: gain' = gain × reference / measured. */
+static int calibrate(const app_cmd_t *c, app_errors_t *errs) {
+  app_config_t *next = &s_next;
+  *next = d.cfg;
+  if (c->cal_reset) {
+    next->calibration.voltage_gain = next->calibration.current_gain = next->calibration.power_gain = 1.0f;
+    return config_apply(next) ? 200 : (app_errors_add(errs, "conflict", NULL, "flash write failed"), 409);
+  }
+  if (!app_ident()->board.bl0937.present) {
+    app_errors_add(errs, "conflict", NULL, "this board has no energy meter");
+    return 409;
+  }
+  const bl0937_reading_t *r = &d.reading;
+  bool relay = d.dev_ok && device_relay_get(&d.dev, 0);
+  struct {
+    bool given;
+    const char *field;
+    float ref, measured, minimum;
+    bool fresh;
+    float *gain;
+  } q[3] = {
+      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, relay, &next->calibration.power_gain},
+      {c->has_voltage, "voltage_v", c->ref_voltage_v, r->voltage_v, 50.0f,
+       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next->calibration.voltage_gain},
+      {c->has_current, "current_a", c->ref_current_a, r->current_a, 0.02f,
+       relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next->calibration.current_gain},
+  };
+  for (int k = 0; k < 3; k++) {
+    if (!q[k].given) continue;
+    if (!relay && k != 1) {
+      app_errors_add(errs, "conflict", q[k].field, "switch the relay on with the reference load first");
+      continue;
+    }
+    if (!q[k].fresh || q[k].measured < q[k].minimum) {
+      char m[80];
+      snprintf(m, sizeof(m), "no usable reading (measured %.3f, need >= %.2f and fresh)", (double)q[k].measured,
+               (double)q[k].minimum);
+      app_errors_add(errs, "conflict", q[k].field, m);
+      continue;
+    }
+    float g = *q[k].gain * q[k].ref / q[k].measured;
+    if (!(g >= 0.5f && g <= 2.0f)) {
+      app_errors_add(errs, "out_of_range", q[k].field, "resulting gain outside 0.5..2.0: check the reference");
+      continue;
+    }
+    *q[k].gain = g;
+  }
+  if (errs->count) return strcmp(errs->e[0].code, "conflict") == 0 ? 409 : 400;
+  if (!config_apply(next)) {
+    app_errors_add(errs, "conflict", NULL, "flash write failed");
+    return 409;
+  }
+  return 200;
+}
+
+static void ok_body(jsonw_t *w) {
+  jsonw_obj_begin(w);
+  jsonw_kbool(w, "ok", true);
+  jsonw_obj_end(w);
+}
+
+static int run(app_call_t *c, jsonw_t *w) {
+  const app_cmd_t *cmd = &c->cmd;
+  app_errors_t *errs = c->errs;
+  uint64_t now = app_now_ms();
+  switch (cmd->kind) {
+    case APP_CMD_RELAY: {
+      if (!d.dev_ok) {
+        app_errors_add(errs, "conflict", NULL, "the board profile has no usable relay");
+        return 409;
+      }
+      bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !device_relay_get(&d.dev, 0) : cmd->relay_on;
+      (void)device_relay_set(&d.dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
+      changed(); /* also when unchanged: a command may have cleared a trip */
+      return 200; /* the answer (the state) is the network's document: app_link refreshed its view */
+    }
+    case APP_CMD_CONFIG:
+    case APP_CALL_SETUP: {
+      app_config_t *next = &s_next;
+      *next = d.cfg;
+      if (cmd->kind == APP_CALL_SETUP) next->wifi.ssid[0] = '\0';
+      if (!app_config_patch(next, c->body, c->len, c->src, errs)) return 400;
+      if (cmd->kind == APP_CALL_SETUP && next->wifi.ssid[0] == '\0') {
+        app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");
+        return 400;
+      }
+      if (!config_apply(next)) {
+        app_errors_add(errs, "conflict", NULL, cmd->kind == APP_CALL_SETUP ? "could not write the settings to flash"
+                                                                           : "could not write the config to flash");
+        return 409;
+      }
+      if (w && cmd->kind == APP_CMD_CONFIG) app_config_write(&d.cfg, w);
+      return 200;
+    }
+    case APP_CMD_CALIBRATE: {
+      int st = calibrate(cmd, errs);
+      if (st == 200 && w) write_gains(w);
+      return st;
+    }
+    case APP_CMD_ENERGY_RESET:
+      if (energy_reset(&d.energy, hal_time_us64()) != STORE_OK) {
+        app_errors_add(errs, "conflict", NULL, "the energy counter could not be written to flash");
+        return 409;
+      }
+      changed();
+      if (w) {
+        jsonw_obj_begin(w);
+        jsonw_kuint(w, "energy_wh", 0);
+        jsonw_obj_end(w);
+      }
+      return 200;
+    case APP_CMD_IDENTIFY:
+      if (d.dev_ok) device_identify(&d.dev, (uint32_t)cmd->identify_s * 1000u);
+      if (w) ok_body(w);
+      return 200;
+    case APP_CMD_REBOOT:
+      /* A user's reboot is how safe mode is left (§5.9): the next boot is a normal attempt. */
+      if (d.safe_mode && d.store_ok && supervisor_leave_safe_mode(&d.sup) != STORE_OK) {
+        app_errors_add(errs, "conflict", NULL, "could not record leaving safe mode on flash");
+        return 409;
+      }
+      d.reboot_at_ms = now + 500u;
+      if (w) ok_body(w);
+      return 200;
+    case APP_CALL_REBOOT_SOON:
+      d.reboot_at_ms = now + 1000u; /* time to send the answer and the last events */
+      return 200;
+    default: app_errors_add(errs, "not_found", NULL, "unknown command"); return 404;
+  }
+}
+
+int dev_run_call(app_call_t *c) {
+  jsonw_t w;
+  if (c->out) jsonw_init(&w, c->out, c->out_cap);
+  memset(c->errs, 0, sizeof(*c->errs));
+  int st = run(c, c->out ? &w : NULL);
+  c->out_len = c->out && st == 200 ? jsonw_finish(&w) : 0;
+  publish_view();
+  return st;
+}
+
+/* ---- the main loop --------------------------------------------------------------------------------------- */
+
+static void tick_device(uint64_t now_us) {
   device_metering_t m;
-  const bl0937_reading_t *r = &a->reading;
-  m.valid = a->board.bl0937.present && !a->safe_mode;
-  m.power_w = r->power_w;
-  m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
-  device_tick(&a->dev, now_us, m.valid ? &m : NULL);
+  m.valid = d.metered;
+  m.power_w = d.reading.power_w;
+  m.current_a = (d.reading.flags & BL0937_I_STALE) ? 0.0f : d.reading.current_a;
+  device_tick(&d.dev, now_us, m.valid ? &m : NULL);
+  uint8_t ln = app_link_net_led();
+  if (ln != d.led_net) {
+    d.led_net = ln;
+    device_set_network(&d.dev, (led_net_t)ln);
+  }
 }
-
-/* ---- energy -------------------------------------------------------------------------------------------------- */
 
 /* The meter counts pulses since boot; the energy module owns the lifetime total and its persistence. */
-void dev_energy_account(app_t *a, uint64_t now_us) {
-  uint64_t meter = a->reading.energy_uwh;
-  if (meter > a->meter_seen_uwh) {
-    energy_add_uwh(&a->energy, meter - a->meter_seen_uwh);
-    a->meter_seen_uwh = meter;
+static void account_energy(uint64_t now_us) {
+  uint64_t meter = d.reading.energy_uwh;
+  if (meter > d.meter_seen_uwh) {
+    energy_add_uwh(&d.energy, meter - d.meter_seen_uwh);
+    d.meter_seen_uwh = meter;
   }
-  if (now_us - a->energy_poll_us >= 1000000u) {
-    a->energy_poll_us = now_us;
-    (void)energy_poll(&a->energy, now_us);
+  if (now_us - d.energy_poll_us >= 1000000u) {
+    d.energy_poll_us = now_us;
+    (void)energy_poll(&d.energy, now_us);
   }
 }
 
-bool dev_energy_reset(app_t *a) { return energy_reset(&a->energy, hal_time_us64()) == STORE_OK; }
+/* A reboot asks the network loop for its goodbye (MQTT offline, sockets closed) and goes when it is said
+ * or after STOP_WAIT_MS: the main loop keeps its tick meanwhile. */
+static void reboot_step(uint64_t now) {
+  if (!d.stopping) {
+    if (d.reboot_at_ms == 0 || now < d.reboot_at_ms) return;
+    hal_log(HAL_LOG_INFO, "app", "%s rebooting", app_ident()->hostname);
+    d.stopping = true;
+    d.stop_since_ms = now;
+    app_link_request_stop();
+    return;
+  }
+  if (!app_link_stopped() && now - d.stop_since_ms < STOP_WAIT_MS) return;
+  if (d.store_ok) (void)supervisor_prepare_reboot(&d.sup); /* a controlled reboot is not a bad boot */
+  dev_shutdown();
+  hal_reboot();
+}
 
-void dev_apply_gains(app_t *a) {
-  bl0937_gains_t g = a->nominal;
-  g.v_per_hz *= a->cfg.calibration.voltage_gain;
-  g.a_per_hz *= a->cfg.calibration.current_gain;
-  g.p_w_per_hz *= a->cfg.calibration.power_gain;
-  bl0937_set_gains(&a->meter, &g);
+uint32_t dev_main_poll(void) {
+  uint64_t now_us = hal_time_us64();
+  uint64_t now = now_us / 1000u;
+  if (d.metered) { /* the meter itself is only ever touched here (its ISRs only fill rings) */
+    bool sel = bl0937_tick(&d.meter, now_us, &d.reading);
+    (void)hal_gpio_write(app_ident()->board.bl0937.sel, sel);
+  }
+  if (!app_link_store_try()) return 1; /* the network loop writes the OTA record: the rest in 1 ms */
+  if (d.store_ok) {
+    supervisor_checkin(&d.sup, SUP_TASK_MAIN);
+    uint32_t np = app_link_net_passes(); /* the network loop checks in by counting its passes */
+    if (np != d.net_passes) {
+      d.net_passes = np;
+      supervisor_checkin(&d.sup, SUP_TASK_NET);
+    }
+    supervisor_poll(&d.sup, now_us); /* feeds the watchdog only while both loops check in */
+  } else {
+    hal_watchdog_feed();
+  }
+  app_link_serve();
+  if (d.dev_ok) tick_device(now_us);
+  if (d.store_ok) account_energy(now_us);
+  if (now - d.ota_poll_ms >= 1000u) {
+    d.ota_poll_ms = now;
+    if (app_ota_main_poll(now_us, app_link_net_healthy()) && d.reboot_at_ms == 0) {
+      hal_log(HAL_LOG_WARN, "app", "OTA: the new firmware did not confirm itself: rolling back");
+      d.reboot_at_ms = now;
+    }
+  }
+  reboot_step(now);
+  publish_view();
+  app_link_store_release();
+  return METER_TICK_MS;
+}
+
+void dev_shutdown(void) {
+  if (d.store_ok) (void)energy_flush(&d.energy, hal_time_us64());
 }
