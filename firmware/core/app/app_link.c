@@ -37,11 +37,6 @@ static app_call_t *s_call;
 static app_call_fn s_run;
 static void (*s_net_wait)(void);
 
-void app_link_init(app_call_fn run, void (*net_wait)(void)) {
-  s_run = run;
-  s_net_wait = net_wait;
-  atomic_store(&s_slot, SLOT_IDLE);
-}
 
 bool app_link_call(app_call_t *c) {
   if (s_net_wait == NULL) { /* one task runs both loops: it is the main loop now */
@@ -134,3 +129,18 @@ bool app_link_store_try(void) {
   return atomic_compare_exchange_strong(&s_store_busy, &want, true);
 }
 void app_link_store_release(void) { atomic_store(&s_store_busy, false); }
+
+void app_link_init(app_call_fn run, void (*net_wait)(void)) {
+  s_run = run;
+  s_net_wait = net_wait;
+  s_call = NULL;
+  atomic_store(&s_slot, SLOT_IDLE);
+  atomic_store(&s_ev_head, 0u);
+  atomic_store(&s_ev_tail, 0u);
+  atomic_store(&s_net_led, 0u);
+  atomic_store(&s_net_passes, 0u);
+  atomic_store(&s_net_healthy, false);
+  atomic_store(&s_stop_req, false);
+  atomic_store(&s_stopped, false);
+  atomic_store(&s_store_busy, false);
+}
