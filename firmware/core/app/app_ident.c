@@ -22,7 +22,13 @@ app_ident_t *app_ident_boot(const app_options_t *opt, const app_transport_t *tra
   } else {
     snprintf(id->id, sizeof(id->id), "%02x%02x%02x", mac[3], mac[4], mac[5]);
   }
-  snprintf(id->hostname, sizeof(id->hostname), "openbl602-%s", id->id);
+  /* "openbl602-<id>", put together by hand: GCC's -Wformat-truncation cannot see that id fits */
+  static const char prefix[] = "openbl602-";
+  size_t n = 0;
+  while (n < APP_ID_MAX && id->id[n]) n++;
+  memcpy(id->hostname, prefix, sizeof(prefix) - 1);
+  memcpy(id->hostname + sizeof(prefix) - 1, id->id, n);
+  id->hostname[sizeof(prefix) - 1 + n] = '\0';
   id->model = id->opt.model ? id->opt.model : APP_DEFAULT_MODEL;
   id->http_port = id->opt.http_port ? id->opt.http_port : APP_DEFAULT_HTTP_PORT;
   if (!(id->opt.board && board_builtin(id->opt.board, &id->board))) board_default(&id->board);
