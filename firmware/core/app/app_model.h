@@ -97,6 +97,10 @@ typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } ap
  * Not reentrant (its working set is static, off the task stacks): one task calls it, see app.h. */
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs);
 
+/* The config's fields as a Markdown table (field, type, range, default) for docs/protocol.md §4; the
+ * length, or -1 when it does not fit cap. */
+int app_config_describe(char *buf, size_t cap);
+
 /* The config as GET /api/v1/config shows it (secrets as *_set). */
 void app_config_write(const app_config_t *cfg, jsonw_t *w);
 /* The config with its secrets, for flash; app_config_patch() reads it back. */
