@@ -26,15 +26,15 @@
 #endif
 
 typedef struct {
-  const char *id;             /* device id; NULL → last 3 MAC bytes in hex */
-  const char *model;          /* NULL → "BL602 BL0937 plug" */
-  const char *board;          /* board profile name; NULL → the default profile */
-  const char *ota_board_id;   /* board id OBLI images must carry; NULL → "sm-028-v1.3" */
-  bool ota_accept_bl60x;      /* hardware: accept the vendor container (and not OBLI, which boot2 cannot boot) */
-  const char *http_ip;        /* address the HTTP server binds; NULL → "0.0.0.0" */
-  uint16_t http_port;         /* 0 → 80 */
-  int32_t mdns_port;          /* 0 → 5353; < 0 → no mDNS responder */
-  const char *advertised_ip;  /* for the MQTT info "http" URL; NULL → the Wi-Fi address */
+  const char *id;            /* device id; NULL → last 3 MAC bytes in hex */
+  const char *model;         /* NULL → "BL602 BL0937 plug" */
+  const char *board;         /* board profile name; NULL → the default profile */
+  const char *ota_board_id;  /* board id OBLI images must carry; NULL → "sm-028-v1.3" */
+  bool ota_accept_bl60x;     /* hardware: accept the vendor container (and not OBLI, which boot2 cannot boot) */
+  const char *http_ip;       /* address the HTTP server binds; NULL → "0.0.0.0" */
+  uint16_t http_port;        /* 0 → 80 */
+  int32_t mdns_port;         /* 0 → 5353; < 0 → no mDNS responder */
+  const char *advertised_ip; /* for the MQTT info "http" URL; NULL → the Wi-Fi address */
   /* MQTT override applied at boot and persisted (the simulated plug's --mqtt); host NULL = none */
   const char *mqtt_host;
   uint16_t mqtt_port;

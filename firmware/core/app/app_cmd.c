@@ -17,9 +17,7 @@ int app_cmd_kind(const char *name) {
   return -1;
 }
 
-const char *app_cmd_name(uint8_t kind) {
-  return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?";
-}
+const char *app_cmd_name(uint8_t kind) { return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?"; }
 
 static bool all_space(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -182,9 +180,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
         }
         break;
       case APP_CMD_REBOOT:
-      default:
-        unknown(&d, k, errs);
-        break;
+      default: unknown(&d, k, errs); break;
     }
   }
   if (errs->count) return false;

@@ -121,8 +121,8 @@ static bool get_float(ctx_t *x, int tok, const char *field, float lo, float hi, 
 }
 
 /* String of min..max bytes; printable_ascii: only 0x20..0x7e (passwords); otherwise no control chars. */
-static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii,
-                    char *out, size_t cap) {
+static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii, char *out,
+                    size_t cap) {
   static char buf[160]; /* longest field: the 130-digit OTA key; static: off the caller's task stack */
   size_t n = 0;
   if (json_type(x->d, tok) != JSON_STRING) {
@@ -243,9 +243,9 @@ typedef struct {
   const char *group; /* NULL = top level */
   const char *key;
   uint8_t type, flags, decimals;
-  uint16_t off, cap; /* T_STR: buffer size */
-  float lo, hi;      /* numbers: range; T_STR: length in bytes */
-  float def;         /* numbers, bools, enum index; strings default to "" (name: the hostname) */
+  uint16_t off, cap;        /* T_STR: buffer size */
+  float lo, hi;             /* numbers: range; T_STR: length in bytes */
+  float def;                /* numbers, bools, enum index; strings default to "" (name: the hostname) */
   const char *const *names; /* T_ENUM */
   uint8_t count;
   const char *msg; /* T_ENUM: the error message */
@@ -291,9 +291,12 @@ static bool check_ota_key(ctx_t *x, const char *field, const char *v) {
 
 #define OFF(m) ((uint16_t)offsetof(app_config_t, m))
 #define CAP(m) ((uint16_t)sizeof(((app_config_t *)0)->m))
-#define NUM(g, k, t, m, lo, hi, def, flags, dec) {g, k, t, flags, dec, OFF(m), 0, lo, hi, def, NULL, 0, NULL, NULL}
-#define STR(g, k, m, min, max, flags, check) {g, k, T_STR, flags, 0, OFF(m), CAP(m), min, max, 0, NULL, 0, NULL, check}
-#define ENUM(k, m, names, def, msg) {NULL, k, T_ENUM, 0, 0, OFF(m), 0, 0, 0, def, names, 4, msg, NULL}
+#define NUM(g, k, t, m, lo, hi, def, flags, dec)                                                                       \
+  { g, k, t, flags, dec, OFF(m), 0, lo, hi, def, NULL, 0, NULL, NULL }
+#define STR(g, k, m, min, max, flags, check)                                                                           \
+  { g, k, T_STR, flags, 0, OFF(m), CAP(m), min, max, 0, NULL, 0, NULL, check }
+#define ENUM(k, m, names, def, msg)                                                                                    \
+  { NULL, k, T_ENUM, 0, 0, OFF(m), 0, 0, 0, def, names, 4, msg, NULL }
 
 /* In the order GET /api/v1/config shows them; a group's fields stand together. */
 static const field_t FIELDS[] = {
@@ -443,7 +446,8 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     json_get_string(&d, k, key, sizeof(key), NULL);
     if (json_type(&d, k) == JSON_STRING && is_group(key)) {
       if (not_object(&x, v, key)) continue;
-      for (int m = json_next_child(&d, v, -1); m >= 0; m = json_next_child(&d, v, m)) patch_member(&x, key, m, m + 1, nx);
+      for (int m = json_next_child(&d, v, -1); m >= 0; m = json_next_child(&d, v, m))
+        patch_member(&x, key, m, m + 1, nx);
     } else {
       patch_member(&x, NULL, k, v, nx);
     }
@@ -463,7 +467,8 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   jsonw_init(&w, s_record, sizeof(s_record));
   app_config_write_persist(nx, &w);
   if (jsonw_finish(&w) < 0) {
-    app_errors_add(errs, "too_long", NULL, "the settings exceed the 1 KiB flash record: use shorter names or passwords");
+    app_errors_add(errs, "too_long", NULL,
+                   "the settings exceed the 1 KiB flash record: use shorter names or passwords");
     return false;
   }
   *cfg = *nx;

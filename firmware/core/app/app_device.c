@@ -159,8 +159,7 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
                   : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
                                                       : APP_TRIP_NONE;
       if (d.tripped != APP_TRIP_NONE) {
-        hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(d.tripped),
-                (double)ev->value);
+        hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(d.tripped), (double)ev->value);
       }
       changed();
       break;
@@ -366,7 +365,7 @@ static int run(app_call_t *c, jsonw_t *w) {
       }
       bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !device_relay_get(&d.dev, 0) : cmd->relay_on;
       (void)device_relay_set(&d.dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
-      changed(); /* also when unchanged: a command may have cleared a trip */
+      changed();  /* also when unchanged: a command may have cleared a trip */
       return 200; /* the answer (the state) is the network's document: app_link refreshed its view */
     }
     case APP_CMD_CONFIG:
@@ -380,8 +379,9 @@ static int run(app_call_t *c, jsonw_t *w) {
         return 400;
       }
       if (!config_apply(next)) {
-        app_errors_add(errs, "conflict", NULL, cmd->kind == APP_CALL_SETUP ? "could not write the settings to flash"
-                                                                           : "could not write the config to flash");
+        app_errors_add(errs, "conflict", NULL,
+                       cmd->kind == APP_CALL_SETUP ? "could not write the settings to flash"
+                                                   : "could not write the config to flash");
         return 409;
       }
       if (w && cmd->kind == APP_CMD_CONFIG) app_config_write(&d.cfg, w);

@@ -37,7 +37,6 @@ static app_call_t *s_call;
 static app_call_fn s_run;
 static void (*s_net_wait)(void);
 
-
 bool app_link_call(app_call_t *c) {
   if (s_net_wait == NULL) { /* one task runs both loops: it is the main loop now */
     c->status = s_run(c);

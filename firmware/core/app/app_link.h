@@ -56,16 +56,16 @@ enum {
 };
 
 typedef struct {
-  app_cmd_t cmd;        /* kind: app_cmd_kind_t or APP_CALL_* */
+  app_cmd_t cmd; /* kind: app_cmd_kind_t or APP_CALL_* */
   app_source_t src;
-  const char *body;     /* the request body (config patches); unchanged while the call runs */
+  const char *body; /* the request body (config patches); unchanged while the call runs */
   size_t len;
-  char *out;            /* answer body (JSON) on success; NULL = none wanted */
+  char *out; /* answer body (JSON) on success; NULL = none wanted */
   size_t out_cap;
   /* results */
-  int status;           /* 200, or the HTTP status of errs */
-  int32_t out_len;      /* < 0: the answer did not fit */
-  app_errors_t *errs;   /* caller's */
+  int status;         /* 200, or the HTTP status of errs */
+  int32_t out_len;    /* < 0: the answer did not fit */
+  app_errors_t *errs; /* caller's */
 } app_call_t;
 
 typedef int (*app_call_fn)(app_call_t *c);
@@ -112,9 +112,9 @@ bool app_link_stopped(void);
  * The store is not safe across tasks, so those calls run inside this guard: the network loop enters it
  * (waiting, with net_wait), the main loop only tries, and when the network holds it (a few ms, rarely) it
  * meters and leaves the rest of its pass (which may write the store) for the next one. */
-void app_link_store_enter(void);  /* net */
-void app_link_store_leave(void);  /* net */
-bool app_link_store_try(void);    /* main: true = taken, release with app_link_store_release() */
+void app_link_store_enter(void); /* net */
+void app_link_store_leave(void); /* net */
+bool app_link_store_try(void);   /* main: true = taken, release with app_link_store_release() */
 void app_link_store_release(void);
 
 #endif

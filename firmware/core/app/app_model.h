@@ -65,9 +65,9 @@ void app_config_defaults(app_config_t *c, const char *hostname);
 
 /* ---- errors --------------------------------------------------------------------------------------- */
 typedef struct {
-  char code[24];    /* "out_of_range", "invalid_value", ... (§4, §5.1) */
+  char code[24]; /* "out_of_range", "invalid_value", ... (§4, §5.1) */
   char message[80];
-  char field[40];   /* dotted path; "" when the whole request is at fault */
+  char field[40]; /* dotted path; "" when the whole request is at fault */
 } app_error_t;
 
 #define APP_ERRORS_MAX 8
@@ -128,7 +128,7 @@ typedef struct {
   float power_w, voltage_v, current_a;
   uint64_t energy_wh;
   bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
-  uint8_t tripped; /* app_trip_t */
+  uint8_t tripped;     /* app_trip_t */
   int8_t rssi_dbm;
   uint64_t uptime_s;
   const char *reset_reason; /* "power_on", ... */

@@ -25,7 +25,7 @@ bool app_ota_main_poll(uint64_t now_us, bool network_healthy);
 
 /* network loop */
 void app_ota_follow_config(const app_config_t *cfg); /* a changed "ota_public_key" */
-void app_ota_refresh(bool force_event);               /* status → publish; an "ota" event on a change */
+void app_ota_refresh(bool force_event);              /* status → publish; an "ota" event on a change */
 http_head_action_t app_ota_upload_head(http_conn_t *c, const http_request_t *r);
 bool app_ota_upload_body(http_conn_t *c, const uint8_t *d, size_t n);
 void app_ota_upload_done(http_conn_t *c);

@@ -14,8 +14,8 @@
 static struct {
   mqttdev_t mqtt;
   bool mqtt_ok;
-  bool online;       /* link up in station mode: MQTT may connect */
-  app_config_t cfg;  /* the config MQTT last followed */
+  bool online;      /* link up in station mode: MQTT may connect */
+  app_config_t cfg; /* the config MQTT last followed */
   bool cfg_seen;
   http_server_t *http;
   mqttdev_snapshot_t sse_last; /* reporting to SSE (same policy as MQTT) */
@@ -68,8 +68,8 @@ void pub_state_write(jsonw_t *w) {
   st.safe_mode = v->safe_mode;
   st.ota = s.ota;
   st.stale_voltage = (v->meter_flags & BL0937_V_STALE) != 0 || !(v->meter_flags & BL0937_V_VALID);
-  st.stale_current = v->relay && v->power_w > 0.0f &&
-                     ((v->meter_flags & BL0937_I_STALE) != 0 || !(v->meter_flags & BL0937_I_VALID));
+  st.stale_current =
+      v->relay && v->power_w > 0.0f && ((v->meter_flags & BL0937_I_STALE) != 0 || !(v->meter_flags & BL0937_I_VALID));
   app_state_write(&st, w);
 }
 
@@ -108,8 +108,8 @@ void pub_info_write(jsonw_t *w, bool for_mqtt) {
     } else {
       hal_wifi_status_t ws;
       hal_wifi_status(&ws);
-      snprintf(i.http_url, sizeof(i.http_url), "http://%u.%u.%u.%u:%u", ws.ipv4[0], ws.ipv4[1], ws.ipv4[2],
-               ws.ipv4[3], (unsigned)id->http_port);
+      snprintf(i.http_url, sizeof(i.http_url), "http://%u.%u.%u.%u:%u", ws.ipv4[0], ws.ipv4[1], ws.ipv4[2], ws.ipv4[3],
+               (unsigned)id->http_port);
     }
   }
   app_info_write(&i, w);

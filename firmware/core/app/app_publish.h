@@ -35,11 +35,11 @@ void pub_info_write(jsonw_t *w, bool for_mqtt);
 void pub_sse_hello(http_conn_t *c);
 
 /* Changes the network loop makes itself. */
-void pub_changed(void);               /* a reportable change (e.g. setup mode) */
-void pub_info_changed(void);          /* name, setup mode, auth: re-publish the retained info */
+void pub_changed(void);      /* a reportable change (e.g. setup mode) */
+void pub_info_changed(void); /* name, setup mode, auth: re-publish the retained info */
 void pub_set_setup_mode(bool on);
 void pub_set_ota(const app_ota_status_t *st);
-void pub_ota_event(void);             /* the OTA status as an event (§6, §8.2) */
+void pub_ota_event(void); /* the OTA status as an event (§6, §8.2) */
 void pub_button_event(const char *action);
 
 #endif

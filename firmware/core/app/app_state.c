@@ -71,7 +71,7 @@ void app_state_write(const app_state_t *s, jsonw_t *w) {
 }
 
 void app_info_write(const app_info_t *i, jsonw_t *w) {
-  static const char *const caps[] = {"relay",       "metering", "energy", "led", "button", "protection",
+  static const char *const caps[] = {"relay",       "metering", "energy", "led",    "button", "protection",
                                      "calibration", "identify", "ota",    "events", "mqtt"};
   jsonw_obj_begin(w);
   jsonw_kint(w, "protocol", APP_PROTOCOL_VERSION);

@@ -41,8 +41,8 @@ static void check_cell(const char *path, const char *cell, const char *row) {
     if (t) {
       tok[t] = '\0';
       /* "0" (an empty string, or off) is implied where a row leaves it out */
-      bool skip = strcmp(tok, "0") == 0 || strcmp(tok, "bytes") == 0 || strcmp(tok, "printable") == 0 || strcmp(tok, "ASCII") == 0 ||
-                  strcmp(tok, "hostname") == 0;
+      bool skip = strcmp(tok, "0") == 0 || strcmp(tok, "bytes") == 0 || strcmp(tok, "printable") == 0 ||
+                  strcmp(tok, "ASCII") == 0 || strcmp(tok, "hostname") == 0;
       if (!skip && strstr(row, tok) == NULL) {
         printf("  %s: \"%s\" is not in the protocol's row: %s\n", path, tok, row);
         CHECK(false);

@@ -44,10 +44,7 @@ static void sleep_ms(uint32_t ms)
 }
 
 /* How the network task waits for the main loop to run its command: one tick, letting it run. */
-static void net_wait(void)
-{
-  vTaskDelay(1);
-}
+static void net_wait(void) { vTaskDelay(1); }
 
 static void main_task(void *arg)
 {
@@ -84,8 +81,7 @@ int main(void)
   tcpip_init(NULL, NULL);
   port_wifi_init();
 
-  xTaskCreateStatic(main_task, "obl_main", MAIN_TASK_STACK_WORDS, NULL, MAIN_TASK_PRIORITY, s_main_stack,
-                    &s_main_tcb);
+  xTaskCreateStatic(main_task, "obl_main", MAIN_TASK_STACK_WORDS, NULL, MAIN_TASK_PRIORITY, s_main_stack, &s_main_tcb);
   xTaskCreateStatic(net_task, "obl_net", NET_TASK_STACK_WORDS, NULL, NET_TASK_PRIORITY, s_net_stack, &s_net_tcb);
   return 0;
 }
