@@ -292,7 +292,25 @@ static void write_gains(jsonw_t *w) {
   jsonw_obj_end(w);
 }
 
-/* A reference reading makes a gain relative to the present one: gain' = gain × reference / measured. */
+/* The config's gain of a quantity after the meter calibrated it to `ref` (bl0937_calibrate), relative to
+ * the board's nominal gains; the meter keeps its gains until the config is applied. false: the meter had
+ * no usable measurement of it. */
+static bool calibrated_gain(bl0937_quantity_t qty, float ref, float *gain) {
+  bl0937_gains_t before, after;
+  bl0937_get_gains(&d.meter, &before);
+  if (!bl0937_calibrate(&d.meter, qty, ref)) return false;
+  bl0937_get_gains(&d.meter, &after);
+  bl0937_set_gains(&d.meter, &before);
+  switch (qty) {
+    case BL0937_POWER: *gain = after.p_w_per_hz / d.nominal.p_w_per_hz; break;
+    case BL0937_VOLTAGE: *gain = after.v_per_hz / d.nominal.v_per_hz; break;
+    default: *gain = after.a_per_hz / d.nominal.a_per_hz; break;
+  }
+  return true;
+}
+
+/* A reference reading sets a gain so the meter reads the reference: the app checks the reading is usable
+ * (relay on, fresh, big enough) and the result plausible (0.5..2.0 of nominal); the meter does the maths. */
 static int calibrate(const app_cmd_t *c, app_errors_t *errs) {
   app_config_t *next = &s_next;
   *next = d.cfg;
@@ -312,12 +330,14 @@ static int calibrate(const app_cmd_t *c, app_errors_t *errs) {
     float ref, measured, minimum;
     bool fresh;
     float *gain;
+    bl0937_quantity_t qty;
   } q[3] = {
-      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, relay, &next->calibration.power_gain},
+      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, relay, &next->calibration.power_gain, BL0937_POWER},
       {c->has_voltage, "voltage_v", c->ref_voltage_v, r->voltage_v, 50.0f,
-       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next->calibration.voltage_gain},
+       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next->calibration.voltage_gain, BL0937_VOLTAGE},
       {c->has_current, "current_a", c->ref_current_a, r->current_a, 0.02f,
-       relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next->calibration.current_gain},
+       relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next->calibration.current_gain,
+       BL0937_CURRENT},
   };
   for (int k = 0; k < 3; k++) {
     if (!q[k].given) continue;
@@ -325,14 +345,14 @@ static int calibrate(const app_cmd_t *c, app_errors_t *errs) {
       app_errors_add(errs, "conflict", q[k].field, "switch the relay on with the reference load first");
       continue;
     }
-    if (!q[k].fresh || q[k].measured < q[k].minimum) {
+    float g = 0.0f;
+    if (!d.metered || !q[k].fresh || q[k].measured < q[k].minimum || !calibrated_gain(q[k].qty, q[k].ref, &g)) {
       char m[80];
       snprintf(m, sizeof(m), "no usable reading (measured %.3f, need >= %.2f and fresh)", (double)q[k].measured,
                (double)q[k].minimum);
       app_errors_add(errs, "conflict", q[k].field, m);
       continue;
     }
-    float g = *q[k].gain * q[k].ref / q[k].measured;
     if (!(g >= 0.5f && g <= 2.0f)) {
       app_errors_add(errs, "out_of_range", q[k].field, "resulting gain outside 0.5..2.0: check the reference");
       continue;
