@@ -94,7 +94,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
     app_errors_add(errs, "invalid_json", NULL, "a JSON object body is required");
     return false;
   }
-  json_tok_t toks[CMD_TOKENS];
+  static json_tok_t toks[CMD_TOKENS]; /* off the network task's stack; owner: the network loop (app.h) */
   json_doc_t d;
   json_err_t pe = json_parse(&d, body, len, toks, CMD_TOKENS);
   if (pe != JSON_OK) {
