@@ -1,7 +1,7 @@
 /* app_device.c — the main loop (see app_device.h): the protocol config mapped onto the device module
  * (relay power-on policy, button gestures, LED modes, protections: core/device), the meter, the lifetime
- * energy counter (core/energy), the config and relay records in the store, the commands the network loop
- * hands over, and the reboot. */
+ * energy counter (core/energy), the config and relay records in the store, and the reboot. What a network
+ * command does with them is app_command.c's. */
 #include "app/app_device.h"
 
 #include <stdio.h>
@@ -52,8 +52,8 @@ static struct {
   uint64_t stop_since_ms;
 } d;
 
-/* Commands' working copies: static, off the main task's stack. Owner: dev_run_call(). */
-static app_config_t s_next, s_old;
+/* The old config while a new one is applied: static, off the main task's stack. Owner: dev_config_apply. */
+static app_config_t s_old;
 static app_view_t s_view;
 
 static void changed(void) { d.generation++; }
@@ -262,11 +262,11 @@ void dev_boot(void) {
 store_t *dev_store(void) { return d.store_ok ? &d.store : NULL; }
 const app_config_t *dev_config(void) { return &d.cfg; }
 
-/* ---- commands ------------------------------------------------------------------------------------------ */
+/* ---- what commands may do (app_command.c, in the main loop) --------------------------------------------- */
 
-/* Applies a validated config: persists it first (the answer promises it is on flash), then acts on the
- * device. The network half (Wi-Fi, broker, reporting, OTA key) follows the published view. */
-static bool config_apply(const app_config_t *next) {
+/* Persists first (the answer promises it is on flash), then acts on the device. The network half (Wi-Fi,
+ * broker, reporting, OTA key) follows the published view. */
+bool dev_config_apply(const app_config_t *next) {
   app_config_t *old = &s_old;
   *old = d.cfg;
   d.cfg = *next;
@@ -284,18 +284,28 @@ static bool config_apply(const app_config_t *next) {
   return true;
 }
 
-static void write_gains(jsonw_t *w) {
-  jsonw_obj_begin(w);
-  jsonw_kfloat(w, "voltage_gain", d.cfg.calibration.voltage_gain, 4);
-  jsonw_kfloat(w, "current_gain", d.cfg.calibration.current_gain, 4);
-  jsonw_kfloat(w, "power_gain", d.cfg.calibration.power_gain, 4);
-  jsonw_obj_end(w);
+bool dev_relay_usable(void) { return d.dev_ok; }
+bool dev_relay(void) { return d.dev_ok && device_relay_get(&d.dev, 0); }
+
+void dev_relay_command(bool on) {
+  (void)device_relay_set(&d.dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
+  changed(); /* also when unchanged: a command may have cleared a trip */
 }
 
-/* The config's gain of a quantity after the meter calibrated it to `ref` (bl0937_calibrate), relative to
- * the board's nominal gains; the meter keeps its gains until the config is applied. false: the meter had
- * no usable measurement of it. */
-static bool calibrated_gain(bl0937_quantity_t qty, float ref, float *gain) {
+void dev_identify(uint32_t ms) {
+  if (d.dev_ok) device_identify(&d.dev, ms);
+}
+
+bool dev_energy_reset(void) {
+  if (energy_reset(&d.energy, hal_time_us64()) != STORE_OK) return false;
+  changed();
+  return true;
+}
+
+const bl0937_reading_t *dev_reading(void) { return d.metered ? &d.reading : NULL; }
+
+bool dev_calibrated_gain(bl0937_quantity_t qty, float ref, float *gain) {
+  if (!d.metered) return false;
   bl0937_gains_t before, after;
   bl0937_get_gains(&d.meter, &before);
   if (!bl0937_calibrate(&d.meter, qty, ref)) return false;
@@ -309,150 +319,13 @@ static bool calibrated_gain(bl0937_quantity_t qty, float ref, float *gain) {
   return true;
 }
 
-/* A reference reading sets a gain so the meter reads the reference: the app checks the reading is usable
- * (relay on, fresh, big enough) and the result plausible (0.5..2.0 of nominal); the meter does the maths. */
-static int calibrate(const app_cmd_t *c, app_errors_t *errs) {
-  app_config_t *next = &s_next;
-  *next = d.cfg;
-  if (c->cal_reset) {
-    next->calibration.voltage_gain = next->calibration.current_gain = next->calibration.power_gain = 1.0f;
-    return config_apply(next) ? 200 : (app_errors_add(errs, "conflict", NULL, "flash write failed"), 409);
-  }
-  if (!app_ident()->board.bl0937.present) {
-    app_errors_add(errs, "conflict", NULL, "this board has no energy meter");
-    return 409;
-  }
-  const bl0937_reading_t *r = &d.reading;
-  bool relay = d.dev_ok && device_relay_get(&d.dev, 0);
-  struct {
-    bool given;
-    const char *field;
-    float ref, measured, minimum;
-    bool fresh;
-    float *gain;
-    bl0937_quantity_t qty;
-  } q[3] = {
-      {c->has_power, "power_w", c->ref_power_w, r->power_w, 5.0f, relay, &next->calibration.power_gain, BL0937_POWER},
-      {c->has_voltage, "voltage_v", c->ref_voltage_v, r->voltage_v, 50.0f,
-       (r->flags & BL0937_V_VALID) && !(r->flags & BL0937_V_STALE), &next->calibration.voltage_gain, BL0937_VOLTAGE},
-      {c->has_current, "current_a", c->ref_current_a, r->current_a, 0.02f,
-       relay && (r->flags & BL0937_I_VALID) && !(r->flags & BL0937_I_STALE), &next->calibration.current_gain,
-       BL0937_CURRENT},
-  };
-  for (int k = 0; k < 3; k++) {
-    if (!q[k].given) continue;
-    if (!relay && k != 1) {
-      app_errors_add(errs, "conflict", q[k].field, "switch the relay on with the reference load first");
-      continue;
-    }
-    float g = 0.0f;
-    if (!d.metered || !q[k].fresh || q[k].measured < q[k].minimum || !calibrated_gain(q[k].qty, q[k].ref, &g)) {
-      char m[80];
-      snprintf(m, sizeof(m), "no usable reading (measured %.3f, need >= %.2f and fresh)", (double)q[k].measured,
-               (double)q[k].minimum);
-      app_errors_add(errs, "conflict", q[k].field, m);
-      continue;
-    }
-    if (!(g >= 0.5f && g <= 2.0f)) {
-      app_errors_add(errs, "out_of_range", q[k].field, "resulting gain outside 0.5..2.0: check the reference");
-      continue;
-    }
-    *q[k].gain = g;
-  }
-  if (errs->count) return strcmp(errs->e[0].code, "conflict") == 0 ? 409 : 400;
-  if (!config_apply(next)) {
-    app_errors_add(errs, "conflict", NULL, "flash write failed");
-    return 409;
-  }
-  return 200;
+bool dev_leave_safe_mode(void) {
+  return !(d.safe_mode && d.store_ok) || supervisor_leave_safe_mode(&d.sup) == STORE_OK;
 }
 
-static void ok_body(jsonw_t *w) {
-  jsonw_obj_begin(w);
-  jsonw_kbool(w, "ok", true);
-  jsonw_obj_end(w);
-}
+void dev_reboot_in(uint32_t ms) { d.reboot_at_ms = app_now_ms() + ms; }
 
-static int run(app_call_t *c, jsonw_t *w) {
-  const app_cmd_t *cmd = &c->cmd;
-  app_errors_t *errs = c->errs;
-  uint64_t now = app_now_ms();
-  switch (cmd->kind) {
-    case APP_CMD_RELAY: {
-      if (!d.dev_ok) {
-        app_errors_add(errs, "conflict", NULL, "the board profile has no usable relay");
-        return 409;
-      }
-      bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !device_relay_get(&d.dev, 0) : cmd->relay_on;
-      (void)device_relay_set(&d.dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
-      changed();  /* also when unchanged: a command may have cleared a trip */
-      return 200; /* the answer (the state) is the network's document: app_link refreshed its view */
-    }
-    case APP_CMD_CONFIG:
-    case APP_CALL_SETUP: {
-      app_config_t *next = &s_next;
-      *next = d.cfg;
-      if (cmd->kind == APP_CALL_SETUP) next->wifi.ssid[0] = '\0';
-      if (!app_config_patch(next, c->body, c->len, c->src, errs)) return 400;
-      if (cmd->kind == APP_CALL_SETUP && next->wifi.ssid[0] == '\0') {
-        app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");
-        return 400;
-      }
-      if (!config_apply(next)) {
-        app_errors_add(errs, "conflict", NULL,
-                       cmd->kind == APP_CALL_SETUP ? "could not write the settings to flash"
-                                                   : "could not write the config to flash");
-        return 409;
-      }
-      if (w && cmd->kind == APP_CMD_CONFIG) app_config_write(&d.cfg, w);
-      return 200;
-    }
-    case APP_CMD_CALIBRATE: {
-      int st = calibrate(cmd, errs);
-      if (st == 200 && w) write_gains(w);
-      return st;
-    }
-    case APP_CMD_ENERGY_RESET:
-      if (energy_reset(&d.energy, hal_time_us64()) != STORE_OK) {
-        app_errors_add(errs, "conflict", NULL, "the energy counter could not be written to flash");
-        return 409;
-      }
-      changed();
-      if (w) {
-        jsonw_obj_begin(w);
-        jsonw_kuint(w, "energy_wh", 0);
-        jsonw_obj_end(w);
-      }
-      return 200;
-    case APP_CMD_IDENTIFY:
-      if (d.dev_ok) device_identify(&d.dev, (uint32_t)cmd->identify_s * 1000u);
-      if (w) ok_body(w);
-      return 200;
-    case APP_CMD_REBOOT:
-      /* A user's reboot is how safe mode is left (§5.9): the next boot is a normal attempt. */
-      if (d.safe_mode && d.store_ok && supervisor_leave_safe_mode(&d.sup) != STORE_OK) {
-        app_errors_add(errs, "conflict", NULL, "could not record leaving safe mode on flash");
-        return 409;
-      }
-      d.reboot_at_ms = now + 500u;
-      if (w) ok_body(w);
-      return 200;
-    case APP_CALL_REBOOT_SOON:
-      d.reboot_at_ms = now + 1000u; /* time to send the answer and the last events */
-      return 200;
-    default: app_errors_add(errs, "not_found", NULL, "unknown command"); return 404;
-  }
-}
-
-int dev_run_call(app_call_t *c) {
-  jsonw_t w;
-  if (c->out) jsonw_init(&w, c->out, c->out_cap);
-  memset(c->errs, 0, sizeof(*c->errs));
-  int st = run(c, c->out ? &w : NULL);
-  c->out_len = c->out && st == 200 ? jsonw_finish(&w) : 0;
-  publish_view();
-  return st;
-}
+void dev_publish(void) { publish_view(); }
 
 /* ---- the main loop --------------------------------------------------------------------------------------- */
 

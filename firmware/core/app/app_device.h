@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "app/app_link.h"
+#include "metering/bl0937.h"
 #include "store/store.h"
 
 /* Boot, in order: the store and the supervisor's boot record, the config, the relay's power-on state (the
@@ -20,8 +21,20 @@ const app_config_t *dev_config(void);
 
 /* One pass of the main loop; returns the ms until the next. */
 uint32_t dev_main_poll(void);
-/* Runs a network command (app_link's executor); publishes the view before returning. */
-int dev_run_call(app_call_t *c);
+/* What a network command may do (app_command.c). Each reportable change bumps the view's generation. */
+bool dev_config_apply(const app_config_t *next); /* persisted first; false: the flash write failed */
+bool dev_relay_usable(void);                     /* the board profile has a working relay */
+bool dev_relay(void);
+void dev_relay_command(bool on); /* also clears a trip */
+void dev_identify(uint32_t ms);
+bool dev_energy_reset(void);
+const bl0937_reading_t *dev_reading(void); /* NULL: no meter running */
+/* The config gain that makes the meter read `ref` (relative to nominal); false: no usable measurement. */
+bool dev_calibrated_gain(bl0937_quantity_t qty, float ref, float *gain);
+bool dev_leave_safe_mode(void); /* recorded on flash (§5.9); true when not in safe mode */
+void dev_reboot_in(uint32_t ms);
+void dev_publish(void); /* publishes the view now (after a command) */
+
 /* Persists what must survive (energy) before the plug goes away. */
 void dev_shutdown(void);
 
