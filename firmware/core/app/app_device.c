@@ -1,7 +1,7 @@
 /* app_device.c — the main loop (see app_device.h): the protocol config mapped onto the device module
  * (relay power-on policy, button gestures, LED modes, protections: core/device), the meter, the lifetime
  * energy counter (core/energy), the config and relay records in the store, and the reboot. What a network
- * command does with them is app_command.c's. */
+ * command does with them is app_exec.c's. */
 #include "app/app_device.h"
 
 #include <stdio.h>
@@ -262,7 +262,7 @@ void dev_boot(void) {
 store_t *dev_store(void) { return d.store_ok ? &d.store : NULL; }
 const app_config_t *dev_config(void) { return &d.cfg; }
 
-/* ---- what commands may do (app_command.c, in the main loop) --------------------------------------------- */
+/* ---- what commands may do (app_exec.c, in the main loop) --------------------------------------------- */
 
 /* Persists first (the answer promises it is on flash), then acts on the device. The network half (Wi-Fi,
  * broker, reporting, OTA key) follows the published view. */

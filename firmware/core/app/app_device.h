@@ -21,7 +21,7 @@ const app_config_t *dev_config(void);
 
 /* One pass of the main loop; returns the ms until the next. */
 uint32_t dev_main_poll(void);
-/* What a network command may do (app_command.c). Each reportable change bumps the view's generation. */
+/* What a network command may do (app_exec.c). Each reportable change bumps the view's generation. */
 bool dev_config_apply(const app_config_t *next); /* persisted first; false: the flash write failed */
 bool dev_relay_usable(void);                     /* the board profile has a working relay */
 bool dev_relay(void);

@@ -5,8 +5,8 @@
 
 #include "app/app.h"
 #include "app/app_api.h"
-#include "app/app_command.h"
 #include "app/app_device.h"
+#include "app/app_exec.h"
 #include "app/app_ident.h"
 #include "app/app_link.h"
 #include "app/app_network.h"
@@ -24,7 +24,7 @@ void app_set_options(const app_options_t *opts) {
 
 void obl_app_init(const app_transport_t *transport) {
   const app_ident_t *id = app_ident_boot(s_opts_set ? &s_opts : NULL, transport);
-  app_link_init(cmd_run, id->opt.net_wait);
+  app_link_init(exec_call, id->opt.net_wait);
   dev_boot(); /* relay first */
   app_ota_boot(dev_store(), dev_config());
   pub_boot(app_ota_board_id());

@@ -1,6 +1,6 @@
-/* app_command.c — what a command does (see app_command.h). Runs in the main loop; touches the device only
+/* app_exec.c — what a command does (see app_exec.h). Runs in the main loop; touches the device only
  * through app_device.h. */
-#include "app/app_command.h"
+#include "app/app_exec.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "app/app_device.h"
 #include "app/app_ident.h"
 
-/* The config a command builds: static, off the main task's stack. Owner: cmd_run(). */
+/* The config a command builds: static, off the main task's stack. Owner: exec_call(). */
 static app_config_t s_next;
 
 static void write_gains(const app_config_t *c, jsonw_t *w) {
@@ -151,7 +151,7 @@ static int run(app_call_t *c, jsonw_t *w) {
   }
 }
 
-int cmd_run(app_call_t *c) {
+int exec_call(app_call_t *c) {
   jsonw_t w;
   if (c->out) jsonw_init(&w, c->out, c->out_cap);
   memset(c->errs, 0, sizeof(*c->errs));
