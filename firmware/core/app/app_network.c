@@ -60,10 +60,17 @@ void appnet_enter_setup(bool auto_exit) {
   pub_set_setup_mode(true);
 }
 
-void appnet_leave_setup(const app_config_t *cfg) {
+/* The one way out of setup mode: back to the station network last configured. */
+static void leave_setup(void) {
   s.setup_mode = false;
-  join(cfg);
+  (void)hal_wifi_connect(s.ssid, s.password);
   pub_set_setup_mode(false);
+}
+
+void appnet_leave_setup(const app_config_t *cfg) {
+  snprintf(s.ssid, sizeof(s.ssid), "%s", cfg->wifi.ssid);
+  snprintf(s.password, sizeof(s.password), "%s", cfg->wifi.password);
+  leave_setup();
 }
 
 /* mDNS (§10): _openbl602._tcp with TXT id, mac, model, fw, protocol, board, on the station address. */
@@ -120,9 +127,5 @@ void appnet_poll(uint64_t now_ms, appnet_link_t *out) {
     mdns_stop(); /* setup AP: nobody on the home network to answer */
   }
   if (s.mdns_running) mdns_responder_poll(&s.mdns, now_ms);
-  if (s.setup_mode && s.setup_auto_exit && now_ms - s.setup_since_ms >= SETUP_TIMEOUT_MS) {
-    s.setup_mode = false;
-    (void)hal_wifi_connect(s.ssid, s.password);
-    pub_set_setup_mode(false);
-  }
+  if (s.setup_mode && s.setup_auto_exit && now_ms - s.setup_since_ms >= SETUP_TIMEOUT_MS) leave_setup();
 }

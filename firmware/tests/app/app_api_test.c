@@ -146,6 +146,28 @@ static void test_link_loss_drops_mqtt_without_goodbye(void) {
   CHECK(g_rig.broker.open);
 }
 
+static void test_setup_mode_form_joins_the_network(void) {
+  rig_reset();
+  g_rig.opt.default_ssid = NULL; /* a fresh plug: setup mode */
+  rig_boot();
+  for (int i = 0; i < 10; i++) rig_step(10);
+  const char *b;
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/info", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"setup_mode\":true"));
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/setup/networks", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"ssid\":\"home\""));
+  CHECK_EQ_INT(rig_req("POST", "/api/v1/setup", "{\"wifi\":{\"password\":\"correct horse\"}}", NULL, &b), 400);
+  CHECK(has(b, "\"field\":\"wifi.ssid\""));
+  CHECK_EQ_INT(
+      rig_req("POST", "/api/v1/setup", "{\"wifi\":{\"ssid\":\"home\",\"password\":\"correct horse\"}}", NULL, &b), 200);
+  for (int i = 0; i < 10; i++) rig_step(10);
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/info", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"setup_mode\":false"));
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/setup/networks", NULL, NULL, &b), 404);
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"ssid\":\"home\"") && has(b, "\"password_set\":true"));
+}
+
 int main(void) {
   RUN(test_info_state_config);
   RUN(test_relay_command_drives_the_pin);
@@ -155,5 +177,6 @@ int main(void) {
   RUN(test_reboot_says_goodbye_then_reboots);
   RUN(test_mqtt_commands_reach_the_device);
   RUN(test_link_loss_drops_mqtt_without_goodbye);
+  RUN(test_setup_mode_form_joins_the_network);
   return unit_report();
 }
