@@ -17,9 +17,7 @@ int app_cmd_kind(const char *name) {
   return -1;
 }
 
-const char *app_cmd_name(uint8_t kind) {
-  return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?";
-}
+const char *app_cmd_name(uint8_t kind) { return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?"; }
 
 static bool all_space(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -96,7 +94,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
     app_errors_add(errs, "invalid_json", NULL, "a JSON object body is required");
     return false;
   }
-  json_tok_t toks[CMD_TOKENS];
+  static json_tok_t toks[CMD_TOKENS]; /* off the network task's stack; owner: the network loop (app.h) */
   json_doc_t d;
   json_err_t pe = json_parse(&d, body, len, toks, CMD_TOKENS);
   if (pe != JSON_OK) {
@@ -182,9 +180,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
         }
         break;
       case APP_CMD_REBOOT:
-      default:
-        unknown(&d, k, errs);
-        break;
+      default: unknown(&d, k, errs); break;
     }
   }
   if (errs->count) return false;

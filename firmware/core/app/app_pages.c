@@ -1,7 +1,7 @@
 /* app_pages.c — the two HTML pages the plug serves at "/" (docs/protocol.md §5.11, §9): self-contained
  * (no external resources: the plug may have no internet, and in setup mode nothing else is reachable),
  * small, and driven by the JSON API so the pages never hold state of their own. */
-#include "app/app_priv.h"
+#include "app/app_pages.h"
 
 const char APP_STATUS_PAGE[] =
     "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"

@@ -147,10 +147,10 @@ bool mqttdev_init(mqttdev_t *d, const mqttdev_config_t *cfg);
  * (offline + DISCONNECT) and connects to the new broker right away. Same settings: nothing happens. */
 void mqttdev_set_broker(mqttdev_t *d, const mqttdev_broker_t *broker, uint64_t now_ms);
 
-/* Drives connection, backoff, keep-alive, commands and reporting. Call every main-loop iteration. */
+/* Drives connection, backoff, keep-alive, commands and reporting. Call every pass of the network loop. */
 void mqttdev_poll(mqttdev_t *d, uint64_t now_ms);
 
-/* Longest the main loop may sleep before the next mqttdev_poll (it must also wake when the socket is
+/* Longest its loop may sleep before the next mqttdev_poll (it must also wake when the socket is
  * readable). */
 uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms);
 

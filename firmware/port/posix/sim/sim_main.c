@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
   }
   opt.default_ssid = unconfigured ? NULL : "sim";
   app_set_options(&opt);
-  obl_app_init();
+  obl_app_init(app_transport_bsd());
 
   uint64_t seed = 0;
   for (const char *p = id; *p; p++) seed = seed * 131u + (uint8_t)*p;
