@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/app_ident.h"
 #include "fake_hal.h"
 #include "posix_io.h"
 
@@ -153,7 +154,11 @@ int rig_req(const char *method, const char *path, const char *json, const char *
     snprintf(hdr, sizeof(hdr), "Authorization: Basic %s\r\n", enc);
   }
   size_t n = json ? strlen(json) : 0;
-  snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: plug\r\n%sContent-Length: %zu\r\n\r\n%s", method, path, hdr, n,
+  /* what a client must send (docs/protocol.md §7): a Host naming the plug, a write's media type */
+  const app_ident_t *id = app_ident();
+  bool write = strcmp(method, "GET") != 0;
+  snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s:%u\r\n%s%sContent-Length: %zu\r\n\r\n%s", method, path,
+           id->hostname, (unsigned)id->http_port, write ? "Content-Type: application/json\r\n" : "", hdr, n,
            json ? json : "");
   return rig_http(req, body);
 }
