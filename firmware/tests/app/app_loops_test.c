@@ -136,10 +136,11 @@ static outcome_t run(bool shared_lock) {
 static void test_main_loop_keeps_its_tick_while_the_network_blocks(void) {
   outcome_t o = run(false);
   CHECK(o.stalled);
-  /* ~150 passes of 10 ms fit in the stall; allow for a loaded machine, but not for a stopped loop */
-  CHECK(atomic_load(&s_stall_passes) >= 50u);
-  CHECK(atomic_load(&s_max_gap_us_in_stall) < 200000u);
-  CHECK(atomic_load(&s_feeds_in_stall) >= 10u);
+  /* ~150 passes of 10 ms fit in the 1.5 s stall. The bounds leave room for a loaded machine and still tell
+   * a running loop from a stopped one (the shared-lock case below: no pass, a 1.5 s gap). */
+  CHECK(atomic_load(&s_stall_passes) >= 20u);
+  CHECK(atomic_load(&s_max_gap_us_in_stall) < 500000u);
+  CHECK(atomic_load(&s_feeds_in_stall) >= 5u);
   CHECK_EQ_INT(o.status, 200);
   CHECK(o.relay_on_in_answer);
   CHECK(atomic_load(&s_relay_writes_main) >= 1);
