@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from .mqtt_auth import envelope
 from .plug import Recorder, wait_until
 
 
@@ -223,9 +224,13 @@ def test_a_reboot_command_leaves_safe_mode(sims, broker, monkeypatch, transport)
     if transport == "http":
         assert sim.post("/api/v1/reboot", {}).json() == {"ok": True}
     else:
+        # leaving safe mode over MQTT needs the authenticated form (§8.5), so a password
+        assert sim.patch("/api/v1/config", {"api_password": "s3cret-pass"}).status == 200
+        sim.password = "s3cret-pass"
         topic = f"openbl602/{sim.id}"
         with Recorder(broker.port, [f"{topic}/result"]) as rec:
-            rec.publish(f"{topic}/cmd/reboot", '{"req": "r1"}')
+            signed = envelope("s3cret-pass", f"{topic}/cmd/reboot", 1, '{"req": "r1"}')
+            rec.publish(f"{topic}/cmd/reboot", signed)
             assert rec.wait(f"{topic}/result").json()["ok"] is True
     wait_until(lambda: "boot 6," in sim.log.read_text(), 10, "rebooted")
     s = wait_until(lambda: alive_state(sim), 10, "HTTP back")

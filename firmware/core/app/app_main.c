@@ -93,7 +93,11 @@ static bool mq_command(void *ctx, const char *name, const char *body, size_t len
   int kind = app_cmd_kind(name);
   app_cmd_t cmd;
   bool ok = false;
-  if (kind < 0) {
+  const char *why = NULL;
+  if (!cmdauth_admit(&a->cmd_auth, a->store_ok ? &a->store : NULL, a->id, a->cfg.api_password, a->safe_mode, name,
+                     &body, &len, &why)) {
+    app_errors_add(&errs, "not_allowed", NULL, why);
+  } else if (kind < 0) {
     app_errors_add(&errs, "not_found", NULL, "unknown command");
   } else if (app_cmd_parse(&cmd, (uint8_t)kind, body, len, &errs)) {
     ok = ops_run(a, &cmd, body, len, APP_SRC_MQTT, &errs, NULL) == 200;

@@ -5,6 +5,7 @@
 #include "app/app.h"
 #include "app/app_persist.h" /* APP_STORE_SIZE */
 #include "board/board.h"
+#include "cmdauth/cmdauth.h"
 #include "device/device.h"
 #include "energy/energy.h"
 #include "hal.h"
@@ -75,6 +76,7 @@ typedef struct {
   uint8_t last_ota_state;
 
   http_throttle_t auth_throttle; /* per-source password-guessing budget (core/http/http_throttle.h) */
+  cmdauth_t cmd_auth;            /* MQTT commands that need the authenticated form (core/cmdauth) */
 
   /* set while obl_app_net_poll() runs: the main loop then leaves shared state alone (see app.h) */
   volatile bool net_busy;
