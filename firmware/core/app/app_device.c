@@ -59,9 +59,14 @@ static void device_config_from(const app_config_t *c, device_config_t *d) {
   d->protect.window_ms = (uint32_t)c->protection.reclose_s * 1000u;
 }
 
+/* Coalesced (core/relaysave): a burst of changes is one record, 2 s after the last one. */
 static void relay_persist(app_t *a) {
-  if (!a->store_ok) return;
-  (void)app_relay_save(&a->store, device_relay_mask(&a->dev)); /* same value: no flash write */
+  relay_save_changed(&a->relay_save, device_relay_mask(&a->dev), app_now_ms());
+}
+
+void dev_relay_flush(app_t *a) {
+  uint8_t mask;
+  if (relay_save_flush(&a->relay_save, &mask) && a->store_ok) (void)app_relay_save(&a->store, mask);
 }
 
 static const char *button_action(button_event_type_t t) {
@@ -138,6 +143,10 @@ void dev_tick(app_t *a, uint64_t now_us) {
   m.power_w = r->power_w;
   m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
   device_tick(&a->dev, now_us, m.valid ? &m : NULL);
+  uint8_t mask;
+  if (relay_save_due(&a->relay_save, now_us / 1000u, &mask) && a->store_ok) {
+    (void)app_relay_save(&a->store, mask); /* same value: no flash write */
+  }
 }
 
 /* ---- energy -------------------------------------------------------------------------------------------------- */

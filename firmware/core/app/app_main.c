@@ -247,6 +247,7 @@ void obl_app_init(void) {
 
 void app_shutdown(void) {
   app_t *a = &g_app;
+  if (a->dev_ok) dev_relay_flush(a); /* a planned reboot / OTA switch / quit keeps the last relay state */
   if (a->store_ok) (void)energy_flush(&a->energy, hal_time_us64());
   if (a->mqtt_inited) mqttdev_stop(&a->mqtt, app_now_ms());
   mdns_stop(a);

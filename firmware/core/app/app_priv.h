@@ -16,6 +16,7 @@
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
 #include "mqttdev/sock_net.h"
+#include "relaysave/relay_save.h"
 #include "ota/ota.h"
 #include "store/store.h"
 #include "supervisor/supervisor.h"
@@ -52,6 +53,7 @@ typedef struct {
   bool dev_ok;
   bool relay;
   uint8_t tripped;
+  relay_save_t relay_save; /* the relay state waiting to be written (core/relaysave) */
 
   /* network */
   hal_wifi_state_t wifi_state;
@@ -107,6 +109,7 @@ bool dev_save_config(app_t *a);
 bool dev_init(app_t *a);
 void dev_apply_config(app_t *a);
 void dev_relay_set(app_t *a, bool on);
+void dev_relay_flush(app_t *a); /* writes a relay change still waiting for its quiet period */
 void dev_tick(app_t *a, uint64_t now_us);
 void dev_energy_account(app_t *a, uint64_t now_us);
 bool dev_energy_reset(app_t *a);
