@@ -115,7 +115,7 @@ def test_the_status_page_asks_for_the_password_itself(sims, tmp_path):
     assert [f["status"] for f in state_fetches] == [401, 200]  # stopped polling until the password came
     assert result["cleared"], "the page kept polling after a 401"
     assert result["els"]["pw"]["hidden"] is True
-    assert "Relay" in result["els"]["t"]["innerHTML"]
+    assert "Relay" in result["els"]["t"]["textContent"]
     assert result["active_timers"] == 1  # polling again, once
 
 

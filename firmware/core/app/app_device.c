@@ -12,6 +12,7 @@
 #include "device/device.h"
 #include "energy/energy.h"
 #include "metering/bl0937.h"
+#include "relaysave/relay_save.h"
 #include "supervisor/supervisor.h"
 
 #define METER_TICK_MS 10u
@@ -31,7 +32,8 @@ static struct {
 
   device_t dev;
   bool dev_ok;
-  uint8_t tripped; /* app_trip_t */
+  uint8_t tripped;         /* app_trip_t */
+  relay_save_t relay_save; /* the relay state waiting to be written (core/relaysave) */
 
   bool metered; /* board has a meter and it runs */
   bl0937_t meter;
@@ -143,7 +145,8 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
   switch (ev->type) {
     case DEVICE_EV_RELAY:
       if (ev->index != 0) break;
-      if (d.store_ok) (void)app_relay_save(&d.store, device_relay_mask(&d.dev)); /* same value: no write */
+      /* coalesced (core/relaysave): a burst of changes is one record, 2 s after the last one */
+      relay_save_changed(&d.relay_save, device_relay_mask(&d.dev), app_now_ms());
       changed();
       break;
     case DEVICE_EV_BUTTON: {
@@ -335,6 +338,10 @@ static void tick_device(uint64_t now_us) {
   m.power_w = d.reading.power_w;
   m.current_a = (d.reading.flags & BL0937_I_STALE) ? 0.0f : d.reading.current_a;
   device_tick(&d.dev, now_us, m.valid ? &m : NULL);
+  uint8_t mask;
+  if (relay_save_due(&d.relay_save, now_us / 1000u, &mask) && d.store_ok) {
+    (void)app_relay_save(&d.store, mask); /* same value: no flash write */
+  }
   uint8_t ln = app_link_net_led();
   if (ln != d.led_net) {
     d.led_net = ln;
@@ -401,5 +408,7 @@ uint32_t dev_main_poll(void) {
 }
 
 void dev_shutdown(void) {
+  uint8_t mask; /* a planned reboot / OTA switch / quit keeps the last relay state */
+  if (relay_save_flush(&d.relay_save, &mask) && d.store_ok) (void)app_relay_save(&d.store, mask);
   if (d.store_ok) (void)energy_flush(&d.energy, hal_time_us64());
 }

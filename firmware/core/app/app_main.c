@@ -28,7 +28,7 @@ void obl_app_init(const app_transport_t *transport) {
   dev_boot(); /* relay first */
   app_ota_boot(dev_store(), dev_config());
   dev_show_ota_key(app_ota_trusted_key()); /* the config shows the key the OTA manager trusts */
-  pub_boot(app_ota_board_id());
+  pub_boot(app_ota_board_id(), dev_store());
   appnet_boot(&app_link_view()->cfg);
   s_stopped = false;
 }

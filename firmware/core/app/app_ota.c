@@ -72,6 +72,8 @@ bool app_ota_gate_config(app_call_t *c, bool password_proven, bool setup_ap) {
   app_config_t *next = &s_gate_cfg;
   *next = app_link_view()->cfg;
   memset(&s_gate_errs, 0, sizeof(s_gate_errs));
+  /* app_config_patch's static work areas are free: the main loop patches only inside a call, and no call
+   * runs while the network loop is here (one call at a time, from this loop). */
   if (!app_config_patch(next, c->body, c->len, c->src, &s_gate_errs)) return true; /* the main loop says 400 */
   const char *code, *msg;
   app_link_store_enter(); /* a trusted key is written to its own record */

@@ -8,12 +8,14 @@
 #include "app/app_link.h"
 #include "app/app_network.h"
 #include "app/app_ota.h"
+#include "cmdauth/cmdauth.h"
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
 #include "supervisor/supervisor.h"
 
 /* Owner: the network loop. */
 static struct {
+  store_t *cmd_store; /* where cmdauth keeps its counter (main loop's store, inside app_link_store_enter) */
   mqttdev_t mqtt;
   bool mqtt_ok;
   bool online;      /* link up in station mode: MQTT may connect */
@@ -32,6 +34,8 @@ static struct {
 static char s_doc[640]; /* one state document for an SSE event; owner: this file */
 static app_errors_t s_cmd_errs;
 static app_call_t s_call;
+/* MQTT commands that need the authenticated form (core/cmdauth, §8.5). Owner: mq_command (network loop). */
+static cmdauth_t s_cmd_auth;
 
 static void report_cfg(const app_config_t *c, mqttdev_report_cfg_t *rc) {
   rc->power_abs_w = c->report.power_delta_w;
@@ -156,7 +160,15 @@ static bool mq_command(void *ctx, const char *name, const char *body, size_t len
   c->errs = errs;
   int kind = app_cmd_kind(name);
   bool ok = false;
-  if (kind < 0) {
+  const app_view_t *v = app_link_view();
+  const char *why = NULL;
+  app_link_store_enter(); /* an accepted authenticated command's counter goes to flash (app_link.h) */
+  bool admitted = cmdauth_admit(&s_cmd_auth, s.cmd_store, app_ident()->id, v->cfg.api_password, v->safe_mode, name,
+                                &body, &len, &why);
+  app_link_store_leave();
+  if (!admitted) {
+    app_errors_add(errs, "not_allowed", NULL, why);
+  } else if (kind < 0) {
     app_errors_add(errs, "not_found", NULL, "unknown command");
   } else if (app_cmd_parse(&c->cmd, (uint8_t)kind, body, len, errs)) {
     c->src = APP_SRC_MQTT;
@@ -188,11 +200,13 @@ static void apply_broker(const app_config_t *c) {
 
 bool pub_mqtt_online(void) { return s.mqtt_ok && mqttdev_stats(&s.mqtt)->state == MQTTDEV_ONLINE; }
 
-void pub_boot(const char *ota_board) {
+void pub_boot(const char *ota_board, store_t *cmd_store) {
   const app_ident_t *id = app_ident();
   const app_view_t *v = app_link_view_refresh();
   memset(&s, 0, sizeof(s));
+  memset(&s_cmd_auth, 0, sizeof(s_cmd_auth));
   s.ota_board = ota_board;
+  s.cmd_store = cmd_store;
   s.cfg = v->cfg;
   s.cfg_seen = true;
   mqttdev_config_t mc;

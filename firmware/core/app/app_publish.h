@@ -11,11 +11,13 @@
 
 #include "app/app_model.h"
 #include "http/http_server.h"
+#include "store/store.h"
 #include "json/json.h"
 
 /* boot: the MQTT binding over the port's transport; ota_board: the id OTA images must name, or NULL
- * when OTA is unavailable (§2) */
-void pub_boot(const char *ota_board);
+ * when OTA is unavailable (§2); cmd_store: where authenticated MQTT commands keep their counter (§8.5),
+ * NULL for none (RAM only) */
+void pub_boot(const char *ota_board, store_t *cmd_store);
 
 /* The HTTP server whose SSE streams get the events, NULL while none listens. */
 void pub_attach_http(http_server_t *http);

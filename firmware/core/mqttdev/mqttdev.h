@@ -138,6 +138,9 @@ typedef struct {
   char json[MQTTDEV_JSON_SIZE];
   json_tok_t toks[48]; /* for reading "req" out of a command body */
   uint64_t now_ms;     /* time of the current poll, for event callbacks */
+  /* QoS 1 commands handled in this session: a redelivery (DUP) of one of them is acknowledged, not rerun */
+  uint16_t handled_ids[8];
+  uint8_t handled_next;
 } mqttdev_t;
 
 /* false if the device id or the interfaces are invalid. Starts OFF until mqttdev_set_broker(). */
