@@ -285,6 +285,7 @@ uint32_t obl_app_main_poll(void) {
 
 /* mDNS (§10): _openbl602._tcp with TXT id, mac, model, fw, protocol, board, on the station address. */
 static void mdns_start(app_t *a, const hal_wifi_status_t *ws) {
+  if (a->mdns_running && memcmp(a->mdns.svc.ipv4, ws->ipv4, 4) != 0) mdns_stop(a); /* new address: goodbye, announce anew */
   if (a->opt.mdns_port < 0 || a->mdns_running) return;
   char t_id[48], t_mac[20], t_model[64], t_fw[24], t_board[48];
   snprintf(t_id, sizeof(t_id), "id=%s", a->id);
