@@ -102,3 +102,31 @@ def test_a_power_cut_right_after_a_change_restores_the_saved_state(sims):
     sim.proc = None
     sim.start()
     assert sim.state()["relay"] is True  # the saved state, from before the last change
+
+
+def test_repeated_trips_lock_the_relay_off_until_cleared(sims, broker):
+    """§3 lockout: three trips within 10 min and ON no longer re-arms the overload, over HTTP or MQTT."""
+    sim = sims("lockout", load="500W", mqtt_port=broker.port)
+    assert sim.patch("/api/v1/config", {"protection": {"max_power_w": 300, "hold_s": 1}}).status == 200
+    for _ in range(3):
+        r = sim.post("/api/v1/relay", {"on": True})
+        assert r.status == 200, r
+        wait_until(lambda: sim.state()["tripped"] != "none", 10, "trip")
+    s = sim.state()
+    assert s["lockout"] is True
+    r = sim.post("/api/v1/relay", {"on": True})
+    assert r.status == 409
+    assert r.json()["error"]["code"] == "locked_out"
+    topic = f"openbl602/{sim.id}"
+    with Recorder(broker.port, [f"{topic}/result", f"{topic}/info"]) as rec:
+        rec.wait(f"{topic}/info")
+        rec.publish(f"{topic}/cmd/relay", "on")
+        assert rec.wait(f"{topic}/result").json()["error"]["code"] == "locked_out"
+    assert sim.control("press").startswith("ok")  # the button cannot switch it on either
+    time.sleep(1.0)
+    assert sim.outputs()["relay"] == 0
+    # a person / Home Assistant clears it (with a smaller load plugged in)
+    sim.control("load 100")
+    r = sim.post("/api/v1/relay", {"on": True, "clear_lockout": True})
+    assert r.status == 200
+    assert r.json()["relay"] is True and r.json()["lockout"] is False

@@ -100,6 +100,10 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
       a->tripped = ev->reason == PROTECT_OVERPOWER     ? APP_TRIP_OVERPOWER
                    : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
                                                        : APP_TRIP_NONE;
+      if (a->tripped != APP_TRIP_NONE && trip_lock_trip(&a->trip_lock, app_now_ms())) {
+        hal_log(HAL_LOG_WARN, "app", "protection: %u trips in a row, relay locked off until cleared",
+                (unsigned)TRIP_LOCK_COUNT);
+      }
       if (a->tripped != APP_TRIP_NONE) {
         hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(a->tripped),
                 (double)ev->value);
@@ -143,6 +147,10 @@ void dev_tick(app_t *a, uint64_t now_us) {
   m.power_w = r->power_w;
   m.current_a = (r->flags & BL0937_I_STALE) ? 0.0f : r->current_a;
   device_tick(&a->dev, now_us, m.valid ? &m : NULL);
+  if (trip_lock_locked(&a->trip_lock) && a->relay) { /* a button press or an automatic re-close: not now */
+    (void)device_relay_set(&a->dev, 0, false, RELAY_CAUSE_PROTECTION);
+    a->relay = device_relay_get(&a->dev, 0);
+  }
   uint8_t mask;
   if (relay_save_due(&a->relay_save, now_us / 1000u, &mask) && a->store_ok) {
     (void)app_relay_save(&a->store, mask); /* same value: no flash write */

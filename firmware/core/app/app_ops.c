@@ -17,6 +17,7 @@ void ops_state(app_t *a, app_state_t *s) {
   s->energy_unknown = !energy_wh(&a->energy, &wh); /* store unreadable: null, never a cached 0 (§3) */
   s->energy_wh = s->energy_unknown ? 0 : wh;
   s->tripped = a->tripped;
+  s->lockout = trip_lock_locked(&a->trip_lock);
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);
   s->rssi_dbm = ws.state == HAL_WIFI_CONNECTED ? ws.rssi_dbm : 0;
@@ -198,6 +199,11 @@ int ops_run(app_t *a, const app_cmd_t *cmd, const char *body, size_t len, app_so
         return 409;
       }
       bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !a->relay : cmd->relay_on;
+      if (cmd->clear_lockout) trip_lock_clear(&a->trip_lock);
+      if (on && trip_lock_locked(&a->trip_lock)) {
+        app_errors_add(errs, "locked_out", NULL, "locked off after repeated protection trips: send clear_lockout");
+        return 409;
+      }
       dev_relay_set(a, on);
       ops_state_changed(a); /* also when unchanged: a command may have cleared a trip */
       if (w) {

@@ -17,6 +17,7 @@
 #include "mqttdev/mqttdev.h"
 #include "mqttdev/sock_net.h"
 #include "relaysave/relay_save.h"
+#include "triplock/trip_lock.h"
 #include "ota/ota.h"
 #include "store/store.h"
 #include "supervisor/supervisor.h"
@@ -54,6 +55,7 @@ typedef struct {
   bool relay;
   uint8_t tripped;
   relay_save_t relay_save; /* the relay state waiting to be written (core/relaysave) */
+  trip_lock_t trip_lock;   /* relay locked off after repeated trips (core/triplock) */
 
   /* network */
   hal_wifi_state_t wifi_state;
