@@ -1,6 +1,7 @@
 """Issue #13 item 7: the mDNS responder is no amplifier (docs/protocol.md §10, RFC 6762 §6, §11).
 
-A query flood draws one multicast answer per record per second, and direct (one-shot) answers are capped
+A query flood draws one multicast answer per record per second, and direct (one-shot) answers are
+capped
 at 8 a second. Each simulated plug here has its own mDNS port, so the counts are its alone.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 import socket
 import struct
 import time
-
 
 GROUP = "224.0.0.251"
 

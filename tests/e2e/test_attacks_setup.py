@@ -1,7 +1,9 @@
 """Issue #13 items 6 and 8: the setup endpoints and the setup page (docs/protocol.md §9).
 
-Item 8: a Wi-Fi network name is attacker-controlled (anyone nearby can broadcast one); the setup page must
-never put it (or any device data) into innerHTML. The page's own script runs in Node.js against the real
+Item 8: a Wi-Fi network name is attacker-controlled (anyone nearby can broadcast one); the setup
+page must
+never put it (or any device data) into innerHTML. The page's own script runs in Node.js against the
+real
 simulated plug, with a crafted SSID in the plug's scan list.
 """
 
@@ -33,7 +35,8 @@ def test_crafted_ssid_never_reaches_innerhtml(sims, tmp_path, monkeypatch):
         tmp_path,
     )
     for write in result["innerHTML"]:
-        assert "onerror" not in write["html"] and "img" not in write["html"], write
+        assert "onerror" not in write["html"], write
+        assert "img" not in write["html"], write
     options = result["els"]["ssid"]["children"]
     assert CRAFTED in [o["textContent"] for o in options]  # shown as text, exactly
     assert result["els"]["joins"]["textContent"] == f"The plug now joins {CRAFTED}."
@@ -69,9 +72,13 @@ def second_loopback_address() -> None:
     pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.2"])
 
 
-def test_setup_answers_only_on_the_access_point_address(sim_path, tmp_path, second_loopback_address):
-    """Item 6: a plug listening on every interface serves setup only to connections that reached it on
-    the access point's address (the simulated AP is 127.0.0.1; 127.0.0.2 stands for the home network)."""
+def test_setup_answers_only_on_the_access_point_address(
+    sim_path, tmp_path, second_loopback_address
+):
+    """Item 6: a plug listening on every interface serves setup only to connections that reached it
+    on
+    the access point's address (the simulated AP is 127.0.0.1; 127.0.0.2 stands for the home
+    network)."""
     import json
 
     from .plug import Sim, wait_until
