@@ -1,7 +1,9 @@
 """Counts sector erases of the settings store in a simulated plug's flash file.
 
-The record store erases a sector only to compact into it, and then writes that sector's header with a
-sequence number one higher than the last (docs/storage.md); the highest valid sequence number therefore
+The record store erases a sector only to compact into it, and then writes that sector's header with
+a
+sequence number one higher than the last (docs/storage.md); the highest valid sequence number
+therefore
 counts the erases since the store was created."""
 
 from __future__ import annotations

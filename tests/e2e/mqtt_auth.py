@@ -1,4 +1,5 @@
-"""The authenticated MQTT command form (docs/protocol.md §8.5), built the way a client must build it."""
+"""The authenticated MQTT command form (docs/protocol.md §8.5), built the way a client must build
+it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Issue #13 item 4: whoever can publish on the broker cannot disarm the plug (docs/protocol.md §8.5).
+"""Issue #13 item 4: whoever can publish on the broker cannot disarm the plug (docs/protocol.md
+§8.5).
 
 Protection, calibration, button and startup settings and leaving safe mode need the authenticated
-command form (HMAC-SHA256 keyed by the API password, with a counter that never repeats); a QoS 1 command
+command form (HMAC-SHA256 keyed by the API password, with a counter that never repeats); a QoS 1
+command
 the broker redelivers (DUP) runs once.
 """
 
@@ -70,7 +72,8 @@ def test_authenticated_command_runs_once_and_cannot_be_replayed(sims, broker):
         rec.clear()
         rec.publish(f"{topic}/cmd/config", signed)  # the captured message, replayed
         res = rec.wait(f"{topic}/result").json()
-        assert res["ok"] is False and res["error"]["code"] == "not_allowed"
+        assert res["ok"] is False
+        assert res["error"]["code"] == "not_allowed"
         for bad in [
             envelope("guess-pass", f"{topic}/cmd/config", 1765000000001, body),  # wrong key
             envelope(PASSWORD, "openbl602/other/cmd/config", 1765000000002, body),  # another plug's
@@ -79,7 +82,8 @@ def test_authenticated_command_runs_once_and_cannot_be_replayed(sims, broker):
             rec.clear()
             rec.publish(f"{topic}/cmd/config", bad)
             res = rec.wait(f"{topic}/result").json()
-            assert res["ok"] is False and res["error"]["code"] == "not_allowed"
+            assert res["ok"] is False
+            assert res["error"]["code"] == "not_allowed"
     assert sim.get("/api/v1/config").json()["protection"]["max_power_w"] == 2500
     # the counter survives a restart: the replay still fails afterwards
     sim.restart()
@@ -99,12 +103,13 @@ def test_publishers_cannot_reboot_the_plug_out_of_safe_mode(sims, broker, monkey
         rec.wait(f"{topic}/info")
         rec.publish(f"{topic}/cmd/reboot", "{}")
         res = rec.wait(f"{topic}/result").json()
-        assert res["ok"] is False and res["error"]["code"] == "not_allowed"
+        assert res["ok"] is False
+        assert res["error"]["code"] == "not_allowed"
     time.sleep(1.5)
     assert alive_state(sim)["safe_mode"] is True
 
 
-# ---- DUP: a scripted broker, since Mosquitto only redelivers on its own schedule ---------------------
+# ---- DUP: a scripted broker, since Mosquitto only redelivers on its own schedule ---
 
 
 def _read_packet(s: socket.socket) -> tuple[int, bytes]:

@@ -108,6 +108,13 @@ static int authorize(http_conn_t *c, const http_request_t *r) {
   return 0;
 }
 
+/* §9: the setup endpoints (they set every credential) answer only in setup mode, while the station is down
+ * (the plug is an access point only), and only to connections that arrived on the access point's address. */
+static bool setup_reachable(const http_conn_t *c, const hal_wifi_status_t *ws) {
+  uint32_t ap = (uint32_t)ws->ipv4[0] << 24 | (uint32_t)ws->ipv4[1] << 16 | (uint32_t)ws->ipv4[2] << 8 | ws->ipv4[3];
+  return appnet_setup_mode() && ws->state == HAL_WIFI_AP && (c->local_ipv4 == 0 || c->local_ipv4 == ap);
+}
+
 typedef void (*fill_fn)(jsonw_t *w);
 
 static void respond_json(http_conn_t *c, int status, fill_fn fill) {
@@ -162,13 +169,13 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 405, "method_not_allowed", "method not allowed here", NULL, allow);
     return HTTP_HEAD_RESPONDED;
   }
-  if ((rt->id == R_SETUP || rt->id == R_SETUP_NETWORKS) && !appnet_setup_mode()) {
-    http_respond_error(c, 404, "not_found", "only in setup mode", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
   const app_ident_t *id = app_ident();
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);
+  if ((rt->id == R_SETUP || rt->id == R_SETUP_NETWORKS) && !setup_reachable(c, &ws)) {
+    http_respond_error(c, 404, "not_found", "only in setup mode, on the setup access point", NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
   http_policy_t pol;
   http_policy_for_plug(&pol, id->http_port, id->hostname, ws.ipv4, id->opt.advertised_ip, appnet_setup_mode());
   const char *body_type = m == M_GET          ? NULL
@@ -301,13 +308,16 @@ static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const
     return;
   }
   switch (rt->id) {
-    case R_PAGE:
-      if (appnet_setup_mode()) {
+    case R_PAGE: {
+      hal_wifi_status_t ws;
+      hal_wifi_status(&ws);
+      if (setup_reachable(c, &ws)) {
         http_respond_static(c, 200, "text/html; charset=utf-8", APP_SETUP_PAGE, APP_SETUP_PAGE_LEN, NULL);
       } else {
         http_respond_static(c, 200, "text/html; charset=utf-8", APP_STATUS_PAGE, APP_STATUS_PAGE_LEN, NULL);
       }
       break;
+    }
     case R_INFO: respond_json(c, 200, fill_info); break;
     case R_STATE: respond_json(c, 200, fill_state); break;
     case R_RELAY: run_command(c, APP_CMD_RELAY, body, len); break;

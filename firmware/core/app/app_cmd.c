@@ -123,6 +123,10 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
           } else {
             has_on = true;
           }
+        } else if (json_str_eq(&d, k, "clear_lockout")) {
+          if (json_get_bool(&d, v, &out->clear_lockout) != JSON_OK || !out->clear_lockout) {
+            app_errors_add(errs, "invalid_value", "clear_lockout", "must be true");
+          }
         } else if (json_str_eq(&d, k, "toggle")) {
           bool t = false;
           if (json_get_bool(&d, v, &t) != JSON_OK) {
@@ -185,6 +189,11 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
   }
   if (errs->count) return false;
   if (kind == APP_CMD_RELAY) {
+    if (out->clear_lockout && !has_on && !has_toggle) {
+      out->relay_op = APP_RELAY_SET; /* clearing alone: the relay stays as it is (off) */
+      out->relay_on = false;
+      return true;
+    }
     if (has_on == has_toggle) {
       app_errors_add(errs, has_on ? "invalid_value" : "required", "on",
                      "give exactly one of \"on\": true|false or \"toggle\": true");

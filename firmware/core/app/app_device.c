@@ -14,6 +14,7 @@
 #include "metering/bl0937.h"
 #include "relaysave/relay_save.h"
 #include "supervisor/supervisor.h"
+#include "triplock/trip_lock.h"
 
 #define METER_TICK_MS 10u
 #define WATCHDOG_MS 8000u
@@ -34,6 +35,7 @@ static struct {
   bool dev_ok;
   uint8_t tripped;         /* app_trip_t */
   relay_save_t relay_save; /* the relay state waiting to be written (core/relaysave) */
+  trip_lock_t trip_lock;   /* relay locked off after repeated trips (core/triplock) */
 
   bool metered; /* board has a meter and it runs */
   bl0937_t meter;
@@ -67,6 +69,7 @@ static void publish_view(void) {
   v->store_ok = d.store_ok;
   v->relay = d.dev_ok && device_relay_get(&d.dev, 0);
   v->tripped = d.tripped;
+  v->lockout = trip_lock_locked(&d.trip_lock);
   v->power_w = d.reading.power_w;
   v->voltage_v = d.reading.voltage_v;
   v->current_a = d.reading.current_a;
@@ -159,6 +162,10 @@ static void on_device_event(void *ctx, const device_event_t *ev) {
       d.tripped = ev->reason == PROTECT_OVERPOWER     ? APP_TRIP_OVERPOWER
                   : ev->reason == PROTECT_OVERCURRENT ? APP_TRIP_OVERCURRENT
                                                       : APP_TRIP_NONE;
+      if (d.tripped != APP_TRIP_NONE && trip_lock_trip(&d.trip_lock, app_now_ms())) {
+        hal_log(HAL_LOG_WARN, "app", "protection: %u trips in a row, relay locked off until cleared",
+                (unsigned)TRIP_LOCK_COUNT);
+      }
       if (d.tripped != APP_TRIP_NONE) {
         hal_log(HAL_LOG_WARN, "app", "protection: %s at %.2f, relay off", app_trip_name(d.tripped), (double)ev->value);
       }
@@ -295,6 +302,13 @@ void dev_relay_command(bool on) {
   changed(); /* also when unchanged: a command may have cleared a trip */
 }
 
+bool dev_locked_out(void) { return trip_lock_locked(&d.trip_lock); }
+
+void dev_clear_lockout(void) {
+  trip_lock_clear(&d.trip_lock);
+  changed();
+}
+
 void dev_identify(uint32_t ms) {
   if (d.dev_ok) device_identify(&d.dev, ms);
 }
@@ -338,6 +352,9 @@ static void tick_device(uint64_t now_us) {
   m.power_w = d.reading.power_w;
   m.current_a = (d.reading.flags & BL0937_I_STALE) ? 0.0f : d.reading.current_a;
   device_tick(&d.dev, now_us, m.valid ? &m : NULL);
+  if (trip_lock_locked(&d.trip_lock) && device_relay_get(&d.dev, 0)) { /* a button press or a re-close: not now */
+    (void)device_relay_set(&d.dev, 0, false, RELAY_CAUSE_PROTECTION);
+  }
   uint8_t mask;
   if (relay_save_due(&d.relay_save, now_us / 1000u, &mask) && d.store_ok) {
     (void)app_relay_save(&d.store, mask); /* same value: no flash write */

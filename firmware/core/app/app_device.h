@@ -29,6 +29,8 @@ bool dev_config_apply(const app_config_t *next); /* persisted first; false: the 
 bool dev_relay_usable(void);                     /* the board profile has a working relay */
 bool dev_relay(void);
 void dev_relay_command(bool on); /* also clears a trip */
+bool dev_locked_out(void);       /* relay locked off after repeated trips (core/triplock) */
+void dev_clear_lockout(void);
 void dev_identify(uint32_t ms);
 bool dev_energy_reset(void);
 const bl0937_reading_t *dev_reading(void); /* NULL: no meter running */

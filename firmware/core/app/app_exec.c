@@ -116,7 +116,15 @@ static int run(app_call_t *c, jsonw_t *w) {
         app_errors_add(errs, "conflict", NULL, "the board profile has no usable relay");
         return 409;
       }
-      dev_relay_command(cmd->relay_op == APP_RELAY_TOGGLE ? !dev_relay() : cmd->relay_on);
+      {
+        bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !dev_relay() : cmd->relay_on;
+        if (cmd->clear_lockout) dev_clear_lockout();
+        if (on && dev_locked_out()) {
+          app_errors_add(errs, "locked_out", NULL, "locked off after repeated protection trips: send clear_lockout");
+          return 409;
+        }
+        dev_relay_command(on);
+      }
       return 200; /* the answer (the state) is the network's document: app_link refreshed its view */
     case APP_CMD_CONFIG:
     case APP_CALL_SETUP: return configure(c, w);

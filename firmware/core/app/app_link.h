@@ -34,6 +34,7 @@ typedef struct {
   bool store_ok;
   bool relay;
   uint8_t tripped; /* app_trip_t */
+  bool lockout;    /* relay locked off after repeated trips (core/triplock, §3) */
   float power_w, voltage_v, current_a;
   uint32_t meter_flags; /* BL0937_* flags of the reading */
   uint64_t energy_wh;

@@ -130,6 +130,7 @@ typedef struct {
   uint64_t energy_wh;
   bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
   uint8_t tripped;     /* app_trip_t */
+  bool lockout;        /* relay locked off after repeated trips (§3) */
   int8_t rssi_dbm;
   uint64_t uptime_s;
   const char *reset_reason; /* "power_on", ... */
@@ -197,6 +198,7 @@ typedef struct {
   /* relay */
   uint8_t relay_op;
   bool relay_on;
+  bool clear_lockout; /* "clear_lockout": true (§5.4) */
   /* calibrate: which references were given (NaN-free: has_* flags) */
   bool cal_reset, has_power, has_voltage, has_current;
   float ref_power_w, ref_voltage_v, ref_current_a;

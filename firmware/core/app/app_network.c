@@ -73,9 +73,12 @@ void appnet_leave_setup(const app_config_t *cfg) {
   leave_setup();
 }
 
+static void mdns_stop(void);
+
 /* mDNS (§10): _openbl602._tcp with TXT id, mac, model, fw, protocol, board, on the station address. */
 static void mdns_start(const hal_wifi_status_t *ws) {
   const app_ident_t *id = app_ident();
+  if (s.mdns_running && memcmp(s.mdns.svc.ipv4, ws->ipv4, 4) != 0) mdns_stop(); /* new address: goodbye, anew */
   if (id->opt.mdns_port < 0 || s.mdns_running) return;
   char t_id[48], t_mac[20], t_model[64], t_fw[24], t_board[48];
   snprintf(t_id, sizeof(t_id), "id=%s", id->id);

@@ -227,6 +227,7 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
 
   uint8_t ip[4];
+  if (probe.s_addr == htonl(INADDR_ANY)) probe.s_addr = htonl(INADDR_LOOPBACK); /* all interfaces: 127.0.0.1 is ours */
   memcpy(ip, &probe.s_addr, 4);
   sim_wifi_init(ip);
 
