@@ -2,8 +2,8 @@
  *
  * The bench feeds edge timestamps exactly as an MCU would see them (32-bit µs counter, ISR latency,
  * blackouts) and calls tick every 10 ms with the 64-bit µs clock; the algorithm answers with what the
- * firmware would publish and the SEL level it wants. Peers are written from the descriptions in
- * /work/shared/research/bl0937.md §2 (facts only), all calibrated with the chip's true gains so the
+ * firmware would publish and the SEL level it wants. Peers are written from each project's published
+ * source (facts only, our own code), all calibrated with the chip's true gains so the
  * scores show what the method adds, not a calibration offset.
  */
 #ifndef OBL_BENCH_ALG_H

@@ -1,4 +1,5 @@
-"""Slow-socket ("slowloris") attackers and a legitimate client's measurements, for the HTTP slot tests
+"""Slow-socket ("slowloris") attackers and a legitimate client's measurements, for the HTTP slot
+tests
 and the flood benchmark (issue #13 item 3). Numbers are printed, never asserted against a time."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 
 
 class SlowSockets:
-    """n sockets that each send a request head one header line every `period` s and reconnect at once
+    """n sockets that each send a request head one header line every `period` s and reconnect at
+    once
     when the plug closes them; spread over the given source addresses."""
 
     def __init__(self, port: int, n: int, sources: list[str], period: float = 2.0) -> None:
@@ -23,16 +25,17 @@ class SlowSockets:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _open(self, i: int) -> socket.socket | None:
+        s = socket.socket()
         try:
-            s = socket.socket()
             s.bind((self.sources[i % len(self.sources)], 0))
             s.settimeout(2)
             s.connect(("127.0.0.1", self.port))
             s.sendall(f"GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n".encode())
             s.setblocking(False)
-            return s
         except OSError:
+            s.close()
             return None
+        return s
 
     def _run(self) -> None:
         socks: list[socket.socket | None] = [self._open(i) for i in range(self.n)]

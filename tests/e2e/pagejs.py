@@ -1,8 +1,9 @@
 """Runs one of the plug's own HTML pages' script in Node.js against the real simulated plug.
 
-The page's <script> is taken from what the plug serves; a minimal DOM (elements by id with textContent,
-innerHTML, value, hidden, event handlers) and timers the test drives stand in for the browser, and fetch
-is Node's own, aimed at the plug. The driver prints one JSON document: what the page did.
+The page's <script> is taken from what the plug serves; a minimal DOM (elements by id with
+textContent, innerHTML, value, hidden, event handlers) and timers the test drives stand in for the
+browser, and fetch is Node's own, aimed at the plug. The driver prints one JSON document: what the
+page did.
 """
 
 from __future__ import annotations
@@ -20,21 +21,32 @@ const steps = JSON.parse(process.argv[3]);
 const src = require('fs').readFileSync(0, 'utf8');
 const els = {};
 const log = {fetches: [], cleared: [], intervals: 0, innerHTML: [], alerts: 0};
-function el(id) {
-  if (!els[id]) {
-    els[id] = {id, textContent: '', value: '', hidden: id === 'pw', _html: '',
-               set innerHTML(v) { this._html = v; log.innerHTML.push({id, html: v}); },
-               get innerHTML() { return this._html; }};
+class El {
+  constructor(tag, id) {
+    this.tag = tag; this.id = id; this.value = ''; this.hidden = id === 'pw' || id === 'done';
+    this.children = []; this._text = ''; this._html = '';
   }
+  set textContent(v) { this._text = String(v); this.children = []; }
+  get textContent() { return this._text + this.children.map(c => c.textContent).join(''); }
+  set innerHTML(v) { this._html = v; log.innerHTML.push({id: this.id, html: v}); }
+  get innerHTML() { return this._html; }
+  appendChild(c) { this.children.push(c); return c; }
+}
+function el(id) {
+  if (!els[id]) els[id] = new El('div', id);
   return els[id];
 }
-global.document = {getElementById: el, querySelectorAll: () => [], body: el('body')};
+global.document = {getElementById: el, querySelectorAll: () => [], body: el('body'),
+                   createElement: tag => new El(tag, null)};
 const store = {};
-global.sessionStorage = {getItem: k => store[k] ?? null, setItem: (k, v) => { store[k] = String(v); }};
+global.sessionStorage = {getItem: k => store[k] ?? null,
+                         setItem: (k, v) => { store[k] = String(v); }};
 global.alert = () => { log.alerts++; };
 const timers = new Map();
 let next = 1;
-global.setInterval = (fn, ms) => { const id = next++; timers.set(id, fn); log.intervals++; return id; };
+global.setInterval = (fn, ms) => {
+  const id = next++; timers.set(id, fn); log.intervals++; return id;
+};
 global.clearInterval = id => { if (timers.delete(id)) log.cleared.push(id); };
 const realFetch = fetch;
 global.fetch = async (u, o) => {
@@ -55,7 +67,9 @@ const settle = () => new Promise(r => setTimeout(r, 400));
   }
   log.active_timers = timers.size;
   log.els = Object.fromEntries(Object.entries(els).map(([k, v]) =>
-      [k, {textContent: v.textContent, hidden: v.hidden, innerHTML: v._html}]));
+      [k, {textContent: v.textContent, hidden: v.hidden, innerHTML: v._html,
+           children: v.children.map(c => ({tag: c.tag, textContent: c.textContent,
+                                           value: c.value}))}]));
   console.log(JSON.stringify(log));
 })().catch(e => { console.log(JSON.stringify({crash: String(e)})); });
 """

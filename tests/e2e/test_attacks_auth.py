@@ -1,6 +1,7 @@
 """Issue #13 item 2: the password check cannot be turned against the owner (docs/protocol.md §7).
 
-The owner (Home Assistant) talks from 127.0.0.1; strangers from other loopback addresses (127.0.0.2, ...),
+The owner (Home Assistant) talks from 127.0.0.1; strangers from other loopback addresses (127.0.0.2,
+...),
 which Linux routes to the simulated plug like any LAN host.
 """
 
@@ -43,7 +44,9 @@ def test_requests_without_credentials_are_not_failed_attempts(sims):
     owner = []
     for _ in range(40):
         assert get_from("127.0.0.1", sim.http_port, "/api/v1/state").status == 401
-        owner.append(get_from("127.0.0.1", sim.http_port, "/api/v1/state", f"Bearer {PASSWORD}").status)
+        owner.append(
+            get_from("127.0.0.1", sim.http_port, "/api/v1/state", f"Bearer {PASSWORD}").status
+        )
     assert owner == [200] * 40
 
 
@@ -65,13 +68,16 @@ def test_a_guesser_never_locks_the_owner_out(sims):
     try:
         owner = []
         for _ in range(30):
-            owner.append(get_from("127.0.0.1", sim.http_port, "/api/v1/state", basic(PASSWORD)).status)
+            owner.append(
+                get_from("127.0.0.1", sim.http_port, "/api/v1/state", basic(PASSWORD)).status
+            )
             time.sleep(0.1)
     finally:
         stop.set()
         t.join(30)
     assert owner == [200] * 30
-    assert guesses and set(guesses) == {401}
+    assert guesses
+    assert set(guesses) == {401}
 
 
 def test_guessing_is_slowed_but_the_right_password_still_gets_in(sims):
@@ -112,10 +118,13 @@ def test_the_status_page_asks_for_the_password_itself(sims, tmp_path):
     # no Basic challenge: the browser's own login dialog never covers the page's form
     assert not (first_401["challenge"] or "").lower().startswith("basic")
     state_fetches = [f for f in result["fetches"] if f["url"] == "/api/v1/state"]
-    assert [f["status"] for f in state_fetches] == [401, 200]  # stopped polling until the password came
+    assert [f["status"] for f in state_fetches] == [
+        401,
+        200,
+    ]  # stopped polling until the password came
     assert result["cleared"], "the page kept polling after a 401"
     assert result["els"]["pw"]["hidden"] is True
-    assert "Relay" in result["els"]["t"]["innerHTML"]
+    assert "Relay" in result["els"]["t"]["textContent"]
     assert result["active_timers"] == 1  # polling again, once
 
 

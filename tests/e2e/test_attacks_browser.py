@@ -1,7 +1,8 @@
 """Issue #13 item 1: a web page the owner visits cannot drive the plug (docs/protocol.md §7).
 
 A page can make the browser send "simple" cross-site requests (a form or fetch POST with text/plain,
-urlencoded or multipart bodies, no preflight) and, by rebinding its own DNS name to the plug, read the
+urlencoded or multipart bodies, no preflight) and, by rebinding its own DNS name to the plug, read
+the
 answers as same-origin. Each attack is replayed here byte for byte as the browser would send it.
 """
 
@@ -72,7 +73,12 @@ def test_text_plain_and_form_posts_cannot_switch_the_relay(sims):
 
 def test_foreign_origin_is_refused_even_with_json(sims):
     sim = sims("xsrf-origin")
-    for origin in [f"http://{EVIL}", "null", f"http://127.0.0.1:{sim.http_port + 1}", "https://127.0.0.1"]:
+    for origin in [
+        f"http://{EVIL}",
+        "null",
+        f"http://127.0.0.1:{sim.http_port + 1}",
+        "https://127.0.0.1",
+    ]:
         r = send(
             sim.http_port,
             "POST",
@@ -107,9 +113,7 @@ def test_dns_rebinding_reads_and_writes_nothing(sims, broker):
         ("PATCH", "/api/v1/config", json.dumps({"api_password": "owner-locked-out"}).encode()),
         ("PATCH", "/api/v1/config", json.dumps({"mqtt": {"host": "10.6.6.6"}}).encode()),
     ]:
-        r = send(
-            sim.http_port, method, path, body, {"Content-Type": "application/json"}, host=host
-        )
+        r = send(sim.http_port, method, path, body, {"Content-Type": "application/json"}, host=host)
         assert r.status == 421, (method, path, r)
         assert error_code(r) == "wrong_host"
         assert b"mqtt" not in r.body

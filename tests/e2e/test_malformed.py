@@ -53,9 +53,8 @@ def test_body_too_large_413(sims, raw):
     sim = sims("big")
     body = b"{" + b" " * 3000 + b"}"
     req = (
-        b"PATCH /api/v1/config HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-        % len(body)
-        + body
+        b"PATCH /api/v1/config HTTP/1.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body) + body
     )
     answer = raw(sim.http_port, req, 5)
     assert status(answer) == 413
@@ -83,7 +82,8 @@ def test_fifth_connection_takes_the_slot_of_the_oldest_slow_head(sims, raw):
     for s in held:
         s.sendall(b"GET /api/v1/info HTTP/1.1\r\n")  # incomplete: holds its slot
     time.sleep(0.5)  # all four accepted and holding their slots
-    # §5.1: a connection still sending its head gives its slot to a new one (one source: its own oldest)
+    # §5.1: a connection still sending its head gives its slot to a new one (one source: its own
+    # oldest)
     answer = raw(sim.http_port, b"GET /api/v1/info HTTP/1.1\r\n\r\n", 5)
     assert status(answer) == 200
     held[0].settimeout(5)

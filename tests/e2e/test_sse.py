@@ -13,7 +13,8 @@ class EventStream:
     def __init__(self, port: int, headers: str = "") -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), 5)
         head = (
-            f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+            f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Accept: text/event-stream\r\n"
         )
         self.sock.sendall(f"{head}{headers}\r\n".encode())
         self.buf = b""
@@ -135,7 +136,11 @@ def test_at_most_two_streams(sims, raw):
     a, b = EventStream(sim.http_port), EventStream(sim.http_port)
     a.read_head()
     b.read_head()
-    answer = raw(sim.http_port, b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % sim.http_port, 3)
+    answer = raw(
+        sim.http_port,
+        b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % sim.http_port,
+        3,
+    )
     assert answer.startswith(b"HTTP/1.1 503 ")
     assert b'"busy"' in answer
     a.close()

@@ -3,7 +3,7 @@
  * Used by the metering benchmark (firmware/bench) and by the simulated plug (firmware/port/posix), so
  * this API is a contract: keep it stable.
  *
- * Physics (see /work/shared/research/bl0937.md §1 and §4): each output is an integrate-and-fire
+ * Physics (from the BL0937 datasheet, Shanghai Belling): each output is an integrate-and-fire
  * oscillator, acc += ∫ G·X(t)·(1 + r·sin(2π·2f_mains·t + φ)) dt, one edge each time acc reaches 1 (the
  * remainder is kept, so phase carries across load changes and SEL toggles like the real chip).
  *   CF : X = P (W),               G = cf_hz_per_w   (0.5858 Hz/W for 1 mΩ, 1981:1, Vref 1.218 V)

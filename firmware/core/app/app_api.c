@@ -1,18 +1,34 @@
-/* app_api.c — the HTTP API (docs/protocol.md §5–§7, §9): routing, authentication, handlers, and the SSE
- * state push that follows the MQTT reporting policy. */
+/* app_api.c — the HTTP API (see app_api.h). */
+#include "app/app_api.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app_priv.h"
+#include "app/app_ident.h"
+#include "app/app_link.h"
+#include "app/app_network.h"
+#include "app/app_ota.h"
+#include "app/app_pages.h"
+#include "app/app_publish.h"
 #include "http/http_auth.h"
 #include "http/http_policy.h"
+#include "http/http_throttle.h"
 
-/* Working buffers of the HTTP handlers, static so that they stay off the network task's stack (8 KiB on
- * BL602). Owner: the network loop, which runs every handler below one at a time. */
-static app_cmd_t s_cmd;
+#define HTTP_CONNS 4
+#define SSE_MAX 2
+
+/* Owner: the network loop. */
+static struct {
+  http_server_t http;
+  http_conn_t conns[HTTP_CONNS];
+  bool listening;
+  http_throttle_t auth_throttle; /* per-source password-guessing budget (core/http/http_throttle.h) */
+} s;
+
+/* Working buffers of the handlers, static so that they stay off the network task's stack (8 KiB on
+ * BL602). Owner: the network loop, which runs the handlers one at a time. */
+static app_call_t s_call;
 static app_errors_t s_errs;
-static app_config_t s_setup_cfg;
-static char s_doc[640]; /* one state document for an SSE event */
 
 enum { M_GET = 1u << HTTP_M_GET, M_POST = 1u << HTTP_M_POST, M_PATCH = 1u << HTTP_M_PATCH };
 
@@ -69,18 +85,19 @@ static void allow_header(uint8_t methods, char *buf, size_t cap) {
 }
 
 /* §7: 1 the request may proceed, 0 refused (401 sent), -1 held by the per-source throttle. */
-static int authorize(app_t *a, http_conn_t *c, const http_request_t *r) {
-  if (a->cfg.api_password[0] == '\0') return 1;
+static int authorize(http_conn_t *c, const http_request_t *r) {
+  const char *password = app_link_view()->cfg.api_password;
+  if (password[0] == '\0') return 1;
   uint64_t now = app_now_ms();
   bool has_credentials = r->authorization[0] != '\0' || r->authorization_too_long;
   if (has_credentials) { /* no credentials: not an attempt, costs nothing */
-    uint32_t wait = http_throttle_wait_ms(&a->auth_throttle, c->peer_ipv4, now);
+    uint32_t wait = http_throttle_wait_ms(&s.auth_throttle, c->peer_ipv4, now);
     if (wait) {
       c->defer_until_ms = now + wait;
       return -1;
     }
-    bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, a->cfg.api_password);
-    http_throttle_result(&a->auth_throttle, c->peer_ipv4, ok, now);
+    bool ok = !r->authorization_too_long && http_auth_ok(r->authorization, password);
+    http_throttle_result(&s.auth_throttle, c->peer_ipv4, ok, now);
     if (ok) return 1;
   }
   /* The plug's own page asks for the password itself: no Basic challenge, which would pop up the
@@ -91,12 +108,21 @@ static int authorize(app_t *a, http_conn_t *c, const http_request_t *r) {
   return 0;
 }
 
-static void respond_json(http_conn_t *c, int status, void (*fill)(app_t *, jsonw_t *), app_t *a) {
+/* §9: the setup endpoints (they set every credential) answer only in setup mode, while the station is down
+ * (the plug is an access point only), and only to connections that arrived on the access point's address. */
+static bool setup_reachable(const http_conn_t *c, const hal_wifi_status_t *ws) {
+  uint32_t ap = (uint32_t)ws->ipv4[0] << 24 | (uint32_t)ws->ipv4[1] << 16 | (uint32_t)ws->ipv4[2] << 8 | ws->ipv4[3];
+  return appnet_setup_mode() && ws->state == HAL_WIFI_AP && (c->local_ipv4 == 0 || c->local_ipv4 == ap);
+}
+
+typedef void (*fill_fn)(jsonw_t *w);
+
+static void respond_json(http_conn_t *c, int status, fill_fn fill) {
   size_t cap;
   char *buf = http_body_buffer(c, &cap);
   jsonw_t w;
   jsonw_init(&w, buf, cap);
-  fill(a, &w);
+  fill(&w);
   int32_t n = jsonw_finish(&w);
   if (n < 0) {
     http_respond_error(c, 500, "internal", "response too large", NULL, NULL);
@@ -105,25 +131,9 @@ static void respond_json(http_conn_t *c, int status, void (*fill)(app_t *, jsonw
   http_respond_in_place(c, status, "application/json", (size_t)n, NULL);
 }
 
-static void fill_info(app_t *a, jsonw_t *w) {
-  app_info_t i;
-  ops_info(a, &i, false);
-  app_info_write(&i, w);
-}
-
-static void fill_state(app_t *a, jsonw_t *w) {
-  app_state_t s;
-  ops_state(a, &s);
-  app_state_write(&s, w);
-}
-
-static void fill_config(app_t *a, jsonw_t *w) {
-  app_config_write(&a->cfg, w);
-}
-
-static void fill_ota(app_t *a, jsonw_t *w) {
-  app_ota_write(&a->ota, w);
-}
+static void fill_info(jsonw_t *w) { pub_info_write(w, false); }
+static void fill_state(jsonw_t *w) { pub_state_write(w); }
+static void fill_config(jsonw_t *w) { app_config_write(&app_link_view()->cfg, w); }
 
 static void respond_errors(http_conn_t *c, int status, const app_errors_t *errs) {
   size_t cap;
@@ -140,78 +150,18 @@ static void respond_errors(http_conn_t *c, int status, const app_errors_t *errs)
   http_respond_in_place(c, status, "application/json", (size_t)n, NULL);
 }
 
-/* ---- OTA upload (§11): streamed into the OTA manager as it arrives ---------------------------------------- */
-
-static int ota_http_status(ota_err_t e) {
-  switch (e) {
-    case OTA_ERR_BUSY: return 409;
-    case OTA_ERR_TOO_LARGE: return 413;
-    default: return 400;
-  }
-}
-
-static void ota_fail(app_t *a, http_conn_t *c, ota_err_t e) {
-  int st = ota_http_status(e);
-  const char *code = st == 409 ? "conflict" : st == 413 ? "payload_too_large" : "invalid_image";
-  char msg[120];
-  snprintf(msg, sizeof(msg), "%s: %s", ota_err_code(e), ota_err_message(e));
-  http_respond_error(c, st, code, msg, NULL, NULL);
-  if (a->ota_conn == c) a->ota_conn = NULL;
-  ops_ota_refresh(a, true);
-}
-
-static http_head_action_t ota_head(app_t *a, http_conn_t *c, const http_request_t *r) {
-  if (!a->ota_ready) {
-    http_respond_error(c, 409, "conflict", "firmware update is not available (no storage)", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
-  if (!r->has_content_length) {
-    http_respond_error(c, 400, "length_required", "Content-Length is required", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
-  if (a->ota_conn != NULL) {
-    http_respond_error(c, 409, "conflict", "another upload is running", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
-  ota_err_t e = ota_begin(&a->ota_mgr, r->content_length);
-  if (e != OTA_ERR_NONE) {
-    ota_fail(a, c, e);
-    return HTTP_HEAD_RESPONDED;
-  }
-  a->ota_conn = c;
-  a->ota_reported = 0;
-  ops_ota_refresh(a, true);
-  return HTTP_HEAD_STREAM;
-}
-
-static void ota_done(app_t *a, http_conn_t *c) {
-  a->ota_conn = NULL;
-  ota_err_t e = ota_finish(&a->ota_mgr);
-  if (e != OTA_ERR_NONE) {
-    ota_fail(a, c, e);
-    return;
-  }
-  ops_ota_refresh(a, true);
-  size_t cap;
-  char *buf = http_body_buffer(c, &cap);
-  jsonw_t w;
-  jsonw_init(&w, buf, cap);
-  app_ota_write(&a->ota, &w);
-  int32_t n = jsonw_finish(&w);
-  http_respond_in_place(c, 200, "application/json", n < 0 ? 0 : (size_t)n, NULL);
-  a->reboot_at_ms = app_now_ms() + 1000u; /* time to send the answer and the last events */
-}
+static void fill_ota_status(jsonw_t *w) { app_ota_write_status(w); }
 
 /* ---- server hooks ----------------------------------------------------------------------------------------- */
 
 static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_t *r) {
-  app_t *a = ctx;
+  (void)ctx;
   const route_t *rt = find_route(r->path);
   if (rt == NULL) {
     http_respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
-  if (a->ota_ready) ota_note_proof(&a->ota_mgr); /* an API request reached the plug (trial image proof) */
+  app_ota_note_proof(); /* an API request reached the plug (trial image proof) */
   uint8_t m = r->method < 8 ? (uint8_t)(1u << r->method) : 0;
   if (!(rt->methods & m)) {
     char allow[48];
@@ -219,17 +169,19 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
     http_respond_error(c, 405, "method_not_allowed", "method not allowed here", NULL, allow);
     return HTTP_HEAD_RESPONDED;
   }
-  if ((rt->id == R_SETUP || rt->id == R_SETUP_NETWORKS) && !a->setup_mode) {
-    http_respond_error(c, 404, "not_found", "only in setup mode", NULL, NULL);
-    return HTTP_HEAD_RESPONDED;
-  }
+  const app_ident_t *id = app_ident();
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);
+  if ((rt->id == R_SETUP || rt->id == R_SETUP_NETWORKS) && !setup_reachable(c, &ws)) {
+    http_respond_error(c, 404, "not_found", "only in setup mode, on the setup access point", NULL, NULL);
+    return HTTP_HEAD_RESPONDED;
+  }
   http_policy_t pol;
-  http_policy_for_plug(&pol, a->opt.http_port ? a->opt.http_port : 80, a->hostname, ws.ipv4, a->opt.advertised_ip,
-                       a->setup_mode);
-  const char *body_type = m == M_GET ? NULL : rt->id != R_OTA ? "application/json"
-                          : r->content_length ? "application/octet-stream" : NULL;
+  http_policy_for_plug(&pol, id->http_port, id->hostname, ws.ipv4, id->opt.advertised_ip, appnet_setup_mode());
+  const char *body_type = m == M_GET          ? NULL
+                          : rt->id != R_OTA   ? "application/json"
+                          : r->content_length ? "application/octet-stream"
+                                              : NULL;
   http_refusal_t no;
   if (http_policy_refuse(&pol, r, NULL, &no)) {
     http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
@@ -238,56 +190,58 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
   bool needs_auth = m != M_GET || rt->auth_gets;
   if (rt->id == R_SETUP) needs_auth = false;
   if (needs_auth) {
-    int au = authorize(a, c, r);
+    int au = authorize(c, r);
     if (au <= 0) return au < 0 ? HTTP_HEAD_DEFER : HTTP_HEAD_RESPONDED;
   }
   if (http_policy_refuse(&pol, r, body_type, &no)) { /* after auth: a stranger learns only "401" */
     http_respond_error(c, no.status, no.code, no.message, NULL, NULL);
     return HTTP_HEAD_RESPONDED;
   }
-  if (rt->id == R_OTA && r->method == HTTP_M_POST) return ota_head(a, c, r);
+  if (rt->id == R_OTA && r->method == HTTP_M_POST) return app_ota_upload_head(c, r);
   return HTTP_HEAD_BUFFER;
 }
 
 static bool on_body(void *ctx, http_conn_t *c, const uint8_t *d, size_t n) {
-  app_t *a = ctx;
-  if (c != a->ota_conn) return false;
-  ota_err_t e = ota_write(&a->ota_mgr, d, n);
-  if (e != OTA_ERR_NONE) {
-    ota_fail(a, c, e);
-    return false;
-  }
-  ops_ota_refresh(a, false);
-  return true;
+  (void)ctx;
+  return app_ota_upload_body(c, d, n);
 }
 
-static void run_command(app_t *a, http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
-  app_cmd_t *cmd = &s_cmd;
-  app_errors_t *errs = &s_errs;
-  if (!app_cmd_parse(cmd, kind, (const char *)body, len, errs)) {
-    respond_errors(c, 400, errs);
+/* A command: parsed here, run by the main loop, which writes the answer into the response buffer. */
+static void run_command(http_conn_t *c, uint8_t kind, const uint8_t *body, size_t len) {
+  app_call_t *call = &s_call;
+  memset(call, 0, sizeof(*call));
+  call->errs = &s_errs;
+  if (!app_cmd_parse(&call->cmd, kind, (const char *)body, len, call->errs)) {
+    respond_errors(c, 400, call->errs);
     return;
   }
   size_t cap;
-  char *buf = http_body_buffer(c, &cap);
-  jsonw_t w;
-  jsonw_init(&w, buf, cap);
-  int st = ops_run(a, cmd, (const char *)body, len, APP_SRC_HTTP, errs, &w);
-  if (st != 200) {
-    respond_errors(c, st, errs);
+  call->src = APP_SRC_HTTP;
+  call->body = (const char *)body;
+  call->len = len;
+  call->out = kind == APP_CMD_RELAY ? NULL : http_body_buffer(c, &cap);
+  call->out_cap = call->out ? cap : 0;
+  /* the OTA key: trusted on first use, then password + button; the route needed the password if one is set */
+  bool gated = kind != APP_CMD_CONFIG ||
+               app_ota_gate_config(call, app_link_view()->cfg.api_password[0] != '\0', appnet_setup_mode());
+  if (gated) (void)app_link_call(call);
+  if (call->status != 200) {
+    respond_errors(c, call->status, call->errs);
     return;
   }
-  int32_t n = jsonw_finish(&w);
-  if (n < 0) {
+  if (kind == APP_CMD_RELAY) { /* the answer is the state the command left (§5.3) */
+    respond_json(c, 200, fill_state);
+    return;
+  }
+  if (call->out_len < 0) {
     http_respond_error(c, 500, "internal", "response too large", NULL, NULL);
     return;
   }
-  http_respond_in_place(c, 200, "application/json", (size_t)n, NULL);
+  http_respond_in_place(c, 200, "application/json", (size_t)call->out_len, NULL);
 }
 
-static void setup_networks(app_t *a, http_conn_t *c) {
-  (void)a;
-  hal_wifi_network_t nets[16];
+static void setup_networks(http_conn_t *c) {
+  static hal_wifi_network_t nets[16]; /* off the stack; owner: this handler */
   size_t n = hal_wifi_scan(nets, 16);
   /* strongest first (§9); n ≤ 16, insertion sort */
   for (size_t i = 1; i < n; i++) {
@@ -319,125 +273,123 @@ static void setup_networks(app_t *a, http_conn_t *c) {
   http_respond_in_place(c, 200, "application/json", len < 0 ? 0 : (size_t)len, NULL);
 }
 
-static void setup_submit(app_t *a, http_conn_t *c, const uint8_t *body, size_t len) {
-  app_errors_t *errs = &s_errs;
-  app_config_t *next = &s_setup_cfg;
-  *next = a->cfg;
-  next->wifi.ssid[0] = '\0';
-  if (!app_config_patch(next, (const char *)body, len, APP_SRC_SETUP, errs)) {
-    respond_errors(c, 400, errs);
+/* The setup form (§9): the main loop stores the config, then the plug leaves its access point. */
+static void setup_submit(http_conn_t *c, const uint8_t *body, size_t len) {
+  app_call_t *call = &s_call;
+  memset(call, 0, sizeof(*call));
+  call->errs = &s_errs;
+  call->cmd.kind = APP_CALL_SETUP;
+  call->src = APP_SRC_SETUP;
+  call->body = (const char *)body;
+  call->len = len;
+  if (!app_ota_gate_config(call, false, true)) { /* never the OTA key over the setup AP */
+    const app_error_t *e = &call->errs->e[0];
+    http_respond_error(c, call->status, e->code, e->message, "ota_public_key", NULL);
     return;
   }
-  const char *kc, *km; /* never the OTA key over the setup AP */
-  int kst = ota_key_gate(&a->ota_mgr, next->ota_public_key, false, true, hal_time_us64(), &kc, &km);
-  if (kst != 200) {
-    http_respond_error(c, kst, kc, km, "ota_public_key", NULL);
+  (void)app_link_call(call);
+  if (call->status == 409) {
+    http_respond_error(c, 409, "conflict", call->errs->e[0].message, NULL, NULL);
     return;
   }
-  if (next->wifi.ssid[0] == '\0') {
-    memset(errs, 0, sizeof(*errs));
-    app_errors_add(errs, "required", "wifi.ssid", "choose a Wi-Fi network");
-    respond_errors(c, 400, errs);
+  if (call->status != 200) {
+    respond_errors(c, call->status, call->errs);
     return;
   }
-  if (!ops_config_apply(a, next)) {
-    http_respond_error(c, 409, "conflict", "could not write the settings to flash", NULL, NULL);
-    return;
-  }
-  a->setup_mode = false;
-  (void)hal_wifi_connect(a->cfg.wifi.ssid, a->cfg.wifi.password);
-  if (a->mqtt_inited) mqttdev_info_changed(&a->mqtt);
-  ops_state_changed(a);
+  appnet_leave_setup(&app_link_view()->cfg);
   http_respond(c, 200, "application/json", "{\"ok\":true}", 11, NULL);
 }
 
 static void on_request(void *ctx, http_conn_t *c, const http_request_t *r, const uint8_t *body, size_t len) {
-  app_t *a = ctx;
+  (void)ctx;
   const route_t *rt = find_route(r->path);
   if (rt == NULL) { /* on_head answered already */
     http_respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL);
     return;
   }
   switch (rt->id) {
-    case R_PAGE:
-      if (a->setup_mode) {
+    case R_PAGE: {
+      hal_wifi_status_t ws;
+      hal_wifi_status(&ws);
+      if (setup_reachable(c, &ws)) {
         http_respond_static(c, 200, "text/html; charset=utf-8", APP_SETUP_PAGE, APP_SETUP_PAGE_LEN, NULL);
       } else {
         http_respond_static(c, 200, "text/html; charset=utf-8", APP_STATUS_PAGE, APP_STATUS_PAGE_LEN, NULL);
       }
       break;
-    case R_INFO: respond_json(c, 200, fill_info, a); break;
-    case R_STATE: respond_json(c, 200, fill_state, a); break;
-    case R_RELAY: run_command(a, c, APP_CMD_RELAY, body, len); break;
+    }
+    case R_INFO: respond_json(c, 200, fill_info); break;
+    case R_STATE: respond_json(c, 200, fill_state); break;
+    case R_RELAY: run_command(c, APP_CMD_RELAY, body, len); break;
     case R_CONFIG:
       if (r->method == HTTP_M_PATCH) {
-        run_command(a, c, APP_CMD_CONFIG, body, len);
+        run_command(c, APP_CMD_CONFIG, body, len);
       } else {
-        respond_json(c, 200, fill_config, a);
+        respond_json(c, 200, fill_config);
       }
       break;
-    case R_CALIBRATE: run_command(a, c, APP_CMD_CALIBRATE, body, len); break;
-    case R_ENERGY_RESET: run_command(a, c, APP_CMD_ENERGY_RESET, body, len); break;
-    case R_IDENTIFY: run_command(a, c, APP_CMD_IDENTIFY, body, len); break;
-    case R_REBOOT: run_command(a, c, APP_CMD_REBOOT, body, len); break;
+    case R_CALIBRATE: run_command(c, APP_CMD_CALIBRATE, body, len); break;
+    case R_ENERGY_RESET: run_command(c, APP_CMD_ENERGY_RESET, body, len); break;
+    case R_IDENTIFY: run_command(c, APP_CMD_IDENTIFY, body, len); break;
+    case R_REBOOT: run_command(c, APP_CMD_REBOOT, body, len); break;
     case R_OTA:
       if (r->method == HTTP_M_POST) {
-        ota_done(a, c);
+        app_ota_upload_done(c);
       } else {
-        respond_json(c, 200, fill_ota, a);
+        respond_json(c, 200, fill_ota_status);
       }
       break;
     case R_EVENTS:
-      if (http_sse_start(&a->http, c)) {
-        int n = ops_state_json(a, s_doc, sizeof(s_doc));
-        if (n > 0) http_sse_send(c, "state", s_doc, (size_t)n);
-        if (a->sse_last_ms == 0) { /* the first stream: this event is the report the policy counts from */
-          ops_snapshot(a, &a->sse_last);
-          a->sse_last_ms = app_now_ms();
-        }
-      }
+      if (http_sse_start(&s.http, c)) pub_sse_hello(c);
       break;
-    case R_SETUP_NETWORKS: setup_networks(a, c); break;
-    case R_SETUP: setup_submit(a, c, body, len); break;
+    case R_SETUP_NETWORKS: setup_networks(c); break;
+    case R_SETUP: setup_submit(c, body, len); break;
     default: http_respond_error(c, 404, "not_found", "no such endpoint", NULL, NULL); break;
   }
 }
 
 static void on_close(void *ctx, http_conn_t *c) {
-  app_t *a = ctx;
-  if (c == a->ota_conn) { /* the uploader went away mid-image */
-    a->ota_conn = NULL;
-    ota_abort(&a->ota_mgr);
-    ops_ota_refresh(a, true);
-  }
+  (void)ctx;
+  app_ota_conn_closed(c);
 }
 
-void api_init(app_t *a, const http_net_t *net) {
-  http_handler_t h = {a, on_head, on_body, on_request, on_close};
-  http_server_init(&a->http, net, &h, a->conns, APP_HTTP_CONNS, APP_SSE_MAX);
+/* ---- lifecycle ------------------------------------------------------------------------------------------- */
+
+bool api_start(void) {
+  if (s.listening) return true;
+  const app_ident_t *id = app_ident();
+  const char *ip = id->opt.http_ip ? id->opt.http_ip : "0.0.0.0";
+  http_net_t net;
+  if (id->transport.http_listen(id->transport.ctx, ip, id->http_port, &net) != 0) {
+    hal_log(HAL_LOG_ERROR, "app", "HTTP cannot listen on %s:%u", ip, (unsigned)id->http_port);
+    return false;
+  }
+  http_handler_t h = {NULL, on_head, on_body, on_request, on_close};
+  http_server_init(&s.http, &net, &h, s.conns, HTTP_CONNS, SSE_MAX);
+  s.listening = true;
+  pub_attach_http(&s.http);
+  return true;
 }
 
-/* SSE "state" events follow the MQTT reporting policy (§6, §8.4). */
-void api_sse_poll(app_t *a, uint64_t now_ms) {
-  if (http_sse_count(&a->http) == 0) {
-    a->sse_last_ms = 0;
-    return;
+void api_stop(void) {
+  if (!s.listening) return;
+  pub_attach_http(NULL);
+  http_server_close_all(&s.http);
+  const app_ident_t *id = app_ident();
+  id->transport.http_close(id->transport.ctx);
+  s.listening = false;
+}
+
+bool api_listening(void) { return s.listening; }
+
+void api_poll(uint64_t now_ms) {
+  if (s.listening) http_server_poll(&s.http, now_ms);
+}
+
+size_t api_conn_handles(int *out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < HTTP_CONNS && s.listening; i++) {
+    if (s.conns[i].state != HTTP_CONN_FREE && n < max) out[n++] = s.conns[i].handle;
   }
-  mqttdev_snapshot_t snap;
-  ops_snapshot(a, &snap);
-  mqttdev_report_cfg_t rc;
-  rc.power_abs_w = a->cfg.report.power_delta_w;
-  rc.power_rel = a->cfg.report.power_delta_pct / 100.0f;
-  rc.min_interval_ms = (uint32_t)a->cfg.report.min_interval_s * 1000u;
-  rc.heartbeat_ms = (uint32_t)a->cfg.report.heartbeat_s * 1000u;
-  if (a->sse_last_ms != 0 &&
-      mqttdev_report_decide(&rc, &a->sse_last, a->sse_last_ms, &snap, now_ms) == MQTTDEV_REPORT_NONE) {
-    return;
-  }
-  int n = ops_state_json(a, s_doc, sizeof(s_doc));
-  if (n <= 0) return;
-  /* a stream that connected since the last report already got the state in its first event */
-  http_sse_broadcast(&a->http, "state", s_doc, (size_t)n);
-  a->sse_last = snap;
-  a->sse_last_ms = now_ms;
+  return n;
 }

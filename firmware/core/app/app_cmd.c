@@ -17,9 +17,7 @@ int app_cmd_kind(const char *name) {
   return -1;
 }
 
-const char *app_cmd_name(uint8_t kind) {
-  return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?";
-}
+const char *app_cmd_name(uint8_t kind) { return kind < APP_CMD_COUNT ? CMD_NAMES[kind] : "?"; }
 
 static bool all_space(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -96,7 +94,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
     app_errors_add(errs, "invalid_json", NULL, "a JSON object body is required");
     return false;
   }
-  json_tok_t toks[CMD_TOKENS];
+  static json_tok_t toks[CMD_TOKENS]; /* off the network task's stack; owner: the network loop (app.h) */
   json_doc_t d;
   json_err_t pe = json_parse(&d, body, len, toks, CMD_TOKENS);
   if (pe != JSON_OK) {
@@ -124,6 +122,10 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
             app_errors_add(errs, "wrong_type", "on", "must be true or false");
           } else {
             has_on = true;
+          }
+        } else if (json_str_eq(&d, k, "clear_lockout")) {
+          if (json_get_bool(&d, v, &out->clear_lockout) != JSON_OK || !out->clear_lockout) {
+            app_errors_add(errs, "invalid_value", "clear_lockout", "must be true");
           }
         } else if (json_str_eq(&d, k, "toggle")) {
           bool t = false;
@@ -182,13 +184,16 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
         }
         break;
       case APP_CMD_REBOOT:
-      default:
-        unknown(&d, k, errs);
-        break;
+      default: unknown(&d, k, errs); break;
     }
   }
   if (errs->count) return false;
   if (kind == APP_CMD_RELAY) {
+    if (out->clear_lockout && !has_on && !has_toggle) {
+      out->relay_op = APP_RELAY_SET; /* clearing alone: the relay stays as it is (off) */
+      out->relay_on = false;
+      return true;
+    }
     if (has_on == has_toggle) {
       app_errors_add(errs, has_on ? "invalid_value" : "required", "on",
                      "give exactly one of \"on\": true|false or \"toggle\": true");

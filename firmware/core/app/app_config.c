@@ -1,34 +1,14 @@
-/* app_config.c — config defaults, validation of partial updates (all-or-nothing, one error per field)
- * and the JSON view (docs/protocol.md §4). */
+/* app_config.c — the config of docs/protocol.md §4 as one table (FIELDS below): each field's type, range,
+ * default, whether it is a secret and whether MQTT may change it. The table drives the defaults, the
+ * validation of partial updates (all-or-nothing from a client, field by field from flash), the JSON views
+ * (GET and the flash record) and app_config_describe(), which prints the ranges for the protocol doc. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/app_model.h"
 
 #define CFG_TOKENS 128
-
-void app_config_defaults(app_config_t *c, const char *hostname) {
-  memset(c, 0, sizeof(*c));
-  snprintf(c->name, sizeof(c->name), "%s", hostname ? hostname : "openbl602");
-  c->startup = APP_STARTUP_RESTORE;
-  c->led = APP_LED_RELAY;
-  c->button.enabled = true;
-  c->button.double_press = true;
-  c->button.long_press_ms = 1000;
-  c->button.setup_hold_s = 10;
-  c->protection.max_power_w = 3680.0f;
-  c->protection.max_current_a = 16.0f;
-  c->protection.hold_s = 2;
-  c->protection.reclose_s = 0;
-  c->calibration.voltage_gain = 1.0f;
-  c->calibration.current_gain = 1.0f;
-  c->calibration.power_gain = 1.0f;
-  c->report.power_delta_w = 0.5f;
-  c->report.power_delta_pct = 1.0f;
-  c->report.min_interval_s = 2;
-  c->report.heartbeat_s = 60;
-  c->mqtt.port = 1883;
-}
 
 /* Bounded copy that cuts at cap - 1 bytes: an error text is for people, a cut one still helps (and GCC's
  * -Wformat-truncation, which fires in optimised builds for snprintf("%s"), has nothing to say here). */
@@ -141,8 +121,8 @@ static bool get_float(ctx_t *x, int tok, const char *field, float lo, float hi, 
 }
 
 /* String of min..max bytes; printable_ascii: only 0x20..0x7e (passwords); otherwise no control chars. */
-static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii,
-                    char *out, size_t cap) {
+static bool get_str(ctx_t *x, int tok, const char *field, size_t min, size_t max, bool printable_ascii, char *out,
+                    size_t cap) {
   static char buf[160]; /* longest field: the 130-digit OTA key; static: off the caller's task stack */
   size_t n = 0;
   if (json_type(x->d, tok) != JSON_STRING) {
@@ -222,14 +202,6 @@ static bool not_object(ctx_t *x, int tok, const char *field) {
   return false;
 }
 
-static bool refuse_over_mqtt(ctx_t *x, const char *field) {
-  if (x->src == APP_SRC_MQTT) {
-    err(x, "not_allowed", field, "credentials cannot be changed over MQTT");
-    return true;
-  }
-  return false;
-}
-
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -253,158 +225,194 @@ bool app_config_ota_key(const app_config_t *cfg, uint8_t key[65]) {
   return true;
 }
 
+/* ---- the table ---------------------------------------------------------------------------------------- */
+
+typedef enum { T_BOOL = 0, T_U8, T_U16, T_FLOAT, T_STR, T_ENUM } ftype_t;
+
+enum {
+  F_SECRET = 1u, /* GET shows "<key>_set" instead; "<key>_set" is read-only */
+  F_CRED = 2u,   /* a credential: never changed over MQTT (§8.3) */
+  F_ASCII = 4u,  /* printable ASCII only (else: no control characters) */
+  F_ZERO = 8u,   /* float: exactly 0 (= off) is allowed besides lo..hi */
+};
+
+/* A rule beyond type and range: returns false after reporting the error. */
+typedef bool (*check_fn)(ctx_t *x, const char *field, const char *value);
+
+typedef struct {
+  const char *group; /* NULL = top level */
+  const char *key;
+  uint8_t type, flags, decimals;
+  uint16_t off, cap;        /* T_STR: buffer size */
+  float lo, hi;             /* numbers: range; T_STR: length in bytes */
+  float def;                /* numbers, bools, enum index; strings default to "" (name: the hostname) */
+  const char *const *names; /* T_ENUM */
+  uint8_t count;
+  const char *msg; /* T_ENUM: the error message */
+  check_fn check;
+} field_t;
+
 static const char *const STARTUP_NAMES[] = {"off", "on", "restore", "toggle"};
 static const char *const LED_NAMES[] = {"relay", "inverted", "off", "network"};
 
-/* Each group walks its members; unknown keys are errors so typos never pass silently. */
-static void patch_button(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    int64_t i;
-    if (json_str_eq(x->d, k, "enabled")) {
-      get_bool(x, v, "button.enabled", &c->button.enabled);
-    } else if (json_str_eq(x->d, k, "double_press")) {
-      get_bool(x, v, "button.double_press", &c->button.double_press);
-    } else if (json_str_eq(x->d, k, "long_press_ms")) {
-      if (get_int(x, v, "button.long_press_ms", 500, 5000, &i)) c->button.long_press_ms = (uint16_t)i;
-    } else if (json_str_eq(x->d, k, "setup_hold_s")) {
-      if (get_int(x, v, "button.setup_hold_s", 5, 60, &i)) c->button.setup_hold_s = (uint8_t)i;
-    } else {
-      char key[24] = "";
-      json_get_string(x->d, k, key, sizeof(key), NULL);
-      err(x, "unknown_field", path_of(x, "button", key), "no such field");
-    }
+static bool check_host(ctx_t *x, const char *field, const char *v) {
+  if (v[0] && !host_valid(v)) {
+    err(x, "invalid_value", field, "not a host name or IPv4 address");
+    return false;
   }
+  return true;
 }
 
-static void patch_protection(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    int64_t i;
-    if (json_str_eq(x->d, k, "max_power_w")) {
-      get_float(x, v, "protection.max_power_w", 10.0f, 4000.0f, true, &c->protection.max_power_w);
-    } else if (json_str_eq(x->d, k, "max_current_a")) {
-      get_float(x, v, "protection.max_current_a", 0.1f, 17.0f, true, &c->protection.max_current_a);
-    } else if (json_str_eq(x->d, k, "hold_s")) {
-      if (get_int(x, v, "protection.hold_s", 1, 60, &i)) c->protection.hold_s = (uint16_t)i;
-    } else if (json_str_eq(x->d, k, "reclose_s")) {
-      if (get_int(x, v, "protection.reclose_s", 0, 3600, &i)) c->protection.reclose_s = (uint16_t)i;
-    } else {
-      char key[24] = "";
-      json_get_string(x->d, k, key, sizeof(key), NULL);
-      err(x, "unknown_field", path_of(x, "protection", key), "no such field");
-    }
+static bool check_wifi_password(ctx_t *x, const char *field, const char *v) {
+  size_t n = strlen(v);
+  if (n != 0 && n < 8) {
+    err(x, "too_short", field, "0 or 8..63 bytes (WPA2)");
+    return false;
   }
+  return true;
 }
 
-static void patch_calibration(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    if (json_str_eq(x->d, k, "voltage_gain")) {
-      get_float(x, v, "calibration.voltage_gain", 0.5f, 2.0f, false, &c->calibration.voltage_gain);
-    } else if (json_str_eq(x->d, k, "current_gain")) {
-      get_float(x, v, "calibration.current_gain", 0.5f, 2.0f, false, &c->calibration.current_gain);
-    } else if (json_str_eq(x->d, k, "power_gain")) {
-      get_float(x, v, "calibration.power_gain", 0.5f, 2.0f, false, &c->calibration.power_gain);
-    } else {
-      char key[24] = "";
-      json_get_string(x->d, k, key, sizeof(key), NULL);
-      err(x, "unknown_field", path_of(x, "calibration", key), "no such field");
-    }
+static bool check_api_password(ctx_t *x, const char *field, const char *v) {
+  size_t n = strlen(v);
+  if (n != 0 && n < APP_API_PASS_MIN) {
+    err(x, "too_short", field, "0 or 8..64 printable ASCII characters");
+    return false;
   }
+  return true;
 }
 
-static void patch_report(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    int64_t i;
-    if (json_str_eq(x->d, k, "power_delta_w")) {
-      get_float(x, v, "report.power_delta_w", 0.1f, 100.0f, false, &c->report.power_delta_w);
-    } else if (json_str_eq(x->d, k, "power_delta_pct")) {
-      get_float(x, v, "report.power_delta_pct", 0.1f, 50.0f, false, &c->report.power_delta_pct);
-    } else if (json_str_eq(x->d, k, "min_interval_s")) {
-      if (get_int(x, v, "report.min_interval_s", 1, 60, &i)) c->report.min_interval_s = (uint16_t)i;
-    } else if (json_str_eq(x->d, k, "heartbeat_s")) {
-      if (get_int(x, v, "report.heartbeat_s", 60, 3600, &i)) c->report.heartbeat_s = (uint16_t)i;
-    } else {
-      char key[24] = "";
-      json_get_string(x->d, k, key, sizeof(key), NULL);
-      err(x, "unknown_field", path_of(x, "report", key), "no such field");
-    }
+static bool check_ota_key(ctx_t *x, const char *field, const char *v) {
+  if (v[0] != '\0' && !key_hex_valid(v)) {
+    err(x, "invalid_value", field, "130 hex digits of an uncompressed P-256 key (04...), or \"\"");
+    return false;
   }
+  return true;
 }
 
-static void patch_mqtt(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    int64_t i;
-    char key[24] = "";
-    json_get_string(x->d, k, key, sizeof(key), NULL);
-    const char *f = path_of(x, "mqtt", key);
-    char field[40];
-    snprintf(field, sizeof(field), "%s", f);
-    if (strcmp(key, "password_set") == 0) {
-      err(x, "read_only", field, "read-only; set mqtt.password");
-      continue;
+#define OFF(m) ((uint16_t)offsetof(app_config_t, m))
+#define CAP(m) ((uint16_t)sizeof(((app_config_t *)0)->m))
+#define NUM(g, k, t, m, lo, hi, def, flags, dec)                                                                       \
+  { g, k, t, flags, dec, OFF(m), 0, lo, hi, def, NULL, 0, NULL, NULL }
+#define STR(g, k, m, min, max, flags, check)                                                                           \
+  { g, k, T_STR, flags, 0, OFF(m), CAP(m), min, max, 0, NULL, 0, NULL, check }
+#define ENUM(k, m, names, def, msg)                                                                                    \
+  { NULL, k, T_ENUM, 0, 0, OFF(m), 0, 0, 0, def, names, 4, msg, NULL }
+
+/* In the order GET /api/v1/config shows them; a group's fields stand together. */
+static const field_t FIELDS[] = {
+    STR(NULL, "name", name, 1, APP_NAME_MAX, 0, NULL),
+    ENUM("startup", startup, STARTUP_NAMES, APP_STARTUP_RESTORE, "one of off, on, restore, toggle"),
+    ENUM("led", led, LED_NAMES, APP_LED_RELAY, "one of relay, inverted, off, network"),
+    NUM("button", "enabled", T_BOOL, button.enabled, 0, 1, 1, 0, 0),
+    NUM("button", "double_press", T_BOOL, button.double_press, 0, 1, 1, 0, 0),
+    NUM("button", "long_press_ms", T_U16, button.long_press_ms, 500, 5000, 1000, 0, 0),
+    NUM("button", "setup_hold_s", T_U8, button.setup_hold_s, 5, 60, 10, 0, 0),
+    NUM("protection", "max_power_w", T_FLOAT, protection.max_power_w, 10.0f, 4000.0f, 3680.0f, F_ZERO, 1),
+    NUM("protection", "max_current_a", T_FLOAT, protection.max_current_a, 0.1f, 17.0f, 16.0f, F_ZERO, 2),
+    NUM("protection", "hold_s", T_U16, protection.hold_s, 1, 60, 2, 0, 0),
+    NUM("protection", "reclose_s", T_U16, protection.reclose_s, 0, 3600, 0, 0, 0),
+    NUM("calibration", "voltage_gain", T_FLOAT, calibration.voltage_gain, 0.5f, 2.0f, 1.0f, 0, 4),
+    NUM("calibration", "current_gain", T_FLOAT, calibration.current_gain, 0.5f, 2.0f, 1.0f, 0, 4),
+    NUM("calibration", "power_gain", T_FLOAT, calibration.power_gain, 0.5f, 2.0f, 1.0f, 0, 4),
+    NUM("report", "power_delta_w", T_FLOAT, report.power_delta_w, 0.1f, 100.0f, 0.5f, 0, 2),
+    NUM("report", "power_delta_pct", T_FLOAT, report.power_delta_pct, 0.1f, 50.0f, 1.0f, 0, 2),
+    NUM("report", "min_interval_s", T_U16, report.min_interval_s, 1, 60, 2, 0, 0),
+    NUM("report", "heartbeat_s", T_U16, report.heartbeat_s, 60, 3600, 60, 0, 0),
+    NUM("mqtt", "enabled", T_BOOL, mqtt.enabled, 0, 1, 0, F_CRED, 0),
+    STR("mqtt", "host", mqtt.host, 0, APP_HOST_MAX, F_CRED | F_ASCII, check_host),
+    NUM("mqtt", "port", T_U16, mqtt.port, 1, 65535, 1883, F_CRED, 0),
+    STR("mqtt", "user", mqtt.user, 0, APP_MQTT_USER_MAX, F_CRED, NULL),
+    STR("mqtt", "password", mqtt.password, 0, APP_MQTT_PASS_MAX, F_CRED | F_SECRET, NULL),
+    STR("wifi", "ssid", wifi.ssid, 0, APP_SSID_MAX, F_CRED, NULL),
+    STR("wifi", "password", wifi.password, 0, APP_WIFI_PASS_MAX, F_CRED | F_SECRET, check_wifi_password),
+    STR(NULL, "api_password", api_password, 0, APP_API_PASS_MAX, F_CRED | F_SECRET | F_ASCII, check_api_password),
+    STR(NULL, "ota_public_key", ota_public_key, 0, 130, F_CRED | F_ASCII, check_ota_key),
+};
+#define FIELD_COUNT (sizeof(FIELDS) / sizeof(FIELDS[0]))
+
+static bool same(const char *a, const char *b) { return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0); }
+
+void app_config_defaults(app_config_t *c, const char *hostname) {
+  memset(c, 0, sizeof(*c));
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    const field_t *f = &FIELDS[i];
+    uint8_t *p = (uint8_t *)c + f->off;
+    switch (f->type) {
+      case T_BOOL: *(bool *)p = f->def != 0.0f; break;
+      case T_U8:
+      case T_ENUM: *p = (uint8_t)f->def; break;
+      case T_U16: *(uint16_t *)(void *)p = (uint16_t)f->def; break;
+      case T_FLOAT: *(float *)(void *)p = f->def; break;
+      default: break;
     }
-    bool known = strcmp(key, "enabled") == 0 || strcmp(key, "host") == 0 || strcmp(key, "port") == 0 ||
-                 strcmp(key, "user") == 0 || strcmp(key, "password") == 0;
-    if (!known) {
-      err(x, "unknown_field", field, "no such field");
-      continue;
-    }
-    if (refuse_over_mqtt(x, field)) continue;
-    if (strcmp(key, "enabled") == 0) {
-      get_bool(x, v, field, &c->mqtt.enabled);
-    } else if (strcmp(key, "host") == 0) {
-      char h[APP_HOST_MAX + 1];
-      if (get_str(x, v, field, 0, APP_HOST_MAX, true, h, sizeof(h))) {
-        if (h[0] && !host_valid(h)) {
-          err(x, "invalid_value", field, "not a host name or IPv4 address");
-        } else {
-          memcpy(c->mqtt.host, h, sizeof(h));
-        }
+  }
+  snprintf(c->name, sizeof(c->name), "%s", hostname ? hostname : "openbl602");
+}
+
+/* ---- patching ------------------------------------------------------------------------------------------- */
+
+static void patch_field(ctx_t *x, const field_t *f, int v, const char *field, app_config_t *c) {
+  uint8_t *p = (uint8_t *)c + f->off;
+  int64_t i;
+  switch (f->type) {
+    case T_BOOL: get_bool(x, v, field, (bool *)p); break;
+    case T_U8:
+      if (get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) *p = (uint8_t)i;
+      break;
+    case T_U16:
+      if (get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) *(uint16_t *)(void *)p = (uint16_t)i;
+      break;
+    case T_FLOAT: get_float(x, v, field, f->lo, f->hi, (f->flags & F_ZERO) != 0, (float *)(void *)p); break;
+    case T_ENUM: get_enum(x, v, field, f->names, f->count, p, f->msg); break;
+    case T_STR: {
+      static char val[160]; /* longest field: the 130-digit OTA key; owner: app_config_patch */
+      if (!get_str(x, v, field, (size_t)f->lo, (size_t)f->hi, (f->flags & F_ASCII) != 0, val, sizeof(val))) break;
+      if (f->check && !f->check(x, field, val)) break;
+      size_t n = strlen(val);
+      if (n + 1 > f->cap) {
+        err(x, "too_long", field, "too long");
+        break;
       }
-    } else if (strcmp(key, "port") == 0) {
-      if (get_int(x, v, field, 1, 65535, &i)) c->mqtt.port = (uint16_t)i;
-    } else if (strcmp(key, "user") == 0) {
-      get_str(x, v, field, 0, APP_MQTT_USER_MAX, false, c->mqtt.user, sizeof(c->mqtt.user));
-    } else {
-      get_str(x, v, field, 0, APP_MQTT_PASS_MAX, false, c->mqtt.password, sizeof(c->mqtt.password));
+      memcpy(p, val, n + 1);
+      break;
     }
+    default: break;
   }
 }
 
-static void patch_wifi(ctx_t *x, int obj, app_config_t *c) {
-  for (int k = json_next_child(x->d, obj, -1); k >= 0; k = json_next_child(x->d, obj, k)) {
-    int v = k + 1;
-    char key[24] = "";
-    json_get_string(x->d, k, key, sizeof(key), NULL);
-    char field[40];
-    snprintf(field, sizeof(field), "%s", path_of(x, "wifi", key));
-    if (strcmp(key, "password_set") == 0) {
-      err(x, "read_only", field, "read-only; set wifi.password");
-      continue;
-    }
-    if (strcmp(key, "ssid") != 0 && strcmp(key, "password") != 0) {
-      err(x, "unknown_field", field, "no such field");
-      continue;
-    }
-    if (refuse_over_mqtt(x, field)) continue;
-    if (strcmp(key, "ssid") == 0) {
-      get_str(x, v, field, 0, APP_SSID_MAX, false, c->wifi.ssid, sizeof(c->wifi.ssid));
-    } else {
-      char p[APP_WIFI_PASS_MAX + 1];
-      if (get_str(x, v, field, 0, APP_WIFI_PASS_MAX, false, p, sizeof(p))) {
-        size_t n = strlen(p);
-        if (n != 0 && n < 8) {
-          err(x, "too_short", field, "0 or 8..63 bytes (WPA2)");
-        } else {
-          memcpy(c->wifi.password, p, sizeof(p));
-        }
+/* One member `key` (token k, value v) of `group` (NULL = the top level). */
+static void patch_member(ctx_t *x, const char *group, int k, int v, app_config_t *c) {
+  char key[32] = "";
+  json_get_string(x->d, k, key, group ? 24 : sizeof(key), NULL);
+  char field[40];
+  snprintf(field, sizeof(field), "%s", path_of(x, group, key));
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    const field_t *f = &FIELDS[i];
+    if (!same(f->group, group)) continue;
+    if (json_str_eq(x->d, k, f->key)) {
+      if ((f->flags & F_CRED) && x->src == APP_SRC_MQTT) {
+        err(x, "not_allowed", field, "credentials cannot be changed over MQTT");
+        return;
       }
+      patch_field(x, f, v, field, c);
+      return;
+    }
+    size_t n = strlen(f->key);
+    if ((f->flags & F_SECRET) && strncmp(key, f->key, n) == 0 && strcmp(key + n, "_set") == 0) {
+      char m[64];
+      snprintf(m, sizeof(m), "read-only; set %s%s%s", group ? group : "", group ? "." : "", f->key);
+      err(x, "read_only", field, m);
+      return;
     }
   }
+  err(x, "unknown_field", field, "no such field");
+}
+
+static bool is_group(const char *key) {
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    if (FIELDS[i].group && strcmp(FIELDS[i].group, key) == 0) return true;
+  }
+  return false;
 }
 
 /* The patch's working set. Static, not on the stack: the tokens alone are 2 KiB, and the network task's
@@ -415,10 +423,9 @@ static app_config_t s_next;
 static char s_record[APP_CONFIG_PERSIST_MAX];
 
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
-  json_tok_t *toks = s_toks;
   json_doc_t d;
   memset(errs, 0, sizeof(*errs));
-  json_err_t pe = json_parse(&d, json, len, toks, CFG_TOKENS);
+  json_err_t pe = json_parse(&d, json, len, s_toks, CFG_TOKENS);
   if (pe != JSON_OK) {
     char m[80];
     snprintf(m, sizeof(m), "%s at byte %lu", json_strerror(pe), (unsigned long)d.error_pos);
@@ -435,53 +442,14 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   for (int k = json_next_child(&d, JSON_ROOT, -1); k >= 0; k = json_next_child(&d, JSON_ROOT, k)) {
     int v = k + 1;
     if (json_str_eq(&d, k, "req") && src == APP_SRC_MQTT) continue; /* request id, echoed by MQTT */
-    if (json_str_eq(&d, k, "name")) {
-      get_str(&x, v, "name", 1, APP_NAME_MAX, false, nx->name, sizeof(nx->name));
-    } else if (json_str_eq(&d, k, "startup")) {
-      get_enum(&x, v, "startup", STARTUP_NAMES, 4, &nx->startup, "one of off, on, restore, toggle");
-    } else if (json_str_eq(&d, k, "led")) {
-      get_enum(&x, v, "led", LED_NAMES, 4, &nx->led, "one of relay, inverted, off, network");
-    } else if (json_str_eq(&d, k, "button")) {
-      if (!not_object(&x, v, "button")) patch_button(&x, v, nx);
-    } else if (json_str_eq(&d, k, "protection")) {
-      if (!not_object(&x, v, "protection")) patch_protection(&x, v, nx);
-    } else if (json_str_eq(&d, k, "calibration")) {
-      if (!not_object(&x, v, "calibration")) patch_calibration(&x, v, nx);
-    } else if (json_str_eq(&d, k, "report")) {
-      if (!not_object(&x, v, "report")) patch_report(&x, v, nx);
-    } else if (json_str_eq(&d, k, "mqtt")) {
-      if (!not_object(&x, v, "mqtt")) patch_mqtt(&x, v, nx);
-    } else if (json_str_eq(&d, k, "wifi")) {
-      if (!not_object(&x, v, "wifi")) patch_wifi(&x, v, nx);
-    } else if (json_str_eq(&d, k, "api_password")) {
-      if (!refuse_over_mqtt(&x, "api_password")) {
-        char p[APP_API_PASS_MAX + 1];
-        if (get_str(&x, v, "api_password", 0, APP_API_PASS_MAX, true, p, sizeof(p))) {
-          size_t n = strlen(p);
-          if (n != 0 && n < APP_API_PASS_MIN) {
-            err(&x, "too_short", "api_password", "0 or 8..64 printable ASCII characters");
-          } else {
-            memcpy(nx->api_password, p, sizeof(p));
-          }
-        }
-      }
-    } else if (json_str_eq(&d, k, "ota_public_key")) {
-      if (!refuse_over_mqtt(&x, "ota_public_key")) {
-        char key[132];
-        if (get_str(&x, v, "ota_public_key", 0, 130, true, key, sizeof(key))) {
-          if (key[0] != '\0' && !key_hex_valid(key)) {
-            err(&x, "invalid_value", "ota_public_key", "130 hex digits of an uncompressed P-256 key (04...), or \"\"");
-          } else {
-            memcpy(nx->ota_public_key, key, sizeof(nx->ota_public_key));
-          }
-        }
-      }
-    } else if (json_str_eq(&d, k, "api_password_set")) {
-      err(&x, "read_only", "api_password_set", "read-only; set api_password");
+    char key[24] = "";
+    json_get_string(&d, k, key, sizeof(key), NULL);
+    if (json_type(&d, k) == JSON_STRING && is_group(key)) {
+      if (not_object(&x, v, key)) continue;
+      for (int m = json_next_child(&d, v, -1); m >= 0; m = json_next_child(&d, v, m))
+        patch_member(&x, key, m, m + 1, nx);
     } else {
-      char key[32] = "";
-      json_get_string(&d, k, key, sizeof(key), NULL);
-      err(&x, "unknown_field", key, "no such field");
+      patch_member(&x, NULL, k, v, nx);
     }
   }
   if (src == APP_SRC_FLASH) {
@@ -507,72 +475,98 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   return true;
 }
 
+/* ---- the JSON views --------------------------------------------------------------------------------------- */
+
 static void config_write(const app_config_t *c, jsonw_t *w, bool secrets) {
+  const char *open = NULL; /* the group whose object is open */
   jsonw_obj_begin(w);
-  jsonw_kstr(w, "name", c->name);
-  jsonw_kstr(w, "startup", STARTUP_NAMES[c->startup < 4 ? c->startup : 2]);
-  jsonw_kstr(w, "led", LED_NAMES[c->led < 4 ? c->led : 0]);
-  jsonw_key(w, "button");
-  jsonw_obj_begin(w);
-  jsonw_kbool(w, "enabled", c->button.enabled);
-  jsonw_kbool(w, "double_press", c->button.double_press);
-  jsonw_kuint(w, "long_press_ms", c->button.long_press_ms);
-  jsonw_kuint(w, "setup_hold_s", c->button.setup_hold_s);
-  jsonw_obj_end(w);
-  jsonw_key(w, "protection");
-  jsonw_obj_begin(w);
-  jsonw_kfloat(w, "max_power_w", c->protection.max_power_w, 1);
-  jsonw_kfloat(w, "max_current_a", c->protection.max_current_a, 2);
-  jsonw_kuint(w, "hold_s", c->protection.hold_s);
-  jsonw_kuint(w, "reclose_s", c->protection.reclose_s);
-  jsonw_obj_end(w);
-  jsonw_key(w, "calibration");
-  jsonw_obj_begin(w);
-  jsonw_kfloat(w, "voltage_gain", c->calibration.voltage_gain, 4);
-  jsonw_kfloat(w, "current_gain", c->calibration.current_gain, 4);
-  jsonw_kfloat(w, "power_gain", c->calibration.power_gain, 4);
-  jsonw_obj_end(w);
-  jsonw_key(w, "report");
-  jsonw_obj_begin(w);
-  jsonw_kfloat(w, "power_delta_w", c->report.power_delta_w, 2);
-  jsonw_kfloat(w, "power_delta_pct", c->report.power_delta_pct, 2);
-  jsonw_kuint(w, "min_interval_s", c->report.min_interval_s);
-  jsonw_kuint(w, "heartbeat_s", c->report.heartbeat_s);
-  jsonw_obj_end(w);
-  jsonw_key(w, "mqtt");
-  jsonw_obj_begin(w);
-  jsonw_kbool(w, "enabled", c->mqtt.enabled);
-  jsonw_kstr(w, "host", c->mqtt.host);
-  jsonw_kuint(w, "port", c->mqtt.port);
-  jsonw_kstr(w, "user", c->mqtt.user);
-  if (secrets) {
-    jsonw_kstr(w, "password", c->mqtt.password);
-  } else {
-    jsonw_kbool(w, "password_set", c->mqtt.password[0] != '\0');
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    const field_t *f = &FIELDS[i];
+    if (!same(f->group, open)) {
+      if (open) jsonw_obj_end(w);
+      open = f->group;
+      if (open) {
+        jsonw_key(w, open);
+        jsonw_obj_begin(w);
+      }
+    }
+    const uint8_t *p = (const uint8_t *)c + f->off;
+    switch (f->type) {
+      case T_BOOL: jsonw_kbool(w, f->key, *(const bool *)p); break;
+      case T_U8: jsonw_kuint(w, f->key, *p); break;
+      case T_U16: jsonw_kuint(w, f->key, *(const uint16_t *)(const void *)p); break;
+      case T_FLOAT: jsonw_kfloat(w, f->key, *(const float *)(const void *)p, f->decimals); break;
+      case T_ENUM: jsonw_kstr(w, f->key, f->names[*p < f->count ? *p : (uint8_t)f->def]); break;
+      case T_STR:
+        if ((f->flags & F_SECRET) && !secrets) {
+          char k[32];
+          snprintf(k, sizeof(k), "%s_set", f->key);
+          jsonw_kbool(w, k, p[0] != '\0');
+        } else {
+          jsonw_kstr(w, f->key, (const char *)p);
+        }
+        break;
+      default: break;
+    }
   }
-  jsonw_obj_end(w);
-  jsonw_key(w, "wifi");
-  jsonw_obj_begin(w);
-  jsonw_kstr(w, "ssid", c->wifi.ssid);
-  if (secrets) {
-    jsonw_kstr(w, "password", c->wifi.password);
-  } else {
-    jsonw_kbool(w, "password_set", c->wifi.password[0] != '\0');
-  }
-  jsonw_obj_end(w);
-  if (secrets) {
-    jsonw_kstr(w, "api_password", c->api_password);
-  } else {
-    jsonw_kbool(w, "api_password_set", c->api_password[0] != '\0');
-  }
-  jsonw_kstr(w, "ota_public_key", c->ota_public_key);
+  if (open) jsonw_obj_end(w);
   jsonw_obj_end(w);
 }
 
-void app_config_write(const app_config_t *c, jsonw_t *w) {
-  config_write(c, w, false);
-}
+void app_config_write(const app_config_t *c, jsonw_t *w) { config_write(c, w, false); }
 
-void app_config_write_persist(const app_config_t *c, jsonw_t *w) {
-  config_write(c, w, true);
+void app_config_write_persist(const app_config_t *c, jsonw_t *w) { config_write(c, w, true); }
+
+/* ---- the ranges, for people ------------------------------------------------------------------------------- */
+
+int app_config_describe(char *buf, size_t cap) {
+  size_t n = 0;
+  int k = snprintf(buf, cap, "| field | type | range | default |\n|---|---|---|---|\n");
+  for (size_t i = 0; k >= 0 && i < FIELD_COUNT; i++) {
+    n += (size_t)k;
+    if (n >= cap) return -1;
+    const field_t *f = &FIELDS[i];
+    char path[40], range[64] = "", def[24] = "";
+    snprintf(path, sizeof(path), "%s%s%s", f->group ? f->group : "", f->group ? "." : "", f->key);
+    const char *type = "";
+    switch (f->type) {
+      case T_BOOL:
+        type = "bool";
+        snprintf(def, sizeof(def), "%s", f->def != 0.0f ? "true" : "false");
+        break;
+      case T_U8:
+      case T_U16:
+        type = "integer";
+        snprintf(range, sizeof(range), "%ld..%ld", (long)f->lo, (long)f->hi);
+        snprintf(def, sizeof(def), "%ld", (long)f->def);
+        break;
+      case T_FLOAT:
+        type = "number";
+        snprintf(range, sizeof(range), "%s%g..%g", (f->flags & F_ZERO) ? "0 or " : "", (double)f->lo, (double)f->hi);
+        snprintf(def, sizeof(def), "%g", (double)f->def);
+        break;
+      case T_ENUM: {
+        type = "string";
+        size_t r = 0;
+        for (uint8_t e = 0; e < f->count && r < sizeof(range); e++) {
+          int m = snprintf(range + r, sizeof(range) - r, "%s%s", e ? ", " : "", f->names[e]);
+          if (m < 0) break;
+          r += (size_t)m;
+        }
+        snprintf(def, sizeof(def), "%s", f->names[(uint8_t)f->def]);
+        break;
+      }
+      case T_STR:
+        type = (f->flags & F_SECRET) ? "string, secret" : "string";
+        snprintf(range, sizeof(range), "%ld..%ld bytes%s", (long)f->lo, (long)f->hi,
+                 (f->flags & F_ASCII) ? ", printable ASCII" : "");
+        snprintf(def, sizeof(def), "%s", f->off == OFF(name) ? "hostname" : "\"\"");
+        break;
+      default: break;
+    }
+    k = snprintf(buf + n, cap - n, "| `%s` | %s%s | %s | %s |\n", path, type,
+                 (f->flags & F_CRED) ? ", not over MQTT" : "", range, def);
+  }
+  if (k < 0 || n + (size_t)k >= cap) return -1;
+  return (int)(n + (size_t)k);
 }

@@ -65,9 +65,9 @@ void app_config_defaults(app_config_t *c, const char *hostname);
 
 /* ---- errors --------------------------------------------------------------------------------------- */
 typedef struct {
-  char code[24];    /* "out_of_range", "invalid_value", ... (§4, §5.1) */
+  char code[24]; /* "out_of_range", "invalid_value", ... (§4, §5.1) */
   char message[80];
-  char field[40];   /* dotted path; "" when the whole request is at fault */
+  char field[40]; /* dotted path; "" when the whole request is at fault */
 } app_error_t;
 
 #define APP_ERRORS_MAX 8
@@ -97,6 +97,10 @@ typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } ap
  * Not reentrant (its working set is static, off the task stacks): one task calls it, see app.h. */
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs);
 
+/* The config's fields as a Markdown table (field, type, range, default) for docs/protocol.md §4; the
+ * length, or -1 when it does not fit cap. */
+int app_config_describe(char *buf, size_t cap);
+
 /* The config as GET /api/v1/config shows it (secrets as *_set). */
 void app_config_write(const app_config_t *cfg, jsonw_t *w);
 /* The config with its secrets, for flash; app_config_patch() reads it back. */
@@ -116,7 +120,7 @@ typedef struct {
   uint8_t state; /* app_ota_state_t */
   uint8_t progress;
   uint32_t bytes, total;
-  char error[80]; /* "" = none */
+  char error[80];   /* "" = none */
   uint8_t rollback; /* §11 "rollback": 0 unknown (null), 1 true, 2 false (the image cannot be rolled back) */
 } app_ota_status_t;
 
@@ -125,7 +129,8 @@ typedef struct {
   float power_w, voltage_v, current_a;
   uint64_t energy_wh;
   bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
-  uint8_t tripped; /* app_trip_t */
+  uint8_t tripped;     /* app_trip_t */
+  bool lockout;        /* relay locked off after repeated trips (§3) */
   int8_t rssi_dbm;
   uint64_t uptime_s;
   const char *reset_reason; /* "power_on", ... */
@@ -193,6 +198,7 @@ typedef struct {
   /* relay */
   uint8_t relay_op;
   bool relay_on;
+  bool clear_lockout; /* "clear_lockout": true (§5.4) */
   /* calibrate: which references were given (NaN-free: has_* flags) */
   bool cal_reset, has_power, has_voltage, has_current;
   float ref_power_w, ref_voltage_v, ref_current_a;

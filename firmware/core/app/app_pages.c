@@ -1,7 +1,7 @@
 /* app_pages.c — the two HTML pages the plug serves at "/" (docs/protocol.md §5.11, §9): self-contained
  * (no external resources: the plug may have no internet, and in setup mode nothing else is reachable),
  * small, and driven by the JSON API so the pages never hold state of their own. */
-#include "app/app_priv.h"
+#include "app/app_pages.h"
 
 const char APP_STATUS_PAGE[] =
     "<!doctype html><html><head><meta charset=utf-8><meta name=viewport content='width=device-width'>"
@@ -15,7 +15,9 @@ const char APP_STATUS_PAGE[] =
     "function show(s){const r=[['Relay',s.relay?'on':'off'],['Power',s.power_w+' W'],['Voltage',s.voltage_v+' V'],"
     "['Current',s.current_a+' A'],['Energy',s.energy_wh+' Wh'],['Protection',s.tripped],['Wi-Fi',s.rssi_dbm+' dBm'],"
     "['Uptime',s.uptime_s+' s']];"
-    "document.getElementById('t').innerHTML=r.map(x=>'<tr><td>'+x[0]+'</td><td>'+x[1]+'</td></tr>').join('');}\n"
+    "const t=document.getElementById('t');t.textContent='';r.forEach(x=>{const tr=document.createElement('tr');"
+    "x.forEach(v=>{const td=document.createElement('td');td.textContent=String(v);tr.appendChild(td);});"
+    "t.appendChild(tr);});}\n"
     "async function get(u,o){const r=await fetch(u,Object.assign({headers:h()},o||{}));"
     "if(r.status==401){clearInterval(timer);timer=0;document.getElementById('pw').hidden=false;throw 'password';}"
     "return r.json();}\n"
@@ -46,10 +48,12 @@ const char APP_SETUP_PAGE[] =
     "<label>MQTT password<input type=password id=mpass></label><div class=e id=e_mqtt_password></div>"
     "<label>API password (8+ characters, empty = none)<input type=password id=apass></label>"
     "<div class=e id=e_api_password></div><p><button>Save and connect</button></p><p class=e id=e_></p></form>"
+    "<div id=done hidden><h2>Saved</h2><p id=joins></p></div>"
     "<script>\n"
     "const v=id=>document.getElementById(id).value;\n"
-    "fetch('/api/v1/setup/networks').then(r=>r.json()).then(j=>{document.getElementById('ssid').innerHTML="
-    "j.networks.map(n=>'<option>'+n.ssid.replace(/</g,'&lt;')+'</option>').join('');});\n"
+    "fetch('/api/v1/setup/networks').then(r=>r.json()).then(j=>{const s=document.getElementById('ssid');"
+    "j.networks.forEach(n=>{const o=document.createElement('option');o.textContent=n.ssid;o.value=n.ssid;"
+    "s.appendChild(o);});});\n"
     "document.getElementById('f').onsubmit=async e=>{e.preventDefault();"
     "document.querySelectorAll('.e').forEach(x=>x.textContent='');"
     "const b={wifi:{ssid:v('ssid'),password:v('wpass')}};if(v('name'))b.name=v('name');"
@@ -57,7 +61,8 @@ const char APP_SETUP_PAGE[] =
     "password:v('mpass')};if(v('apass'))b.api_password=v('apass');"
     "const r=await fetch('/api/v1/setup',{method:'POST',headers:{'Content-Type':'application/json'},"
     "body:JSON.stringify(b)});const j=await r.json();"
-    "if(r.ok){document.body.innerHTML='<h2>Saved</h2><p>The plug now joins '+b.wifi.ssid+'.</p>';return;}"
+    "if(r.ok){document.getElementById('f').hidden=true;document.getElementById('done').hidden=false;"
+    "document.getElementById('joins').textContent='The plug now joins '+b.wifi.ssid+'.';return;}"
     "(j.errors||[j.error]).forEach(x=>{const el=document.getElementById('e_'+(x.field||'').replace('.','_'))||"
     "document.getElementById('e_');el.textContent=x.message;});};\n"
     "</script></body></html>";

@@ -24,7 +24,10 @@ void app_ota_write(const app_ota_status_t *o, jsonw_t *w) {
   } else {
     jsonw_knull(w, "error");
   }
-  if (o->rollback) jsonw_kbool(w, "rollback", o->rollback == 1); else jsonw_knull(w, "rollback");
+  if (o->rollback)
+    jsonw_kbool(w, "rollback", o->rollback == 1);
+  else
+    jsonw_knull(w, "rollback");
   jsonw_obj_end(w);
 }
 
@@ -49,6 +52,7 @@ void app_state_write(const app_state_t *s, jsonw_t *w) {
     jsonw_kuint(w, "energy_wh", s->energy_wh);
   }
   jsonw_kstr(w, "tripped", app_trip_name(s->tripped));
+  jsonw_kbool(w, "lockout", s->lockout);
   jsonw_kint(w, "rssi_dbm", s->rssi_dbm);
   jsonw_kuint(w, "uptime_s", s->uptime_s);
   jsonw_kstr(w, "reset_reason", s->reset_reason ? s->reset_reason : "unknown");
@@ -72,7 +76,7 @@ void app_state_write(const app_state_t *s, jsonw_t *w) {
 }
 
 void app_info_write(const app_info_t *i, jsonw_t *w) {
-  static const char *const caps[] = {"relay",       "metering", "energy", "led", "button", "protection",
+  static const char *const caps[] = {"relay",       "metering", "energy", "led",    "button", "protection",
                                      "calibration", "identify", "ota",    "events", "mqtt"};
   jsonw_obj_begin(w);
   jsonw_kint(w, "protocol", APP_PROTOCOL_VERSION);

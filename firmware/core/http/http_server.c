@@ -496,9 +496,14 @@ static void serve_rejects(http_server_t *s) {
   }
 }
 
-/* A connection that has not yet earned its slot: still sending its head, or held by the handler. */
-static bool evictable(const http_conn_t *c) {
-  return !c->fresh && (c->state == HTTP_CONN_HEAD || c->state == HTTP_CONN_DEFER);
+/* A connection that has not yet earned its slot: held by the handler, or still sending its head — a head
+ * started but not finished (the slow-header attack), or nothing at all for HTTP_IDLE_EVICT_MS. A client that
+ * just connected and whose head is still on its way is never the victim. */
+static bool evictable(const http_server_t *s, const http_conn_t *c) {
+  if (c->state == HTTP_CONN_DEFER) return true;
+  if (c->state != HTTP_CONN_HEAD || c->fresh) return false;
+  bool started = c->parser.line_len > 0 || c->parser.got_request_line;
+  return started || s->now_ms - c->started_ms >= HTTP_IDLE_EVICT_MS;
 }
 
 /* The oldest evictable connection, of `peer` only when peer != 0. */
@@ -506,7 +511,7 @@ static http_conn_t *eviction_victim(http_server_t *s, uint32_t peer) {
   http_conn_t *v = NULL;
   for (size_t i = 0; i < s->conn_count; i++) {
     http_conn_t *c = &s->conns[i];
-    if (!evictable(c) || (peer != 0 && c->peer_ipv4 != peer)) continue;
+    if (!evictable(s, c) || (peer != 0 && c->peer_ipv4 != peer)) continue;
     if (v == NULL || c->started_ms < v->started_ms) v = c;
   }
   return v;

@@ -45,6 +45,7 @@
 #define HTTP_STREAM_GRACE_MS 30000u
 #define HTTP_STREAM_MIN_BYTES_PER_S 2048u
 #define HTTP_STREAM_MAX_MS 900000u
+#define HTTP_IDLE_EVICT_MS 1000u /* a connection that sent nothing for this long may lose its slot */
 #define HTTP_DEFER_MAX_MS 20000u /* a held request (see HTTP_HEAD_DEFER) is answered 503 after this */
 #define HTTP_SEND_STALL_MS 5000u           /* a client that takes nothing for this long is dropped */
 #define HTTP_SSE_KEEPALIVE_MS 15000u

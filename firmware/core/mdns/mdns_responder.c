@@ -98,11 +98,23 @@ void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
     if (st != MDNS_OK || !q.records) continue;
     r->queries++;
     bool legacy = ntohs(from.sin_port) != r->port; /* one-shot resolver: answer it directly */
+    bool direct = legacy || q.unicast;
+    uint8_t src[4];
+    memcpy(src, &from.sin_addr.s_addr, 4);
+    if (direct && (!mdns_guard_on_link(r->svc.ipv4, src) || !mdns_guard_unicast(&r->guard, now_ms))) {
+      r->refused++;
+      continue;
+    }
+    if (!direct) q.records = mdns_guard_multicast(&r->guard, q.records, now_ms);
+    if (!q.records) {
+      r->refused++;
+      continue;
+    }
     mdns_reply_t rep = {.records = q.records, .id = legacy ? q.id : 0, .legacy = legacy, .query = r->buf,
                         .questions_end = q.questions_end, .qdcount = q.qdcount};
     size_t len = mdns_build_response(r->out, sizeof r->out, &r->svc, &rep);
     if (!len) continue;
-    if (legacy || q.unicast) {
+    if (direct) {
       send_to(r, r->out, len, &from);
     } else {
       struct sockaddr_in g = group_addr(r);
@@ -111,6 +123,7 @@ void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
   }
   if (r->announce_left > 0 && now_ms >= r->next_announce_ms) {
     announce(r, false);
+    mdns_guard_announced(&r->guard, MDNS_REC_PTR | MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A, now_ms);
     r->announce_left--;
     r->next_announce_ms = now_ms + ANNOUNCE_GAP_MS;
   }

@@ -10,6 +10,7 @@
  *    (netif hooks, its own timers and record limits) that differ between SDK versions; this responder is a
  *    few hundred lines over the BSD socket API lwIP already provides (needs LWIP_IGMP, which the SDK's
  *    Wi-Fi build enables), with bounded parsing that is fuzzed. So: ours, everywhere.
+ * Rate limits and on-link checks: mdns_guard.h.
  * Probing (RFC 6762 §8.1) is not done: the id comes from the MAC (unique on a LAN) and the simulated plug
  * takes distinct --id values. Announcements: 3 at start-up (0 s, 1 s, 2 s: §8.3 asks for at least two),
  * again on mdns_responder_update(); goodbye (TTL 0) on mdns_responder_stop().
@@ -23,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mdns/mdns_guard.h"
 #include "mdns/mdns_msg.h"
 
 #ifdef __cplusplus
@@ -36,7 +38,8 @@ typedef struct {
   mdns_service_t svc;
   int announce_left;
   uint64_t next_announce_ms;
-  uint32_t queries, replies, malformed;
+  uint32_t queries, replies, malformed, refused; /* refused: off-link or over the rate limits */
+  mdns_guard_t guard;
   uint8_t buf[1500]; /* received query */
   uint8_t out[1500]; /* reply */
 } mdns_responder_t;

@@ -12,7 +12,7 @@
  * ISR timestamps must be the low 32 bits of the clock passed to the tick (hal_time_us32/us64); the tick
  * extends them to 64 bits, so the 71.6-minute wrap is invisible. Edges must reach the tick within 35 min.
  *
- * What the tick does (design and error budget: /work/shared/research/bl0937.md §3.1):
+ * What the tick does (design and error budget: docs/metering.md):
  *  - power: first-to-last-edge (reciprocal) average over up to span_max_us, ≥ 1 CF period; restarts at a
  *    detected load step; bounded by J_per_pulse/(time since the last edge) once an edge is overdue, so a
  *    load switched off decays at once; 0 below p_zero_w. Readings above p_max_w are not published.

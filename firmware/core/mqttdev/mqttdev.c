@@ -1,6 +1,8 @@
 /* mqttdev.c — connection management, topics, commands and reporting for the plug on MQTT. */
 #include "mqttdev/mqttdev.h"
 
+#include "cmdauth/cmdauth.h" /* CMDAUTH_PREFIX */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -185,6 +187,13 @@ static void handle_command(mqttdev_t *d, const mqtt_event_t *ev) {
   const char *name = cmd_name(d, ev, &name_len);
   if (!name) return;      /* not ours (a broker may deliver overlapping subscriptions) */
   if (ev->retain) return; /* replayed on subscribe, not sent now: see header */
+  if (ev->qos == 1) { /* at-least-once: the broker resends with DUP until our PUBACK arrives */
+    for (size_t i = 0; ev->dup && i < sizeof d->handled_ids / sizeof d->handled_ids[0]; i++) {
+      if (d->handled_ids[i] == ev->packet_id) return;
+    }
+    d->handled_ids[d->handled_next] = ev->packet_id;
+    d->handled_next = (uint8_t)((d->handled_next + 1u) % (sizeof d->handled_ids / sizeof d->handled_ids[0]));
+  }
   const char *body = (const char *)ev->payload;
   mqttdev_error_t err;
   memset(&err, 0, sizeof err);
@@ -212,7 +221,16 @@ static void handle_command(mqttdev_t *d, const mqtt_event_t *ev) {
   char req[33]; /* protocol: ≤ 32 chars; longer is not echoed */
   bool have_req = false;
   json_doc_t doc;
-  if (json_parse(&doc, body, ev->payload_len, d->toks, sizeof d->toks / sizeof d->toks[0]) == JSON_OK &&
+  const char *json = body; /* an authenticated command (protocol §8.5) carries its JSON after one line */
+  size_t json_len = ev->payload_len;
+  if (json_len > sizeof CMDAUTH_PREFIX && memcmp(json, CMDAUTH_PREFIX, sizeof CMDAUTH_PREFIX - 1) == 0) {
+    const char *nl = memchr(json, '\n', json_len);
+    if (nl) {
+      json_len -= (size_t)(nl + 1 - json);
+      json = nl + 1;
+    }
+  }
+  if (json_parse(&doc, json, json_len, d->toks, sizeof d->toks / sizeof d->toks[0]) == JSON_OK &&
       json_get_string(&doc, json_obj_get(&doc, JSON_ROOT, "req"), req, sizeof req, NULL) == JSON_OK)
     have_req = true;
   publish_result(d, name, name_len, have_req ? req : NULL, ok, &err);
@@ -240,6 +258,8 @@ static void on_mqtt_event(void *ctx, const mqtt_event_t *ev) {
       d->stats.connects++;
       d->online_ms = d->now_ms;
       d->pending_birth = d->pending_info = d->pending_sub = d->pending_state = true;
+      memset(d->handled_ids, 0, sizeof d->handled_ids); /* clean session: ids start over */
+      d->handled_next = 0;
       break;
     case MQTT_EVT_SUBACK:
       d->stats.subscribed = ev->suback_count > 0 && ev->suback_codes[0] != MQTT_SUBACK_FAILURE;

@@ -138,6 +138,9 @@ typedef struct {
   char json[MQTTDEV_JSON_SIZE];
   json_tok_t toks[48]; /* for reading "req" out of a command body */
   uint64_t now_ms;     /* time of the current poll, for event callbacks */
+  /* QoS 1 commands handled in this session: a redelivery (DUP) of one of them is acknowledged, not rerun */
+  uint16_t handled_ids[8];
+  uint8_t handled_next;
 } mqttdev_t;
 
 /* false if the device id or the interfaces are invalid. Starts OFF until mqttdev_set_broker(). */
@@ -147,10 +150,10 @@ bool mqttdev_init(mqttdev_t *d, const mqttdev_config_t *cfg);
  * (offline + DISCONNECT) and connects to the new broker right away. Same settings: nothing happens. */
 void mqttdev_set_broker(mqttdev_t *d, const mqttdev_broker_t *broker, uint64_t now_ms);
 
-/* Drives connection, backoff, keep-alive, commands and reporting. Call every main-loop iteration. */
+/* Drives connection, backoff, keep-alive, commands and reporting. Call every pass of the network loop. */
 void mqttdev_poll(mqttdev_t *d, uint64_t now_ms);
 
-/* Longest the main loop may sleep before the next mqttdev_poll (it must also wake when the socket is
+/* Longest its loop may sleep before the next mqttdev_poll (it must also wake when the socket is
  * readable). */
 uint32_t mqttdev_next_timeout_ms(const mqttdev_t *d, uint64_t now_ms);
 

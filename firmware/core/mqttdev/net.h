@@ -1,7 +1,7 @@
 /* net.h — the TCP connection the MQTT binding drives, behind function pointers.
  *
  * sock_net.h implements it over BSD sockets (Linux, lwIP on BL602); tests plug in an in-memory one. All
- * calls must return at once: the binding runs inside the firmware's single main loop.
+ * calls must return at once: the binding runs inside the firmware's network loop.
  */
 #ifndef OBL_MQTTDEV_NET_H
 #define OBL_MQTTDEV_NET_H

@@ -362,6 +362,26 @@ static void test_one_source_cannot_take_every_slot(void) {
   CHECK(strncmp(mn.c[other].out, "HTTP/1.1 200 ", 13) == 0);
 }
 
+static void test_silent_connections_keep_their_slot_for_a_second(void) {
+  setup();
+  int idle[4];
+  for (int i = 0; i < 4; i++) {
+    idle[i] = memnet_connect(&mn);
+    mn.c[idle[i]].peer_ipv4 = 0x0a000010u + (uint32_t)i;
+  }
+  poll_n(3);
+  int early = memnet_connect(&mn);
+  memnet_write_str(&mn, early, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[early].out, "HTTP/1.1 503 ", 13) == 0); /* their heads may still be on the way */
+  now += HTTP_IDLE_EVICT_MS;
+  int late = memnet_connect(&mn);
+  memnet_write_str(&mn, late, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[late].out, "HTTP/1.1 200 ", 13) == 0);
+  CHECK(mn.c[idle[0]].server_closed);
+}
+
 static void test_head_deadline(void) {
   setup();
   int c = memnet_connect(&mn);
@@ -406,6 +426,7 @@ int main(void) {
   RUN(test_slow_heads_are_evicted_for_a_new_client);
   RUN(test_requests_being_answered_are_never_evicted);
   RUN(test_one_source_cannot_take_every_slot);
+  RUN(test_silent_connections_keep_their_slot_for_a_second);
   RUN(test_head_deadline);
   RUN(test_deferred_request_keeps_its_body);
   RUN(test_trickled_upload_times_out);

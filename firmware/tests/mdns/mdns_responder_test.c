@@ -35,6 +35,11 @@ static uint16_t free_udp_port(void) {
 
 /* Polls the responder while waiting up to ms for a datagram on fd that dns_read() accepts and that
  * satisfies want (NULL = any response). */
+static bool is_never(const dns_msg_t *m) {
+  (void)m;
+  return false;
+}
+
 static bool await(int fd, unsigned ms, dns_msg_t *m, bool (*want)(const dns_msg_t *)) {
   uint64_t end = now_ms() + ms;
   uint8_t buf[1500];
@@ -114,6 +119,8 @@ static void test_multicast_announce_query_and_goodbye(void) {
   dns_msg_t m;
   CHECK(await(fd, 2000, &m, is_announcement));
   CHECK_STR(dns_find(&m, 12, 1)->target, "openbl602-simtest._openbl602._tcp.local");
+  /* RFC 6762 §6: a record is multicast at most once a second; the announcements (0, 1, 2 s) just did */
+  (void)await(fd, 3100, &m, is_never);
   /* a multicast query from port 5353-equivalent gets a multicast answer */
   uint8_t q[256];
   size_t n = dns_query(q, 0, "_openbl602._tcp.local", 12, 1);
@@ -121,6 +128,9 @@ static void test_multicast_announce_query_and_goodbye(void) {
   CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
   CHECK(await(fd, 2000, &m, is_ptr_answer));
   CHECK_EQ_INT(m.ar, 3);
+  /* the same query again at once: no second multicast answer within the second */
+  CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
+  CHECK(!await(fd, 500, &m, is_ptr_answer));
   mdns_responder_stop(&resp);
   CHECK(await(fd, 2000, &m, is_goodbye));
   close(fd);
@@ -153,8 +163,9 @@ static void test_two_plugs_on_one_host_both_answer(void) {
   uint8_t q[256];
   size_t n = dns_query(q, 0, "_openbl602._tcp.local", 12, 1);
   struct sockaddr_in g = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = inet_addr("224.0.0.251")};
-  CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
   dns_msg_t m;
+  (void)await(fd, 3100, &m, is_never); /* past the announcements: one multicast per record per second */
+  CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
   CHECK(await(fd, 3000, &m, is_first_plug));
   CHECK(sendto(fd, q, n, 0, (struct sockaddr *)&g, sizeof g) == (ssize_t)n);
   CHECK(await(fd, 3000, &m, is_second_plug));

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include <FreeRTOS.h>
-#include <semphr.h>
 #include <task.h>
 
 #include <bl_sys.h>
@@ -27,13 +26,11 @@
 #define MAIN_TASK_PRIORITY 14
 #define NET_TASK_PRIORITY 12
 #define MAIN_TASK_STACK_WORDS 1024u /* 4 KiB */
-#define NET_TASK_STACK_WORDS 2048u  /* 8 KiB: HTTP/MQTT/JSON frames live on it */
+#define NET_TASK_STACK_WORDS 2048u  /* 8 KiB: HTTP/MQTT/JSON frames live on it (big buffers are static) */
 
-/* The core's two polls share its state and must not preempt each other (core/app/app.h): each pass
- * runs under this mutex. Priority inheritance lifts the network task while the main loop waits. */
-static SemaphoreHandle_t s_core_lock;
-static StaticSemaphore_t s_core_lock_mem;
-
+/* The two loops share no state and take no common lock (core/app/app_link.h, docs/architecture.md): a
+ * network command reaches the device through the core's one-slot call, which the main loop runs at the
+ * start of its next pass while the network task waits here. The main task never waits for the network. */
 static StaticTask_t s_main_tcb;
 static StackType_t s_main_stack[MAIN_TASK_STACK_WORDS];
 static StaticTask_t s_net_tcb;
@@ -46,19 +43,14 @@ static void sleep_ms(uint32_t ms)
   vTaskDelay(ticks > 0 ? ticks : 1);
 }
 
-static uint32_t locked_poll(uint32_t (*poll)(void))
-{
-  xSemaphoreTake(s_core_lock, portMAX_DELAY);
-  const uint32_t ms = poll();
-  xSemaphoreGive(s_core_lock);
-  return ms;
-}
+/* How the network task waits for the main loop to run its command: one tick, letting it run. */
+static void net_wait(void) { vTaskDelay(1); }
 
 static void main_task(void *arg)
 {
   (void)arg;
   for (;;) {
-    sleep_ms(locked_poll(obl_app_main_poll));
+    sleep_ms(obl_app_main_poll());
   }
 }
 
@@ -66,7 +58,7 @@ static void net_task(void *arg)
 {
   (void)arg;
   for (;;) {
-    sleep_ms(locked_poll(obl_app_net_poll));
+    sleep_ms(obl_app_net_poll());
   }
 }
 
@@ -84,20 +76,19 @@ int main(void)
    * exactly that, so the plug accepts it (OpenBeken's updates included). */
   static const app_options_t options = {
       .ota_accept_bl60x = true,
+      .net_wait = net_wait,
 #ifdef OBL_BOARD_PROFILE /* a build for another built-in board profile (scripts/build-bl602 OBL_BOARD=...) */
       .board = OBL_BOARD_PROFILE,
       .ota_board_id = OBL_OTA_BOARD_ID, /* its own id: HA never offers it the default board's image */
 #endif
   };
   app_set_options(&options);
-  obl_app_init();
+  obl_app_init(app_transport_bsd());
 
   tcpip_init(NULL, NULL);
   port_wifi_init();
 
-  s_core_lock = xSemaphoreCreateMutexStatic(&s_core_lock_mem);
-  xTaskCreateStatic(main_task, "obl_main", MAIN_TASK_STACK_WORDS, NULL, MAIN_TASK_PRIORITY, s_main_stack,
-                    &s_main_tcb);
+  xTaskCreateStatic(main_task, "obl_main", MAIN_TASK_STACK_WORDS, NULL, MAIN_TASK_PRIORITY, s_main_stack, &s_main_tcb);
   xTaskCreateStatic(net_task, "obl_net", NET_TASK_STACK_WORDS, NULL, NET_TASK_PRIORITY, s_net_stack, &s_net_tcb);
   return 0;
 }

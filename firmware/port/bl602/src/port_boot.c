@@ -4,7 +4,8 @@
  * table copies. hal_boot2_update_ptable(entry) flips entry.activeIndex, bumps the age and rewrites the copy
  * boot2 did not use, so a power cut mid-write leaves the old copy (and the old slot) in charge.
  *
- * The stock boot2 has no "boot once, then fall back" (see research/firmware.md §3), so trial boots are ours:
+ * The stock boot2 has no "boot once, then fall back" (its rollback needs a build with BFLB_SP_BOOT2_ROLLBACK,
+ * which the boot2 binary of the BL602 SDK's image_conf/bl602 is not known to be), so trial boots are ours:
  * a one-sector marker ("oblboot" partition; "DATA" on OpenBeken's table) records {trial slot, previous
  * slot}; the trial image's first boot burns one attempt byte, and a second boot without confirmation
  * switches back to the previous slot and resets. The core confirms by selecting the running slot without

@@ -6,7 +6,8 @@
  * is kept and applied as soon as the manager is up (and again on every later request).
  *
  * Station mode keeps the manager's auto-reconnect on: routers that reboot or drop the plug are rejoined
- * without the core's help (a complaint against OpenBeken, research/firmware.md §4). SNTP starts at the
+ * without the core's help (OpenBeken plugs that did not rejoin after a router reboot:
+ * github.com/openshwprojects/OpenBK7231T_App issue 509). SNTP starts at the
  * first address and keeps polling (lwIP's SNTP_UPDATE_DELAY, 1 h); answers feed hal_time_unix().
  */
 #include <stdbool.h>

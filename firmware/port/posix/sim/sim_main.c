@@ -229,6 +229,7 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
 
   uint8_t ip[4];
+  if (probe.s_addr == htonl(INADDR_ANY)) probe.s_addr = htonl(INADDR_LOOPBACK); /* all interfaces: 127.0.0.1 is ours */
   memcpy(ip, &probe.s_addr, 4);
   sim_wifi_init(ip);
 
@@ -255,7 +256,7 @@ int main(int argc, char **argv) {
   }
   opt.default_ssid = unconfigured ? NULL : "sim";
   app_set_options(&opt);
-  obl_app_init();
+  obl_app_init(app_transport_bsd());
 
   uint64_t seed = 0;
   for (const char *p = id; *p; p++) seed = seed * 131u + (uint8_t)*p;

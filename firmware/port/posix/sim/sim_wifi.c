@@ -2,6 +2,7 @@
 #include "sim_wifi.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hal.h"
@@ -72,5 +73,14 @@ size_t hal_wifi_scan(hal_wifi_network_t *out, size_t max) {
   size_t n = sizeof(nets) / sizeof(nets[0]);
   if (n > max) n = max;
   memcpy(out, nets, n * sizeof(nets[0]));
+  /* a test can add a network with any name (a crafted SSID: docs/protocol.md §12) */
+  const char *extra = getenv("OBL_SIM_EXTRA_SSID");
+  if (extra && extra[0] && n < max) {
+    memset(&out[n], 0, sizeof(out[n]));
+    snprintf(out[n].ssid, sizeof(out[n].ssid), "%s", extra);
+    out[n].rssi_dbm = -40;
+    out[n].secured = true;
+    n++;
+  }
   return n;
 }

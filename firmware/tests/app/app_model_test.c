@@ -9,9 +9,7 @@ static app_config_t cfg;
 static app_errors_t errs;
 static char out[2048];
 
-static bool patch(const char *json, app_source_t src) {
-  return app_config_patch(&cfg, json, strlen(json), src, &errs);
-}
+static bool patch(const char *json, app_source_t src) { return app_config_patch(&cfg, json, strlen(json), src, &errs); }
 
 static const char *config_json(void) {
   jsonw_t w;
@@ -88,8 +86,8 @@ static void test_field_rules(void) {
   CHECK_STR(errs.e[0].field, "mqtt.host");
   CHECK(!patch("{\"mqtt\":{\"host\":\"bad host!\"}}", APP_SRC_HTTP));
   CHECK_STR(errs.e[0].code, "invalid_value");
-  CHECK(patch("{\"mqtt\":{\"enabled\":true,\"host\":\"192.168.1.10\",\"port\":1884,\"password\":\"x\"}}",
-              APP_SRC_HTTP));
+  CHECK(
+      patch("{\"mqtt\":{\"enabled\":true,\"host\":\"192.168.1.10\",\"port\":1884,\"password\":\"x\"}}", APP_SRC_HTTP));
   CHECK(strstr(config_json(), "\"password_set\":true") != NULL);
   CHECK(!patch("{\"wifi\":{\"password\":\"1234567\"}}", APP_SRC_HTTP));
   CHECK(!patch("[1]", APP_SRC_HTTP));
@@ -164,9 +162,9 @@ static void test_state_json(void) {
   jsonw_init(&w, out, sizeof(out));
   app_state_write(&s, &w);
   CHECK(jsonw_finish(&w) > 0);
-  CHECK(strstr(out, "\"relay\":true,\"power_w\":115.2,\"voltage_v\":230.0,\"current_a\":0.500,"
-                    "\"apparent_power_va\":115.0,\"power_factor\":1.00,\"energy_wh\":12873,\"tripped\":\"none\"") !=
-        NULL);
+  CHECK(strstr(out,
+               "\"relay\":true,\"power_w\":115.2,\"voltage_v\":230.0,\"current_a\":0.500,"
+               "\"apparent_power_va\":115.0,\"power_factor\":1.00,\"energy_wh\":12873,\"tripped\":\"none\"") != NULL);
   CHECK(strstr(out, "\"ota\":{\"state\":\"idle\",\"progress\":0,\"error\":null}") != NULL);
   s.current_a = 0.0f;
   jsonw_init(&w, out, sizeof(out));
