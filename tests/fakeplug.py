@@ -50,6 +50,7 @@ STATE: dict[str, Any] = {
     "power_factor": 1.0,
     "energy_wh": 12873,
     "tripped": "none",
+    "lockout": False,
     "rssi_dbm": -58,
     "uptime_s": 86400,
     "reset_reason": "power_on",
@@ -272,6 +273,12 @@ class FakePlug:
             return _error(400, "invalid_json")
         if (refused := _schema_check("POST /api/v1/relay", body)) is not None:
             return refused
+        if body.get("clear_lockout"):
+            self.state["lockout"] = False
+        if "on" not in body and "toggle" not in body:
+            return web.json_response(self.state)
+        if self.state["lockout"] and body.get("on", not self.state["relay"]):
+            return _error(409, "locked_out")
         on = body["on"] if "on" in body else not self.state["relay"]
         self.state["relay"] = on
         if on:
