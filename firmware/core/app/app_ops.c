@@ -87,6 +87,7 @@ void ops_snapshot(app_t *a, mqttdev_snapshot_t *out) {
   out->tripped = a->tripped;
   out->power_w = a->relay ? a->reading.power_w : 0.0f;
   out->generation = a->generation;
+  out->settling = a->relay && (a->reading.flags & BL0937_P_SETTLING) != 0;
 }
 
 /* A new generation is a "meaningful change" for both reporters (MQTT and SSE), which compare snapshots.

@@ -448,6 +448,7 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     cf_go_idle(m);
   }
   if (m->cf_state != CF_RUN) {
+    if (m->cf_state == CF_LONE) *flags |= BL0937_P_SETTLING; /* one edge: maybe a load starting */
     m->p_hz = 0.0f;
     return 0.0f;
   }
@@ -478,8 +479,12 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
   if (grace < period_us + GRACE_ABS_US) grace = period_us + GRACE_ABS_US;
   if ((float)span32(0, elapsed) > grace) {
     float bound = j * 1e6f / (float)span32(0, elapsed);
-    if (bound < p) p = bound;
+    if (bound < p) {
+      p = bound;
+      *flags |= BL0937_P_SETTLING;
+    }
   }
+  if (m->cf_pending || n == 0) *flags |= BL0937_P_SETTLING;
   if (p < m->cfg.p_zero_w) p = 0.0f;
   if (p > m->cfg.p_max_w) {
     *flags |= BL0937_P_OVERRANGE;

@@ -153,6 +153,11 @@ void bl0937_isr_cf1(void *meter, uint32_t t_us);
 #define BL0937_V_STALE 0x04u   /* last voltage older than stale_us */
 #define BL0937_I_STALE 0x08u
 #define BL0937_P_OVERRANGE 0x10u /* the newest power was above p_max_w and was not published */
+/* power_w is not a settled measurement yet: an edge waits for the next one to tell a step from a fault, the
+ * span holds no interval at the current rate (right after a step or the first edge of a load), or the
+ * overdue-edge bound is pulling it down (the load fell; its new level is not measured yet). A reporter that
+ * waits for this to clear sends the new value and never the way there. */
+#define BL0937_P_SETTLING 0x20u
 
 typedef struct {
   float power_w;       /* active power, ≥ 0 */

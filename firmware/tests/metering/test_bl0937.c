@@ -1,5 +1,6 @@
 /* obl_metering: one test per promise of metering/bl0937.h. Edges are synthesised with exact integer
  * periods, so expected values are known to the last digit; PORTABLE (runs on rv32 under qemu too). */
+#include <stdio.h>
 #include <string.h>
 
 #include "metering/bl0937.h"
@@ -154,6 +155,59 @@ static void test_steps_up_down_and_off(void) {
   rig_load(10, 230);  /* doubling: must not be mistaken for spurious edges */
   CHECK(settle_after(10, 0.1, 10000) <= 0.9); /* old period + 3 new: the 3rd edge tells a doubling from a stray edge */
   CHECK_EQ_U64(R.pulses, cf_sent);
+}
+
+/* Every reading not flagged BL0937_P_SETTLING is the old load or the new one (a reporter that waits for the
+ * flag sends no value from the way between), and the flag clears within the meter's settle time. */
+static void step_is_settled_or_flagged(double from_w, double to_w, double settle_s) {
+  rig_init(0);
+  rig_load(from_w, 230);
+  rig_run(3000);
+  CHECK(!(R.flags & BL0937_P_SETTLING));
+  rig_load(to_w, 230);
+  double t0 = (double)t_ns * 1e-9, settled_at = -1;
+  int wrong = 0, flagged = 0;
+  for (int k = 0; k < 600; k++) {
+    rig_run(10);
+    double old_d = R.power_w - from_w, new_d = R.power_w - to_w;
+    bool is_old = old_d < 0.01 * from_w + 0.5 && old_d > -0.01 * from_w - 0.5;
+    bool is_new = new_d < 0.01 * to_w + 0.5 && new_d > -0.01 * to_w - 0.5;
+    if (R.flags & BL0937_P_SETTLING) {
+      flagged++;
+      settled_at = -1;
+    } else {
+      if (!is_old && !is_new) wrong++;
+      if (is_new && settled_at < 0) settled_at = (double)t_ns * 1e-9 - t0;
+    }
+  }
+  printf("%g -> %g W: unflagged wrong readings %d, flagged ticks %d, settled after %.2f s\n", from_w, to_w, wrong,
+         flagged, settled_at);
+  CHECK_EQ_INT(wrong, 0);
+  CHECK(settled_at >= 0 && settled_at <= settle_s);
+}
+
+static void test_settling_flag_covers_every_transient(void) {
+  step_is_settled_or_flagged(1500, 100, 0.1);
+  step_is_settled_or_flagged(2000, 5, 0.75);
+  step_is_settled_or_flagged(0, 2000, 0.05);
+  step_is_settled_or_flagged(100, 1500, 0.05);
+  step_is_settled_or_flagged(5, 10, 0.9);
+  step_is_settled_or_flagged(2000, 0, 4.0); /* only "no edge for J / 0.45 W" proves the load is gone */
+}
+
+static void test_steady_load_is_never_flagged_settling(void) {
+  static const double loads[] = {1, 5, 100, 3680};
+  for (unsigned i = 0; i < 4; i++) {
+    rig_init(0);
+    rig_load(loads[i], 230);
+    rig_run(5000);
+    int flagged = 0;
+    for (int k = 0; k < 500; k++) {
+      rig_run(10);
+      flagged += (R.flags & BL0937_P_SETTLING) != 0;
+    }
+    CHECK_EQ_INT(flagged, 0);
+  }
 }
 
 static void test_sel_cycles_voltage_and_current(void) {
@@ -376,6 +430,8 @@ int main(void) {
   RUN(test_steady_power_is_period_exact);
   RUN(test_timer_wrap_is_invisible);
   RUN(test_steps_up_down_and_off);
+  RUN(test_settling_flag_covers_every_transient);
+  RUN(test_steady_load_is_never_flagged_settling);
   RUN(test_sel_cycles_voltage_and_current);
   RUN(test_cf1_edges_in_settle_window_are_ignored);
   RUN(test_calibration_from_reference_load);
