@@ -263,6 +263,7 @@ uint32_t obl_app_main_poll(void) {
   bl0937_reading_t r;
   bool metered = a->board.bl0937.present;
   if (metered) { /* the meter itself is only ever touched here (its ISRs only fill rings) */
+    bl0937_set_load_connected(&a->meter, a->relay);
     bool sel = bl0937_tick(&a->meter, now_us, &r);
     (void)hal_gpio_write(a->board.bl0937.sel, sel);
   }

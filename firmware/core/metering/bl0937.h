@@ -135,6 +135,8 @@ typedef struct {
   float v, i, v_hz, i_hz;
   float p_at_i;          /* power when current was last measured (a change re-measures it) */
   uint64_t v_time, i_time; /* when last published (0 = never) */
+  bool load_connected;     /* as last told by bl0937_set_load_connected() */
+  uint64_t fresh_until_us; /* newly connected load: 0 W is "not measured yet" until then (or an edge) */
   /* counters for diagnostics */
   uint32_t glitches, spurious, repaired, creep_dropped, overrange;
 } bl0937_t;
@@ -172,6 +174,13 @@ typedef struct {
 /* Processes the queued edges up to now_us (same clock as the ISR timestamps, 64-bit) and fills *out.
  * Call every 10–100 ms from one task. Returns the SEL level to drive (also in out->sel_level). */
 bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out);
+
+/* The relay (or whatever switches the load) as the application drives it; call before each tick. When the
+ * load is connected, the edges before it belong to a load that is gone: the power starts over (0 W, flagged
+ * BL0937_P_SETTLING until the new load's first interval, or J / p_zero_w if no edge comes), so neither the
+ * old load's decay bound nor an interval spanning the switching is ever published. Energy is not touched.
+ * Never calling it keeps the meter as before. */
+void bl0937_set_load_connected(bl0937_t *m, bool connected);
 
 /* Lifetime energy: the application restores its persisted total at boot and persists
  * reading.energy_uwh (or this getter) from then on. Pulses keep counting into it. */

@@ -210,6 +210,48 @@ static void test_steady_load_is_never_flagged_settling(void) {
   }
 }
 
+/* Relay off for 2.4 s, then on with a 1000 W load: the old load's decay bound (0.7 W by then) is never the
+ * reading after the switch-on; it reads 0 flagged settling until the new load's first interval, then 1000 W. */
+static void test_switch_on_never_reads_the_old_decay(void) {
+  rig_init(0);
+  bl0937_set_load_connected(&M, true);
+  rig_load(1000, 230);
+  rig_run(3000);
+  bl0937_set_load_connected(&M, false);
+  rig_load(0, 230);
+  rig_run(2400);
+  CHECK(R.power_w > 0.5f && R.power_w < 1.0f); /* the decay bound a reporter must not show */
+  CHECK(R.flags & BL0937_P_SETTLING);
+  bl0937_set_load_connected(&M, true);
+  rig_run(10); /* contacts closing: no edge yet (what a relay report right after the command carries) */
+  CHECK(R.power_w == 0.0f);
+  CHECK(R.flags & BL0937_P_SETTLING);
+  rig_load(1000, 230);
+  double settled_at = -1, t0 = (double)t_ns * 1e-9;
+  int other = 0;
+  for (int k = 0; k < 100; k++) {
+    rig_run(10);
+    bool is_new = R.power_w > 990.0f && R.power_w < 1010.0f;
+    if (!is_new && R.power_w != 0.0f) other++;
+    if (!is_new && !(R.flags & BL0937_P_SETTLING)) other++;
+    if (is_new && settled_at < 0 && !(R.flags & BL0937_P_SETTLING)) settled_at = (double)t_ns * 1e-9 - t0;
+  }
+  printf("switch-on 1000 W: other readings %d, settled after %.2f s\n", other, settled_at);
+  CHECK_EQ_INT(other, 0);
+  CHECK(settled_at >= 0 && settled_at <= 0.03);
+  CHECK_EQ_U64(R.pulses, cf_sent); /* energy untouched */
+  /* no load behind the relay: 0 W, settled once no edge came for J / p_zero_w */
+  bl0937_set_load_connected(&M, false);
+  rig_load(0, 230);
+  rig_run(5000);
+  bl0937_set_load_connected(&M, true);
+  rig_run(10);
+  CHECK(R.flags & BL0937_P_SETTLING);
+  rig_run(4000);
+  CHECK_EQ_INT(R.power_w, 0);
+  CHECK(!(R.flags & BL0937_P_SETTLING));
+}
+
 static void test_sel_cycles_voltage_and_current(void) {
   rig_init(0);
   rig_load(230, 230); /* 1 A */
@@ -432,6 +474,7 @@ int main(void) {
   RUN(test_steps_up_down_and_off);
   RUN(test_settling_flag_covers_every_transient);
   RUN(test_steady_load_is_never_flagged_settling);
+  RUN(test_switch_on_never_reads_the_old_decay);
   RUN(test_sel_cycles_voltage_and_current);
   RUN(test_cf1_edges_in_settle_window_are_ignored);
   RUN(test_calibration_from_reference_load);
