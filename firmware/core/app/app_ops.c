@@ -14,8 +14,8 @@ void ops_state(app_t *a, app_state_t *s) {
   const bl0937_reading_t *r = &a->reading;
   s->relay = a->relay;
   /* relay open: no load current can flow, whatever the last pulses said (§3) */
-  s->power_w = a->relay ? r->power_w : 0.0f;
-  s->current_a = a->relay ? r->current_a : 0.0f;
+  s->power_w = a->relay && r->load_connected ? r->power_w : 0.0f; /* just switched on: not measured yet */
+  s->current_a = a->relay && r->load_connected ? r->current_a : 0.0f;
   s->voltage_v = (r->flags & BL0937_V_VALID) ? r->voltage_v : 0.0f;
   uint64_t wh = 0;
   s->energy_unknown = !energy_wh(&a->energy, &wh); /* store unreadable: null, never a cached 0 (§3) */
@@ -85,9 +85,9 @@ int ops_info_json(app_t *a, char *buf, size_t cap, bool for_mqtt) {
 void ops_snapshot(app_t *a, mqttdev_snapshot_t *out) {
   out->relay = a->relay;
   out->tripped = a->tripped;
-  out->power_w = a->relay ? a->reading.power_w : 0.0f;
+  out->power_w = a->relay && a->reading.load_connected ? a->reading.power_w : 0.0f;
   out->generation = a->generation;
-  out->settling = a->relay && (a->reading.flags & BL0937_P_SETTLING) != 0;
+  out->settling = a->relay && (!a->reading.load_connected || (a->reading.flags & BL0937_P_SETTLING) != 0);
 }
 
 /* A new generation is a "meaningful change" for both reporters (MQTT and SSE), which compare snapshots.

@@ -698,6 +698,7 @@ bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out) {
     out->pulses = m->pulses;
     out->sel_level = sel;
     out->flags = flags;
+    out->load_connected = m->load_connected;
   }
   return sel;
 }

@@ -169,6 +169,8 @@ typedef struct {
   uint64_t pulses;     /* confirmed CF pulses since init (monotonic) */
   bool sel_level;      /* level the caller must drive on SEL now */
   uint8_t flags;       /* BL0937_* above */
+  bool load_connected; /* bl0937_set_load_connected() as of this reading: a reading taken before the load was
+                        * switched on says nothing about it (the application reports 0 W until the next tick) */
 } bl0937_reading_t;
 
 /* Processes the queued edges up to now_us (same clock as the ISR timestamps, 64-bit) and fills *out.
