@@ -170,3 +170,29 @@ def test_keepalive_comment_after_quiet_time(sims):
     events = s.events(4)
     assert ("comment", ": keepalive") in events
     s.close()
+
+
+def test_switch_on_pushes_zero_then_the_real_power_never_a_small_value(sims):
+    """§6 follows §8.4: after 2.4 s off, switching a 1000 W load on pushes 0 W with the relay (not the old
+    load's decaying reading), then 1000 W."""
+    sim = sims("sseon", load="1000W")
+    s = EventStream(sim.http_port)
+    s.read_head()
+    s.next_event("state")
+    sim.relay(True)
+    wait_until(lambda: abs(sim.state()["power_w"] - 1000) < 10, 15, "1000 W")
+    sim.relay(False)
+    time.sleep(2.4)
+    s.events(0.1)
+    sim.relay(True)
+    shown: list[float] = []
+
+    def real_power_pushed() -> bool:
+        for ev, data in s.events(0.5):
+            if ev == "state" and data["relay"]:  # type: ignore[index]
+                shown.append(data["power_w"])  # type: ignore[index]
+        return any(abs(p - 1000) < 10 for p in shown)
+
+    wait_until(real_power_pushed, 10, "1000 W pushed")
+    assert all(p == 0 or abs(p - 1000) < 10 for p in shown), shown
+    s.close()
