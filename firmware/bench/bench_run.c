@@ -156,7 +156,7 @@ typedef struct {
 } spike_acc_t;
 
 static void spike_sample(spike_acc_t *a, bench_spikes_t *s, double t_s, double dt_s, double truth, float p_w) {
-  mqttdev_snapshot_t now = {true, 0, p_w, 0};
+  mqttdev_snapshot_t now = {true, 0, p_w, 0, false}; /* scored from settle_s on: settled */
   uint64_t now_ms = (uint64_t)(t_s * 1000.0 + 0.5);
   bool published = mqttdev_report_decide(&a->rc, &a->last, a->last_ms, &now, now_ms) != MQTTDEV_REPORT_NONE;
   if (published) {

@@ -229,3 +229,48 @@ def test_noisy_load_is_rate_limited(sims, broker, tmp_path):
         n = len([m for m in rec.on("openbl602/mqnoisy/state") if m.t >= t0])
     assert 5 <= n <= 11, n  # ≤ 20 s / 2 s + 1
     print(f"noisy 100/130 W: {n} state messages in 20 s ({n * 3} per minute)")
+
+
+def _power_reports(rec: Recorder, topic: str) -> list[float]:
+    return [m.json()["power_w"] for m in rec.on(topic)]
+
+
+def test_load_step_down_reports_the_settled_value_and_no_transient(sims, broker):
+    """§8.4: 1500 → 100 W: the meter's way down never leaves the plug; the settled 100 W does."""
+    sim = sims("mqstep", load="1500W", mqtt_port=broker.port)
+    sim.relay(True)
+    topic = "openbl602/mqstep/state"
+    with Recorder(broker.port, [topic]) as rec:
+        for _ in range(5):
+            wait_until(lambda: abs(sim.state()["power_w"] - 1500) < 15, 15, "steady 1500 W")
+            time.sleep(
+                2.5
+            )  # past report.min_interval_s: the old policy sent the first reading over
+
+            rec.clear()
+            assert sim.control("load 100").startswith("ok")
+            rec.wait(topic, lambda m: abs(m.json()["power_w"] - 100) < 3, 10)
+            time.sleep(0.5)
+            shown = _power_reports(rec, topic)
+            assert all(abs(p - 100) < 3 or abs(p - 1500) < 15 for p in shown), shown
+            assert sim.control("load 1500").startswith("ok")
+
+
+def test_switch_on_reports_zero_then_the_real_power_never_a_small_value(sims, broker):
+    """§8.4: relay on after 2.4 s off, 1000 W load: the relay report carries 0 W (nothing measured
+    yet, never the old load's decaying reading), then 1000 W."""
+    sim = sims("mqon", load="1000W", mqtt_port=broker.port)
+    topic = "openbl602/mqon/state"
+    with Recorder(broker.port, [topic]) as rec:
+        for _ in range(3):
+            sim.relay(True)
+            wait_until(lambda: abs(sim.state()["power_w"] - 1000) < 10, 15, "1000 W")
+            sim.relay(False)
+            time.sleep(2.4)
+            rec.clear()
+            answer = sim.relay(True)
+            assert answer["power_w"] == 0 or abs(answer["power_w"] - 1000) < 10, answer["power_w"]
+            rec.wait(topic, lambda m: abs(m.json()["power_w"] - 1000) < 10, 10)
+            shown = [m.json()["power_w"] for m in rec.on(topic) if m.json()["relay"]]
+            assert all(p == 0 or abs(p - 1000) < 10 for p in shown), shown
+            sim.relay(False)

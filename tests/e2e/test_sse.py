@@ -19,6 +19,7 @@ class EventStream:
         self.sock.sendall(f"{head}{headers}\r\n".encode())
         self.buf = b""
         self.head = b""
+        self.unread: list[tuple[str, object]] = []  # events read past the one next_event returned
 
     def read_head(self) -> bytes:
         while b"\r\n\r\n" not in self.buf:
@@ -52,7 +53,7 @@ class EventStream:
 
     def events(self, timeout: float, until_closed: bool = False) -> list[tuple[str, object]]:
         """Events within timeout; with until_closed the plug closing the stream ends the list."""
-        out: list[tuple[str, object]] = []
+        out, self.unread = self.unread, []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -74,8 +75,12 @@ class EventStream:
     def next_event(self, name: str, timeout: float = 10.0) -> object:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for ev, data in self.events(min(0.5, deadline - time.monotonic())):
+            batch = self.events(min(0.5, deadline - time.monotonic()))
+            for i, (ev, data) in enumerate(batch):
                 if ev == name:
+                    self.unread = batch[
+                        i + 1 :
+                    ]  # a settled value may follow its relay report at once
                     return data
         raise AssertionError(f"no {name} event within {timeout} s")
 
@@ -167,4 +172,30 @@ def test_keepalive_comment_after_quiet_time(sims):
     s.next_event("state")
     events = s.events(4)
     assert ("comment", ": keepalive") in events
+    s.close()
+
+
+def test_switch_on_pushes_zero_then_the_real_power_never_a_small_value(sims):
+    """§6 follows §8.4: after 2.4 s off, switching a 1000 W load on pushes 0 W with the relay (not the old
+    load's decaying reading), then 1000 W."""
+    sim = sims("sseon", load="1000W")
+    s = EventStream(sim.http_port)
+    s.read_head()
+    s.next_event("state")
+    sim.relay(True)
+    wait_until(lambda: abs(sim.state()["power_w"] - 1000) < 10, 15, "1000 W")
+    sim.relay(False)
+    time.sleep(2.4)
+    s.events(0.1)
+    sim.relay(True)
+    shown: list[float] = []
+
+    def real_power_pushed() -> bool:
+        for ev, data in s.events(0.5):
+            if ev == "state" and data["relay"]:  # type: ignore[index]
+                shown.append(data["power_w"])  # type: ignore[index]
+        return any(abs(p - 1000) < 10 for p in shown)
+
+    wait_until(real_power_pushed, 10, "1000 W pushed")
+    assert all(p == 0 or abs(p - 1000) < 10 for p in shown), shown
     s.close()

@@ -74,6 +74,7 @@ static void publish_view(void) {
   v->voltage_v = d.reading.voltage_v;
   v->current_a = d.reading.current_a;
   v->meter_flags = d.reading.flags;
+  v->load_connected = d.reading.load_connected;
   uint64_t wh = 0;
   v->energy_unknown = !energy_wh(&d.energy, &wh); /* store unreadable: null, never a cached 0 (§3) */
   v->energy_wh = v->energy_unknown ? 0 : wh;
@@ -400,6 +401,7 @@ uint32_t dev_main_poll(void) {
   uint64_t now_us = hal_time_us64();
   uint64_t now = now_us / 1000u;
   if (d.metered) { /* the meter itself is only ever touched here (its ISRs only fill rings) */
+    bl0937_set_load_connected(&d.meter, d.dev_ok && device_relay_get(&d.dev, 0));
     bool sel = bl0937_tick(&d.meter, now_us, &d.reading);
     (void)hal_gpio_write(app_ident()->board.bl0937.sel, sel);
   }

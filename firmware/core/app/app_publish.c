@@ -48,8 +48,9 @@ static void snapshot(mqttdev_snapshot_t *out) {
   const app_view_t *v = app_link_view();
   out->relay = v->relay;
   out->tripped = v->tripped;
-  out->power_w = v->relay ? v->power_w : 0.0f;
+  out->power_w = v->relay && v->load_connected ? v->power_w : 0.0f; /* just switched on: not measured yet */
   out->generation = v->generation + s.generation;
+  out->settling = v->relay && (!v->load_connected || (v->meter_flags & BL0937_P_SETTLING) != 0);
 }
 
 /* ---- documents ---------------------------------------------------------------------------------------- */
@@ -60,8 +61,8 @@ void pub_state_write(jsonw_t *w) {
   memset(&st, 0, sizeof(st));
   st.relay = v->relay;
   /* relay open: no load current can flow, whatever the last pulses said (§3) */
-  st.power_w = v->relay ? v->power_w : 0.0f;
-  st.current_a = v->relay ? v->current_a : 0.0f;
+  st.power_w = v->relay && v->load_connected ? v->power_w : 0.0f; /* just switched on: not measured yet */
+  st.current_a = v->relay && v->load_connected ? v->current_a : 0.0f;
   st.voltage_v = (v->meter_flags & BL0937_V_VALID) ? v->voltage_v : 0.0f;
   st.energy_unknown = v->energy_unknown;
   st.energy_wh = v->energy_wh;

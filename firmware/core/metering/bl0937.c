@@ -398,6 +398,16 @@ static void cf_go_idle(bl0937_t *m) {
   m->prov_p_w = 0.0f;
 }
 
+void bl0937_set_load_connected(bl0937_t *m, bool connected) {
+  if (connected && !m->load_connected) {
+    /* A pending edge is still resolved as usual (its pulse counts); a running span only holds committed edges,
+     * so dropping it loses no energy. */
+    if (!m->cf_pending) cf_go_idle(m);
+    m->fresh_until_us = m->now_us + creep_window_us(m);
+  }
+  m->load_connected = connected;
+}
+
 /* Candidate span starts, one per ~span_max/32, so the span can slide without storing every edge. */
 static void cf_marks(bl0937_t *m) {
   while (m->cp_count && m->cp[m->cp_first].t_us <= m->anchor.t_us) {
@@ -448,6 +458,8 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
     cf_go_idle(m);
   }
   if (m->cf_state != CF_RUN) {
+    /* one edge (maybe a load starting), or a load connected too recently to have shown its first edge */
+    if (m->cf_state == CF_LONE || now < m->fresh_until_us) *flags |= BL0937_P_SETTLING;
     m->p_hz = 0.0f;
     return 0.0f;
   }
@@ -478,8 +490,12 @@ static float cf_power(bl0937_t *m, uint64_t now, uint8_t *flags) {
   if (grace < period_us + GRACE_ABS_US) grace = period_us + GRACE_ABS_US;
   if ((float)span32(0, elapsed) > grace) {
     float bound = j * 1e6f / (float)span32(0, elapsed);
-    if (bound < p) p = bound;
+    if (bound < p) {
+      p = bound;
+      *flags |= BL0937_P_SETTLING;
+    }
   }
+  if (m->cf_pending || n == 0) *flags |= BL0937_P_SETTLING;
   if (p < m->cfg.p_zero_w) p = 0.0f;
   if (p > m->cfg.p_max_w) {
     *flags |= BL0937_P_OVERRANGE;
@@ -682,6 +698,7 @@ bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out) {
     out->pulses = m->pulses;
     out->sel_level = sel;
     out->flags = flags;
+    out->load_connected = m->load_connected;
   }
   return sel;
 }

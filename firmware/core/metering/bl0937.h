@@ -135,6 +135,8 @@ typedef struct {
   float v, i, v_hz, i_hz;
   float p_at_i;          /* power when current was last measured (a change re-measures it) */
   uint64_t v_time, i_time; /* when last published (0 = never) */
+  bool load_connected;     /* as last told by bl0937_set_load_connected() */
+  uint64_t fresh_until_us; /* newly connected load: 0 W is "not measured yet" until then (or an edge) */
   /* counters for diagnostics */
   uint32_t glitches, spurious, repaired, creep_dropped, overrange;
 } bl0937_t;
@@ -153,6 +155,11 @@ void bl0937_isr_cf1(void *meter, uint32_t t_us);
 #define BL0937_V_STALE 0x04u   /* last voltage older than stale_us */
 #define BL0937_I_STALE 0x08u
 #define BL0937_P_OVERRANGE 0x10u /* the newest power was above p_max_w and was not published */
+/* power_w is not a settled measurement yet: an edge waits for the next one to tell a step from a fault, the
+ * span holds no interval at the current rate (right after a step or the first edge of a load), or the
+ * overdue-edge bound is pulling it down (the load fell; its new level is not measured yet). A reporter that
+ * waits for this to clear sends the new value and never the way there. */
+#define BL0937_P_SETTLING 0x20u
 
 typedef struct {
   float power_w;       /* active power, ≥ 0 */
@@ -162,11 +169,20 @@ typedef struct {
   uint64_t pulses;     /* confirmed CF pulses since init (monotonic) */
   bool sel_level;      /* level the caller must drive on SEL now */
   uint8_t flags;       /* BL0937_* above */
+  bool load_connected; /* bl0937_set_load_connected() as of this reading: a reading taken before the load was
+                        * switched on says nothing about it (the application reports 0 W until the next tick) */
 } bl0937_reading_t;
 
 /* Processes the queued edges up to now_us (same clock as the ISR timestamps, 64-bit) and fills *out.
  * Call every 10–100 ms from one task. Returns the SEL level to drive (also in out->sel_level). */
 bool bl0937_tick(bl0937_t *m, uint64_t now_us, bl0937_reading_t *out);
+
+/* The relay (or whatever switches the load) as the application drives it; call before each tick. When the
+ * load is connected, the edges before it belong to a load that is gone: the power starts over (0 W, flagged
+ * BL0937_P_SETTLING until the new load's first interval, or J / p_zero_w if no edge comes), so neither the
+ * old load's decay bound nor an interval spanning the switching is ever published. Energy is not touched.
+ * Never calling it keeps the meter as before. */
+void bl0937_set_load_connected(bl0937_t *m, bool connected);
 
 /* Lifetime energy: the application restores its persisted total at boot and persists
  * reading.energy_uwh (or this getter) from then on. Pulses keep counting into it. */

@@ -23,7 +23,10 @@ mqttdev_report_t mqttdev_report_decide(const mqttdev_report_cfg_t *cfg, const mq
   if (now->relay != last->relay || now->tripped != last->tripped || now->generation != last->generation)
     return MQTTDEV_REPORT_CHANGE;
   uint64_t since = now_ms >= last_ms ? now_ms - last_ms : 0;
-  if (mqttdev_power_meaningful(cfg, last->power_w, now->power_w) && since >= cfg->min_interval_ms)
+  /* The last report's value was a transient: the settled one replaces it at once (it is settled itself, so
+   * this cannot repeat before the next unsettled report). */
+  bool spaced = since >= cfg->min_interval_ms || last->settling;
+  if (!now->settling && spaced && mqttdev_power_meaningful(cfg, last->power_w, now->power_w))
     return MQTTDEV_REPORT_POWER;
   if (since >= cfg->heartbeat_ms) return MQTTDEV_REPORT_HEARTBEAT;
   return MQTTDEV_REPORT_NONE;

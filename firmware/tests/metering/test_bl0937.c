@@ -1,5 +1,6 @@
 /* obl_metering: one test per promise of metering/bl0937.h. Edges are synthesised with exact integer
  * periods, so expected values are known to the last digit; PORTABLE (runs on rv32 under qemu too). */
+#include <stdio.h>
 #include <string.h>
 
 #include "metering/bl0937.h"
@@ -154,6 +155,101 @@ static void test_steps_up_down_and_off(void) {
   rig_load(10, 230);  /* doubling: must not be mistaken for spurious edges */
   CHECK(settle_after(10, 0.1, 10000) <= 0.9); /* old period + 3 new: the 3rd edge tells a doubling from a stray edge */
   CHECK_EQ_U64(R.pulses, cf_sent);
+}
+
+/* Every reading not flagged BL0937_P_SETTLING is the old load or the new one (a reporter that waits for the
+ * flag sends no value from the way between), and the flag clears within the meter's settle time. */
+static void step_is_settled_or_flagged(double from_w, double to_w, double settle_s) {
+  rig_init(0);
+  rig_load(from_w, 230);
+  rig_run(3000);
+  CHECK(!(R.flags & BL0937_P_SETTLING));
+  rig_load(to_w, 230);
+  double t0 = (double)t_ns * 1e-9, settled_at = -1;
+  int wrong = 0, flagged = 0;
+  for (int k = 0; k < 600; k++) {
+    rig_run(10);
+    double old_d = R.power_w - from_w, new_d = R.power_w - to_w;
+    bool is_old = old_d < 0.01 * from_w + 0.5 && old_d > -0.01 * from_w - 0.5;
+    bool is_new = new_d < 0.01 * to_w + 0.5 && new_d > -0.01 * to_w - 0.5;
+    if (R.flags & BL0937_P_SETTLING) {
+      flagged++;
+      settled_at = -1;
+    } else {
+      if (!is_old && !is_new) wrong++;
+      if (is_new && settled_at < 0) settled_at = (double)t_ns * 1e-9 - t0;
+    }
+  }
+  printf("%g -> %g W: unflagged wrong readings %d, flagged ticks %d, settled after %.2f s\n", from_w, to_w, wrong,
+         flagged, settled_at);
+  CHECK_EQ_INT(wrong, 0);
+  CHECK(settled_at >= 0 && settled_at <= settle_s);
+}
+
+static void test_settling_flag_covers_every_transient(void) {
+  step_is_settled_or_flagged(1500, 100, 0.1);
+  step_is_settled_or_flagged(2000, 5, 0.75);
+  step_is_settled_or_flagged(0, 2000, 0.05);
+  step_is_settled_or_flagged(100, 1500, 0.05);
+  step_is_settled_or_flagged(5, 10, 0.9);
+  step_is_settled_or_flagged(2000, 0, 4.0); /* only "no edge for J / 0.45 W" proves the load is gone */
+}
+
+static void test_steady_load_is_never_flagged_settling(void) {
+  static const double loads[] = {1, 5, 100, 3680};
+  for (unsigned i = 0; i < 4; i++) {
+    rig_init(0);
+    rig_load(loads[i], 230);
+    rig_run(5000);
+    int flagged = 0;
+    for (int k = 0; k < 500; k++) {
+      rig_run(10);
+      flagged += (R.flags & BL0937_P_SETTLING) != 0;
+    }
+    CHECK_EQ_INT(flagged, 0);
+  }
+}
+
+/* Relay off for 2.4 s, then on with a 1000 W load: the old load's decay bound (0.7 W by then) is never the
+ * reading after the switch-on; it reads 0 flagged settling until the new load's first interval, then 1000 W. */
+static void test_switch_on_never_reads_the_old_decay(void) {
+  rig_init(0);
+  bl0937_set_load_connected(&M, true);
+  rig_load(1000, 230);
+  rig_run(3000);
+  bl0937_set_load_connected(&M, false);
+  rig_load(0, 230);
+  rig_run(2400);
+  CHECK(R.power_w > 0.5f && R.power_w < 1.0f); /* the decay bound a reporter must not show */
+  CHECK(R.flags & BL0937_P_SETTLING);
+  bl0937_set_load_connected(&M, true);
+  rig_run(10); /* contacts closing: no edge yet (what a relay report right after the command carries) */
+  CHECK(R.power_w == 0.0f);
+  CHECK(R.flags & BL0937_P_SETTLING);
+  rig_load(1000, 230);
+  double settled_at = -1, t0 = (double)t_ns * 1e-9;
+  int other = 0;
+  for (int k = 0; k < 100; k++) {
+    rig_run(10);
+    bool is_new = R.power_w > 990.0f && R.power_w < 1010.0f;
+    if (!is_new && R.power_w != 0.0f) other++;
+    if (!is_new && !(R.flags & BL0937_P_SETTLING)) other++;
+    if (is_new && settled_at < 0 && !(R.flags & BL0937_P_SETTLING)) settled_at = (double)t_ns * 1e-9 - t0;
+  }
+  printf("switch-on 1000 W: other readings %d, settled after %.2f s\n", other, settled_at);
+  CHECK_EQ_INT(other, 0);
+  CHECK(settled_at >= 0 && settled_at <= 0.03);
+  CHECK_EQ_U64(R.pulses, cf_sent); /* energy untouched */
+  /* no load behind the relay: 0 W, settled once no edge came for J / p_zero_w */
+  bl0937_set_load_connected(&M, false);
+  rig_load(0, 230);
+  rig_run(5000);
+  bl0937_set_load_connected(&M, true);
+  rig_run(10);
+  CHECK(R.flags & BL0937_P_SETTLING);
+  rig_run(4000);
+  CHECK_EQ_INT(R.power_w, 0);
+  CHECK(!(R.flags & BL0937_P_SETTLING));
 }
 
 static void test_sel_cycles_voltage_and_current(void) {
@@ -376,6 +472,9 @@ int main(void) {
   RUN(test_steady_power_is_period_exact);
   RUN(test_timer_wrap_is_invisible);
   RUN(test_steps_up_down_and_off);
+  RUN(test_settling_flag_covers_every_transient);
+  RUN(test_steady_load_is_never_flagged_settling);
+  RUN(test_switch_on_never_reads_the_old_decay);
   RUN(test_sel_cycles_voltage_and_current);
   RUN(test_cf1_edges_in_settle_window_are_ignored);
   RUN(test_calibration_from_reference_load);

@@ -162,6 +162,91 @@ static void test_noisy_load_is_spaced(void) {
   CHECK(n >= 100);
 }
 
+/* ---- settled reporting (issue 16): the meter's transient never leaves the plug ---- */
+
+/* Counts state messages after index `from` whose power_w is neither a nor b. */
+static int foreign_power_reports(int from, const char *a, const char *b) {
+  int n = 0;
+  for (int i = from; i < fb.nmsgs; i++)
+    if (strcmp(fb.msgs[i].topic, "openbl602/abc/state") == 0 && !strstr(fb.msgs[i].payload, a) &&
+        !strstr(fb.msgs[i].payload, b))
+      n++;
+  return n;
+}
+
+static void test_step_down_transient_is_not_published_settled_value_is(void) {
+  setup();
+  app.snap.relay = true;
+  app.snap.power_w = 1500.0f;
+  go_online(0);
+  uint64_t now = 20000; /* well past the spacing: the old policy sent the first reading over the delta */
+  step(now);
+  int from = fb.nmsgs, before = fb_count(&fb, "openbl602/abc/state");
+  /* the meter on its way down (a pending edge, then the overdue bound), 10 ms polls */
+  const float way_down[] = {1262.7f, 977.2f, 713.7f, 285.8f};
+  for (unsigned i = 0; i < sizeof way_down / sizeof way_down[0]; i++) {
+    app.snap.power_w = way_down[i];
+    app.snap.settling = true;
+    step(now += 10);
+  }
+  app.snap.power_w = 100.0f; /* settled */
+  app.snap.settling = false;
+  step(now += 10); /* the first poll after it settled */
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 1);
+  CHECK_STR(fb_last(&fb, "openbl602/abc/state")->payload, "{\"relay\":true,\"power_w\":100.0}");
+  CHECK_EQ_INT(foreign_power_reports(from, "1500.0", "100.0"), 0);
+}
+
+static void test_switch_on_reports_settled_power_at_once_after_relay_report(void) {
+  setup();
+  go_online(0);
+  uint64_t now = 20000;
+  app.snap.power_w = 0.0f; /* relay off: the app reports 0 */
+  step(now);
+  int before = fb_count(&fb, "openbl602/abc/state");
+  /* relay closes; the meter still shows the decay bound of the load before (0.7 W) */
+  app.snap.relay = true;
+  app.snap.power_w = 0.7f;
+  app.snap.settling = true;
+  step(now += 10);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 1); /* the relay change: at once */
+  /* the first edges of the 1000 W load: settled within a few ms, sent at once (not 2 s later) */
+  app.snap.power_w = 1000.0f;
+  app.snap.settling = false;
+  step(now += 10);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 2);
+  CHECK_STR(fb_last(&fb, "openbl602/abc/state")->payload, "{\"relay\":true,\"power_w\":1000.0}");
+  /* the follow-up was settled: the next power change waits for the spacing again */
+  app.snap.power_w = 1200.0f;
+  step(now += 10);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 2);
+  step(now + 2000);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/state"), before + 3);
+}
+
+/* Worst case for the follow-up rule: a load that jumps every poll and is unsettled every other poll, with a
+ * heartbeat-free stream of changes. Power reports stay ≤ 30/min. */
+static float worst_power(int t) {
+  app.snap.settling = (t % 2) == 0;
+  return (t % 3) ? 100.0f + (float)(t % 97) * 10.0f : 3.0f;
+}
+
+static void test_worst_case_noisy_unsettled_load_stays_within_30_per_minute(void) {
+  setup();
+  app.snap.relay = true;
+  uint64_t now = 0;
+  go_online(now);
+  int before = fb_count(&fb, "openbl602/abc/state");
+  for (int t = 0; t < 60 * 100; t++) { /* 10 ms polls for one minute */
+    app.snap.power_w = worst_power(t);
+    step(now += 10);
+  }
+  int n = fb_count(&fb, "openbl602/abc/state") - before;
+  printf("worst-case noisy, half unsettled: %d state messages in 1 min\n", n);
+  CHECK(n <= 30);
+  CHECK(n >= 25);
+}
+
 static void test_relay_change_and_power_step_publish_at_once(void) {
   setup();
   uint64_t now = 0;
@@ -447,6 +532,9 @@ int main(void) {
   RUN(test_steady_load_sends_one_heartbeat_a_minute);
   RUN(test_noisy_load_is_spaced);
   RUN(test_relay_change_and_power_step_publish_at_once);
+  RUN(test_step_down_transient_is_not_published_settled_value_is);
+  RUN(test_switch_on_reports_settled_power_at_once_after_relay_report);
+  RUN(test_worst_case_noisy_unsettled_load_stays_within_30_per_minute);
   RUN(test_power_threshold_is_max_of_relative_and_absolute);
   RUN(test_report_thresholds_can_change_at_run_time);
   RUN(test_command_runs_app_and_publishes_result_with_req);
