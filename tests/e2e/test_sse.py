@@ -176,8 +176,8 @@ def test_keepalive_comment_after_quiet_time(sims):
 
 
 def test_switch_on_pushes_zero_then_the_real_power_never_a_small_value(sims):
-    """§6 follows §8.4: after 2.4 s off, switching a 1000 W load on pushes 0 W with the relay (not the old
-    load's decaying reading), then 1000 W."""
+    """§6 follows §8.4: after 2.4 s off, switching a 1000 W load on pushes 0 W with the relay
+    (not the old load's decaying reading), then 1000 W."""
     sim = sims("sseon", load="1000W")
     s = EventStream(sim.http_port)
     s.read_head()

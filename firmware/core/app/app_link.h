@@ -37,7 +37,7 @@ typedef struct {
   bool lockout;    /* relay locked off after repeated trips (core/triplock, §3) */
   float power_w, voltage_v, current_a;
   uint32_t meter_flags; /* BL0937_* flags of the reading */
-  bool load_connected; /* false right after switch-on until the new load is measured (bl0937.h) */
+  bool load_connected;  /* false right after switch-on until the new load is measured (bl0937.h) */
   uint64_t energy_wh;
   bool energy_unknown;
   hal_reset_reason_t reset_reason;
