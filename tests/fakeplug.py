@@ -303,6 +303,9 @@ class FakePlug:
             return _error(400, "invalid_json")
         if found := contract.config_patch_errors(body):
             return _refused(found)
+        if "api_password" in body:  # the plug locks (or opens) from the next request on
+            self.password = body["api_password"] or None
+            self.info["auth"] = self.password is not None
         _merge(self.config, body)
         for secret in ("api_password", "mqtt.password", "wifi.password"):
             *parents, leaf = secret.split(".")

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.openbl602_plug.const import (
     CONF_FIRMWARE_MANIFEST,
+    CONF_PROTECT,
     DEFAULT_FIRMWARE_MANIFEST,
     DOMAIN,
 )
@@ -98,13 +99,56 @@ async def test_user_creates_entry_after_testing_the_connection(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: " 127.0.0.1 ", CONF_PORT: fake_plug.port}
+        result["flow_id"],
+        {CONF_HOST: " 127.0.0.1 ", CONF_PORT: fake_plug.port, CONF_PROTECT: False},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Kettle"
     assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: fake_plug.port}
     assert result["options"] == {CONF_FIRMWARE_MANIFEST: DEFAULT_FIRMWARE_MANIFEST}
     assert result["result"].unique_id == MAC
+    assert fake_plug.password is None
+
+
+async def test_user_protects_an_open_plug_by_default(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    """Issue 13: adoption locks the plug with a generated 128-bit password, shown once."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "password_created"
+    generated = result["description_placeholders"]["password"]
+    assert len(generated) == 32
+    int(generated, 16)  # hex: 128 bits
+    assert fake_plug.password == generated
+    assert ("PATCH", "/api/v1/config", {"api_password": generated}) in fake_plug.requests
+    # the new password was proven by an authenticated read before anything was stored
+    assert ("/api/v1/state", f"Bearer {generated}") in fake_plug.authorization
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PASSWORD] == generated
+
+
+async def test_user_protect_refused_by_the_plug_is_reported(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    fake_plug.command_error = (400, "invalid_value", "api_password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port}
+    )
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "protect_failed"}
+    fake_plug.command_error = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port, CONF_PROTECT: False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_PASSWORD not in result["data"]
 
 
 async def test_user_with_password(hass: HomeAssistant, locked_plug: FakePlug) -> None:
@@ -173,9 +217,17 @@ async def test_zeroconf_confirm_shows_the_plug_and_creates(
     )
     assert second["reason"] == "already_in_progress"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "password_created"
+    generated = result["description_placeholders"]["password"]
+    assert fake_plug.password == generated
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Kettle"
-    assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: fake_plug.port}
+    assert result["data"] == {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: fake_plug.port,
+        CONF_PASSWORD: generated,
+    }
 
 
 async def test_zeroconf_confirm_reports_an_unreachable_plug(
@@ -267,7 +319,9 @@ async def test_dhcp_new_plug_is_confirmed(hass: HomeAssistant, fake_plug: FakePl
             ),
         )
         assert result["step_id"] == "discovery_confirm"
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PROTECT: False}
+        )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: fake_plug.port}
 
@@ -304,7 +358,9 @@ async def test_mqtt_discovery_uses_the_announced_http_address(
     )
     assert result["step_id"] == "discovery_confirm"
     assert result["description_placeholders"]["name"] == "Kettle"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PROTECT: False}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_HOST: "127.0.0.1", CONF_PORT: fake_plug.port}
 
@@ -477,7 +533,7 @@ async def test_options_flow_sets_the_release_manifest(
 ) -> None:
     entry = _entry(hass, fake_plug)
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "firmware"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_FIRMWARE_MANIFEST: " /config/fw/manifest.json "}
     )
@@ -486,3 +542,20 @@ async def test_options_flow_sets_the_release_manifest(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert entry.options == {CONF_FIRMWARE_MANIFEST: ""}
+
+
+async def test_options_flow_shows_the_stored_password(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    entry = _entry(hass, fake_plug, **{CONF_PASSWORD: "0123456789abcdef"})
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["firmware", "show_password"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "show_password"}
+    )
+    assert result["step_id"] == "show_password"
+    assert result["description_placeholders"]["password"] == "0123456789abcdef"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert entry.data[CONF_PASSWORD] == "0123456789abcdef"

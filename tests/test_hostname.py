@@ -30,7 +30,7 @@ async def test_plug_added_by_hostname_against_the_sim(
     sim = sim_factory("hostsim")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": "localhost", "port": sim.http_port}
+        result["flow_id"], {"host": "localhost", "port": sim.http_port, "protect": False}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     entry = result["result"]
@@ -81,7 +81,7 @@ async def test_unexpected_error_in_the_flow_is_translated_and_logged_once(
     assert len(tracebacks) == 1
     # the user can retry in the same flow once the cause is gone
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": fake_plug.host, "port": fake_plug.port}
+        result["flow_id"], {"host": fake_plug.host, "port": fake_plug.port, "protect": False}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

@@ -85,7 +85,7 @@ async def test_retained_info_starts_discovery(
     await wait_for(hass, lambda: bool(discovered()))
     flow = discovered()[0]
     assert flow["step_id"] == "discovery_confirm"
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"protect": False})
     assert result["type"] == "create_entry"
     entry = result["result"]
     await hass.async_block_till_done()

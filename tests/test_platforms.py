@@ -301,3 +301,40 @@ async def test_protection_timing_numbers(
         )
     assert err.value.translation_key == "whole_number"
     assert fake_plug.config["protection"]["hold_s"] == 5
+
+
+async def test_trip_lockout_is_shown_refuses_on_and_is_cleared_by_the_button(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    """Issue 13: the trip lockout (protocol §3) is exposed in HA."""
+    fake_plug.state.update(lockout=True, tripped="overpower", relay=False)
+    await setup_entry(hass, plug_entry)
+    assert hass.states.get("binary_sensor.kettle_lockout").state == "on"
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: "switch.kettle"}, blocking=True
+        )
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "locked_out"
+    assert hass.states.get("switch.kettle").state == "off"
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: "button.kettle_clear_lockout"}, blocking=True
+    )
+    assert fake_plug.requests[-1] == ("POST", "/api/v1/relay", {"clear_lockout": True})
+    assert hass.states.get("binary_sensor.kettle_lockout").state == "off"
+    assert hass.states.get("switch.kettle").state == "off"  # clearing does not switch on
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: "switch.kettle"}, blocking=True
+    )
+    assert hass.states.get("switch.kettle").state == "on"
+
+
+async def test_firmware_without_lockout_gets_no_lockout_entities(
+    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
+) -> None:
+    del fake_plug.state["lockout"]
+    await setup_entry(hass, plug_entry)
+    ids = hass.states.async_entity_ids()
+    assert "binary_sensor.kettle_protection_tripped" in ids
+    assert "binary_sensor.kettle_lockout" not in ids
+    assert "button.kettle_clear_lockout" not in ids

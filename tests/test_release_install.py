@@ -68,7 +68,7 @@ async def test_update_entity_installs_a_signed_release_on_the_sim(
 
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": sim.host, "port": sim.http_port}
+        result["flow_id"], {"host": sim.host, "port": sim.http_port, "protect": False}
     )
     assert result["type"] == "create_entry", result
     entry = result["result"]

@@ -32,7 +32,7 @@ async def _add_sim(hass: HomeAssistant, sim: SimPlug) -> MockConfigEntry:
     """Add the plug through the config flow, as a user would."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": sim.host, "port": sim.http_port}
+        result["flow_id"], {"host": sim.host, "port": sim.http_port, "protect": False}
     )
     assert result["type"] == "create_entry", result
     entry = result["result"]
@@ -192,7 +192,9 @@ async def test_sim_discovered_over_mqtt_and_pushing_over_mqtt(
         ]
 
     await wait_for(hass, lambda: bool(flows()), seconds=20)
-    result = await hass.config_entries.flow.async_configure(flows()[0]["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        flows()[0]["flow_id"], {"protect": False}
+    )
     assert result["type"] == "create_entry"
     entry = result["result"]
     await hass.async_block_till_done()
@@ -284,7 +286,7 @@ async def test_sim_found_by_mdns_is_added_through_the_zeroconf_step(
         DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery
     )
     assert result["step_id"] == "discovery_confirm", result
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"protect": False})
     assert result["type"] == "create_entry"
     entry = result["result"]
     assert entry.unique_id == entry.runtime_data.coordinator.info.mac

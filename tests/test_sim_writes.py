@@ -199,6 +199,10 @@ async def test_password_steps_reauth_reconfigure_and_options_against_the_real_pl
     assert entry.runtime_data.coordinator.data is not None
     # options: the real options flow
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU  # a stored password adds "show it"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "firmware"}
+    )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_FIRMWARE_MANIFEST: ""}
     )

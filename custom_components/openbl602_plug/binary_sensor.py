@@ -1,4 +1,4 @@
-"""Protection state of a plug."""
+"""Protection state of a plug: tripped, and locked off after repeated trips."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ async def async_setup_entry(
     """Add the protection sensor when the firmware has protection."""
     coordinator = entry.runtime_data.coordinator
     if "protection" in coordinator.info.capabilities:
-        async_add_entities([OblTrippedSensor(coordinator)])
+        entities: list[BinarySensorEntity] = [OblTrippedSensor(coordinator)]
+        if coordinator.data.has_lockout:
+            entities.append(OblLockoutSensor(coordinator))
+        async_add_entities(entities)
 
 
 class OblTrippedSensor(OblEntity, BinarySensorEntity):
@@ -45,3 +48,23 @@ class OblTrippedSensor(OblEntity, BinarySensorEntity):
     def extra_state_attributes(self) -> dict[str, str]:
         """Which protection."""
         return {"cause": self.coordinator.data.tripped.value}
+
+
+class OblLockoutSensor(OblEntity, BinarySensorEntity):
+    """On while repeated trips hold the relay locked off (protocol §3 `lockout`).
+
+    Switching on is refused until the lockout is cleared (the Clear lockout button) or the plug
+    is power-cycled: a load that keeps tripping needs a person to look at it.
+    """
+
+    _attr_translation_key = "lockout"
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM
+
+    def __init__(self, coordinator: OblCoordinator) -> None:
+        """Describe."""
+        super().__init__(coordinator, "lockout")
+
+    @property
+    def is_on(self) -> bool:
+        """The relay is locked off."""
+        return self.coordinator.data.lockout

@@ -1,4 +1,4 @@
-"""Restart and identify."""
+"""Restart, identify and clear a trip lockout."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .client import OblHttpClient
+from .client import OblHttpClient, PlugState
 from .coordinator import OblConfigEntry, OblCoordinator
 from .entity import OblEntity, plug_command
 
@@ -25,8 +25,11 @@ PARALLEL_UPDATES = 1
 class OblButtonDescription(ButtonEntityDescription):
     """What pressing does."""
 
-    press: Callable[[OblHttpClient], Awaitable[None]]
+    # A press answered with the plug's state (a relay command) updates HA at once.
+    press: Callable[[OblHttpClient], Awaitable[PlugState | None]]
     capability: str | None = None
+    # Only for firmware whose state carries this key.
+    state_key: str | None = None
 
 
 BUTTONS: tuple[OblButtonDescription, ...] = (
@@ -43,6 +46,13 @@ BUTTONS: tuple[OblButtonDescription, ...] = (
         capability="identify",
         press=lambda client: client.identify(),
     ),
+    OblButtonDescription(
+        key="clear_lockout",
+        translation_key="clear_lockout",
+        capability="protection",
+        state_key="lockout",
+        press=lambda client: client.clear_lockout(),
+    ),
 )
 
 
@@ -53,10 +63,12 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons."""
     coordinator = entry.runtime_data.coordinator
+    capabilities = coordinator.info.capabilities
     async_add_entities(
         OblButton(coordinator, description)
         for description in BUTTONS
-        if description.capability is None or description.capability in coordinator.info.capabilities
+        if (description.capability is None or description.capability in capabilities)
+        and (description.state_key is None or description.state_key in coordinator.data.raw)
     )
 
 
@@ -74,4 +86,8 @@ class OblButton(OblEntity, ButtonEntity):
         """Send the command."""
         if self.entity_description.device_class is ButtonDeviceClass.RESTART:
             self.coordinator.expect_restart()
-        await plug_command(self.coordinator, self.entity_description.press(self.coordinator.client))
+        state = await plug_command(
+            self.coordinator, self.entity_description.press(self.coordinator.client)
+        )
+        if state is not None:
+            self.coordinator.async_set_state(state)

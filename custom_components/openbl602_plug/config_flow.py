@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,13 @@ from .client import (
     parse_txt,
 )
 from .client import mqtt as mqtt_msg
-from .const import CONF_FIRMWARE_MANIFEST, DEFAULT_FIRMWARE_MANIFEST, DEFAULT_PORT, DOMAIN
+from .const import (
+    CONF_FIRMWARE_MANIFEST,
+    CONF_PROTECT,
+    DEFAULT_FIRMWARE_MANIFEST,
+    DEFAULT_PORT,
+    DOMAIN,
+)
 from .coordinator import OblConfigEntry
 
 _LOGGER = logging.getLogger(__package__)
@@ -53,6 +60,9 @@ PORT_SELECTOR = NumberSelector(
 )
 
 
+PROTECT_SCHEMA = vol.Schema({vol.Optional(CONF_PROTECT, default=True): bool})
+
+
 def _connection_schema(defaults: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema(
         {
@@ -61,6 +71,12 @@ def _connection_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
         }
     )
+
+
+def generate_password() -> str:
+    """128 random bits as 32 hex digits: within the plug's 8-64 printable ASCII (protocol §4)
+    and easy to copy by hand."""
+    return secrets.token_hex(16)
 
 
 def _parse_mqtt_discovery(discovery_info: MqttServiceInfo) -> tuple[DeviceInfo, URL]:
@@ -84,6 +100,7 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
         self._info: DeviceInfo | None = None
         self._host = ""
         self._port = DEFAULT_PORT
+        self._generated: str | None = None
 
     async def _probe(self, host: str, port: int, password: str | None) -> DeviceInfo:
         """Connect before anything is stored: identity, protocol, then an authenticated read."""
@@ -122,6 +139,43 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             options={CONF_FIRMWARE_MANIFEST: DEFAULT_FIRMWARE_MANIFEST},
         )
 
+    async def _finish(
+        self, info: DeviceInfo, password: str | None, protect: bool
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Create the entry; a plug without a password is locked first when the user asked."""
+        if not protect or info.auth_required:
+            return self._create(info, password), {}
+        generated = generate_password()
+        client = OblHttpClient(async_get_clientsession(self.hass), self._host, self._port)
+        try:
+            await client.patch_config({"api_password": generated})
+            # Proof the plug took it: an authenticated read with the new password.
+            client.password = generated
+            await client.state()
+        except AuthFailed:
+            return None, {"base": "protect_failed"}
+        except OblError as err:
+            _LOGGER.warning("Could not set a password on %s:%s: %s", self._host, self._port, err)
+            return None, {"base": "protect_failed"}
+        except Exception:
+            _LOGGER.exception("Unexpected error locking %s:%s", self._host, self._port)
+            return None, {"base": "unknown"}
+        self._info, self._generated = info, generated
+        return await self.async_step_password_created(), {}
+
+    async def async_step_password_created(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the generated password once, so the user can keep it, then add the plug."""
+        assert self._info is not None
+        assert self._generated is not None
+        if user_input is not None:
+            return self._create(self._info, self._generated)
+        return self.async_show_form(
+            step_id="password_created",
+            description_placeholders={**self._placeholders(), "password": self._generated},
+        )
+
     # -- manual ---------------------------------------------------------------------
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -145,11 +199,15 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured(
                     updates={CONF_HOST: self._host, CONF_PORT: self._port}
                 )
-                return self._create(info, password)
+                result, errors = await self._finish(
+                    info, password, user_input.get(CONF_PROTECT, True)
+                )
+                if result is not None:
+                    return result
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _connection_schema({}), user_input or {}
+                _connection_schema({}).extend(PROTECT_SCHEMA.schema), user_input or {}
             ),
             errors=errors,
         )
@@ -247,9 +305,12 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             if errors.get("base") == "invalid_auth":
                 return await self.async_step_password()
             if info is not None:
-                return self._create(info, None)
+                result, errors = await self._finish(info, None, user_input.get(CONF_PROTECT, True))
+                if result is not None:
+                    return result
         return self.async_show_form(
             step_id="discovery_confirm",
+            data_schema=PROTECT_SCHEMA,
             description_placeholders=self._placeholders(),
             errors=errors,
         )
@@ -347,9 +408,31 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class OblOptionsFlow(OptionsFlow):
-    """Where firmware releases are looked up."""
+    """Where firmware releases are looked up; the stored plug password, on request."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A plug with a stored password gets a menu; otherwise straight to the settings."""
+        if self.config_entry.data.get(CONF_PASSWORD):
+            return self.async_show_menu(step_id="init", menu_options=["firmware", "show_password"])
+        return await self.async_step_firmware()
+
+    async def async_step_show_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the password HA uses for the plug (for its status page or another client)."""
+        if user_input is not None:
+            return self.async_abort(reason="password_shown")
+        return self.async_show_form(
+            step_id="show_password",
+            description_placeholders={
+                "name": self.config_entry.title,
+                "password": self.config_entry.data[CONF_PASSWORD],
+            },
+        )
+
+    async def async_step_firmware(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """One field: manifest URL or file path (empty: no update checks)."""
         if user_input is not None:
             return self.async_create_entry(
@@ -357,7 +440,7 @@ class OblOptionsFlow(OptionsFlow):
             )
         current = self.config_entry.options.get(CONF_FIRMWARE_MANIFEST, DEFAULT_FIRMWARE_MANIFEST)
         return self.async_show_form(
-            step_id="init",
+            step_id="firmware",
             data_schema=vol.Schema(
                 {
                     vol.Optional(

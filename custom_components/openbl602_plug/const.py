@@ -8,6 +8,8 @@ MANUFACTURER: Final = "openbl602_plug project"
 
 DEFAULT_PORT: Final = 80
 CONF_FIRMWARE_MANIFEST: Final = "firmware_manifest"
+# Config flow checkbox: lock a plug that has no API password with a generated one.
+CONF_PROTECT: Final = "protect"
 # Release manifest published with every GitHub release of this project.
 DEFAULT_FIRMWARE_MANIFEST: Final = (
     "https://github.com/openbl602-plug/openbl602_plug/releases/latest/download/manifest.json"

@@ -42,6 +42,11 @@ async def plug_command[T](coordinator: OblCoordinator, request: Awaitable[T]) ->
         coordinator.config_entry.async_start_reauth(coordinator.hass)
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
     except CommandError as err:
+        if err.status == 409 and err.code == "locked_out":
+            # Not a bad value: the plug's protection holds the relay off until someone clears it.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="locked_out"
+            ) from err
         placeholders: dict[str, Any] = {
             "code": err.code,
             "message": err.message or err.code,

@@ -101,6 +101,15 @@ def test_state_null_power_factor_is_none_not_zero() -> None:
     assert state.power_factor is None
 
 
+def test_state_lockout_is_optional_for_older_firmware() -> None:
+    """Protocol §3 `lockout` (added key): firmware without it never locks the relay."""
+    assert parse_state(STATE | {"lockout": True}).lockout is True
+    assert parse_state(STATE | {"lockout": True}).has_lockout
+    older = {key: value for key, value in STATE.items() if key != "lockout"}
+    assert parse_state(older).lockout is False
+    assert not parse_state(older).has_lockout
+
+
 def test_state_null_energy_is_unknown_not_zero() -> None:
     """Protocol §3: null while the plug cannot read its stored total; never read as 0."""
     state = parse_state(STATE | {"energy_wh": None})
@@ -122,6 +131,7 @@ def test_state_null_energy_is_unknown_not_zero() -> None:
         {"ota": {"state": "failed", "error": 5}},
         {"stale": []},
         {"reset_reason": 3},
+        {"lockout": "yes"},
     ],
 )
 def test_malformed_state_is_rejected(change: dict) -> None:

@@ -99,6 +99,10 @@ class OblHttpClient:
         """Toggle the relay; the plug answers with the state after the switch."""
         return parse_state(await self._request("POST", "/relay", json={"toggle": True}))
 
+    async def clear_lockout(self) -> PlugState:
+        """Lift a trip lockout (the relay stays off); answers the state after it."""
+        return parse_state(await self._request("POST", "/relay", json={"clear_lockout": True}))
+
     async def config(self) -> dict[str, Any]:
         """The plug's settings document (secrets are never returned by the plug)."""
         return await self._request("GET", "/config")

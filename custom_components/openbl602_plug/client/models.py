@@ -108,7 +108,15 @@ class PlugState:
     ota: OtaProgress
     stale_voltage: bool = False
     stale_current: bool = False
+    # Relay locked off after repeated trips until cleared (protocol §3); firmware before the
+    # lockout never sends the key and never locks.
+    lockout: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_lockout(self) -> bool:
+        """The firmware reports the trip lockout (the key exists in its state)."""
+        return "lockout" in self.raw
 
 
 @dataclass(frozen=True, slots=True)

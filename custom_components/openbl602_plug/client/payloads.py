@@ -204,6 +204,7 @@ def parse_state(obj: Mapping[str, Any]) -> PlugState:
         ota=parse_ota(ota) if isinstance(ota, Mapping) else OtaProgress(OtaState.IDLE),
         stale_voltage=bool(stale.get("voltage", False)),
         stale_current=bool(stale.get("current", False)),
+        lockout=_bool(obj, "lockout", False),
         raw=dict(obj),
     )
 
