@@ -201,6 +201,17 @@ class HomeAssistant:
         return self._request("GET", "/api/states")
 
 
+def show_generated_password(ha: HomeAssistant, step: dict[str, Any]) -> dict[str, Any]:
+    """Adoption locks a password-less plug with a generated password (the config flow's default):
+    HA shows it once; the demo prints it and goes on, as a user pressing Submit would."""
+    if step.get("type") != "form" or step.get("step_id") != "password_created":
+        return step
+    password = step.get("description_placeholders", {}).get("password", "?")
+    print(f"demo: plug locked with a generated password: {password} (options show it again)")
+    url = f"/api/config/config_entries/flow/{step['flow_id']}"
+    return ha._request("POST", url, {})
+
+
 def setup(args: argparse.Namespace) -> HomeAssistant:
     ha = HomeAssistant(args.ha)
     ha.wait_up(args.timeout)
@@ -216,6 +227,7 @@ def setup(args: argparse.Namespace) -> HomeAssistant:
             url = f"/api/config/config_entries/flow/{flow['flow_id']}"
             try:
                 step = ha._request("POST", url, {})
+                step = show_generated_password(ha, step)
             except urllib.error.HTTPError as err:
                 print(f"demo: confirming a discovered plug failed: HTTP {err.code}")
                 continue
@@ -229,6 +241,7 @@ def setup(args: argparse.Namespace) -> HomeAssistant:
         port = args.http_base + index
         try:
             step = ha.flow("openbl602_plug", [{"host": "127.0.0.1", "port": port}])
+            step = show_generated_password(ha, step)
         except urllib.error.HTTPError as err:
             print(f"demo: adding plug {plug_id} failed: HTTP {err.code} {err.read().decode()}")
             continue
