@@ -121,13 +121,34 @@ class Sim:
             try:
                 wait_port(self.http_port, self.proc, f"sim {self.id} HTTP")
                 wait_port(self.control_port, self.proc, f"sim {self.id} control")
+                owned = self._owns_its_ports()
             except AssertionError:
                 # another test took a port between free_port() and the bind: pick new ones
                 if self.proc.poll() != 1 or attempt == 2:
                     raise
-                self.http_port, self.control_port = free_port(), free_port()
-            else:
+                owned = False
+            if owned:
                 return
+            # Another worker's listener answered on a port this sim then failed to bind (exit 1):
+            # a connect alone cannot tell them apart. Start again on new ports.
+            if attempt == 2:
+                raise AssertionError(f"sim {self.id}: its ports are taken by another process")
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.http_port, self.control_port = free_port(), free_port()
+
+    def _owns_its_ports(self) -> bool:
+        """The HTTP port answers as this plug (its id in the info) and the process still runs."""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=3)
+            conn.request("GET", "/api/v1/info", headers={"Host": f"127.0.0.1:{self.http_port}"})
+            body = conn.getresponse().read()
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            return False
+        assert self.proc is not None
+        return self.id.encode() in body and self.proc.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None:
