@@ -20,7 +20,8 @@ static mqtt_status_t fail(mqtt_client_t *c, mqtt_status_t st, const char *detail
 
 mqtt_status_t mqtt_init(mqtt_client_t *c, const mqtt_config_t *cfg) {
   if (!c || !cfg || !cfg->transport.send || !cfg->transport.recv || !cfg->tx_buf || cfg->tx_cap < 16 ||
-      !cfg->rx_buf || cfg->rx_cap < 16 || (cfg->inflight_cap && !cfg->inflight_buf))
+      !cfg->rx_buf || cfg->rx_cap < 16 || (cfg->inflight_cap && !cfg->inflight_buf) ||
+      cfg->publish_reserve + 4u > cfg->tx_cap)
     return MQTT_ERR_ARG;
   memset(c, 0, sizeof *c);
   c->cfg = *cfg;
@@ -146,10 +147,11 @@ static mqtt_status_t handle(mqtt_client_t *c, const mqtt_packet_t *p, uint64_t n
   }
   switch (p->type) {
     case MQTT_CONNACK: return fail(c, MQTT_ERR_PROTOCOL, "second CONNACK");
-    case MQTT_PUBLISH:
+    case MQTT_PUBLISH: {
+      size_t space;
+      uint8_t *dst = tx_tail(c, &space, now);
+      if (space < c->cfg.publish_reserve + 4u) return MQTT_ERR_NO_SPACE; /* its answer would not fit yet */
       if (p->qos == 1) {
-        size_t space;
-        uint8_t *dst = tx_tail(c, &space, now);
         int32_t n = mqtt_encode_puback(dst, space, p->packet_id);
         if (n < 0) return MQTT_ERR_NO_SPACE;
         c->tx_len += (size_t)n;
@@ -165,6 +167,7 @@ static mqtt_status_t handle(mqtt_client_t *c, const mqtt_packet_t *p, uint64_t n
       ev.packet_id = p->packet_id;
       emit(c, &ev);
       return MQTT_OK;
+    }
     case MQTT_PUBACK:
       for (size_t i = 0; i < c->inflight_count; i++) {
         if (c->inflight[i].id != p->packet_id) continue;
@@ -213,6 +216,7 @@ static mqtt_status_t drop_oversized(mqtt_client_t *c, const mqtt_fixed_header_t 
       if (ev.packet_id == 0) return fail(c, MQTT_ERR_MALFORMED, "PUBLISH: packet id 0");
       size_t space;
       uint8_t *dst = tx_tail(c, &space, now);
+      if (space < c->cfg.publish_reserve + 4u) return MQTT_ERR_NO_SPACE;
       int32_t n = mqtt_encode_puback(dst, space, ev.packet_id);
       if (n < 0) return MQTT_ERR_NO_SPACE;
       c->tx_len += (size_t)n;
@@ -410,6 +414,15 @@ void mqtt_reset(mqtt_client_t *c) {
   c->rx_len = 0;
   c->rx_skip = 0;
   c->ping_outstanding = false;
+}
+
+bool mqtt_inflight_forget(mqtt_client_t *c, uint16_t packet_id) {
+  for (size_t i = 0; c && packet_id && i < c->inflight_count; i++) {
+    if (c->inflight[i].id != packet_id) continue;
+    inflight_remove(c, i);
+    return true;
+  }
+  return false;
 }
 
 void mqtt_clear_inflight(mqtt_client_t *c) {

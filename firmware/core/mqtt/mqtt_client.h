@@ -90,6 +90,11 @@ typedef struct {
   uint32_t ping_timeout_ms;    /* 0 → 10000: PINGRESP (and stalled transmit) deadline */
   uint32_t retry_ms;           /* 0 → 10000: QoS 1 re-send interval while connected */
   uint8_t max_attempts;        /* 0 → 5: sends of one QoS 1 publish before MQTT_EVT_PUBLISH_FAILED */
+  /* Room the transmit queue must have, besides the PUBACK, before a received PUBLISH is taken: what the
+   * event callback publishes in answer (0 = nothing). A PUBLISH that finds less waits in the receive buffer
+   * until the queue drains, so a burst of commands slows the broker down instead of losing answers.
+   * Must leave room for the PUBACK: publish_reserve + 4 <= tx_cap. */
+  size_t publish_reserve;
 } mqtt_config_t;
 
 typedef enum {
@@ -152,6 +157,10 @@ void mqtt_disconnect(mqtt_client_t *c, uint64_t now_ms);
 
 /* The transport was closed under the client (e.g. by the caller): forget the connection. */
 void mqtt_reset(mqtt_client_t *c);
+
+/* Forgets one unacknowledged QoS 1 publish (it is not re-sent): a newer retained message on the same topic
+ * supersedes it. false: packet_id is not in flight (already acknowledged). */
+bool mqtt_inflight_forget(mqtt_client_t *c, uint16_t packet_id);
 
 /* Drops unacknowledged QoS 1 publishes (e.g. when the broker changes). */
 void mqtt_clear_inflight(mqtt_client_t *c);

@@ -64,6 +64,7 @@ bool mqttdev_init(mqttdev_t *d, const mqttdev_config_t *cfg) {
       .inflight_buf = d->inflight, .inflight_cap = sizeof d->inflight,
       .on_event = on_mqtt_event, .event_ctx = d,
       .connack_timeout_ms = d->cfg.connect_timeout_ms,
+      .publish_reserve = MQTTDEV_ANSWER_RESERVE,
   };
   if (mqtt_init(&d->mqtt, &mc) != MQTT_OK) return false;
   d->stats.state = MQTTDEV_OFF;
@@ -112,6 +113,7 @@ void mqttdev_set_broker(mqttdev_t *d, const mqttdev_broker_t *broker, uint64_t n
   if (off && d->stats.state == MQTTDEV_OFF) return;
   mqttdev_stop(d, now_ms);
   mqtt_clear_inflight(&d->mqtt); /* messages for the old broker */
+  d->state_pid = 0;
   if (off) return;
   d->broker = b;
   d->stats.state = MQTTDEV_WAITING;
@@ -179,6 +181,9 @@ static void publish_result(mqttdev_t *d, const char *name, size_t name_len, cons
   int32_t n = jsonw_finish(&w);
   if (n < 0) return;
   mqtt_status_t st = mqtt_publish(&d->mqtt, topic(d, "result"), d->json, (size_t)n, 1, false, NULL, d->now_ms);
+  /* the QoS 1 store is full (a burst, the PUBACKs still on their way): never silence, send it QoS 0 */
+  if (st == MQTT_ERR_NO_SPACE)
+    st = mqtt_publish(&d->mqtt, topic(d, "result"), d->json, (size_t)n, 0, false, NULL, d->now_ms);
   if (st != MQTT_OK) set_error(d, "result", mqtt_strerror(st));
 }
 
@@ -268,7 +273,9 @@ static void on_mqtt_event(void *ctx, const mqtt_event_t *ev) {
     case MQTT_EVT_PUBLISH: handle_command(d, ev); break;
     case MQTT_EVT_DROPPED: handle_dropped(d, ev); break;
     case MQTT_EVT_PUBLISH_FAILED: set_error(d, "publish", "QoS 1 message never acknowledged"); break;
-    case MQTT_EVT_PUBACK: break;
+    case MQTT_EVT_PUBACK:
+      if (ev->packet_id == d->state_pid) d->state_pid = 0;
+      break;
   }
 }
 
@@ -284,8 +291,22 @@ static mqtt_status_t publish_json(mqttdev_t *d, const char *suffix, int (*build)
   return mqtt_publish(&d->mqtt, topic(d, suffix), d->json, (size_t)n, 1, true, NULL, d->now_ms);
 }
 
+/* The retained state: one copy in flight at most (a newer state supersedes the unacknowledged one, which
+ * is then not re-sent); QoS 0 when the QoS 1 store is full of results. */
 static bool publish_state(mqttdev_t *d, const mqttdev_snapshot_t *snap) {
-  mqtt_status_t st = publish_json(d, "state", d->cfg.app.build_state);
+  int n = d->cfg.app.build_state(d->cfg.app.ctx, d->json, sizeof d->json);
+  mqtt_status_t st = MQTT_ERR_ARG;
+  if (n < 0 || (size_t)n >= sizeof d->json) {
+    set_error(d, "state", "document larger than MQTTDEV_JSON_SIZE");
+  } else {
+    if (d->state_pid) (void)mqtt_inflight_forget(&d->mqtt, d->state_pid);
+    d->state_pid = 0;
+    st = mqtt_publish(&d->mqtt, topic(d, "state"), d->json, (size_t)n, 1, true, &d->state_pid, d->now_ms);
+    if (st == MQTT_ERR_NO_SPACE) {
+      d->state_pid = 0;
+      st = mqtt_publish(&d->mqtt, topic(d, "state"), d->json, (size_t)n, 0, true, NULL, d->now_ms);
+    }
+  }
   if (st == MQTT_ERR_NO_SPACE) return false;
   d->last_report = *snap; /* also on a build error: do not retry a broken document every poll */
   d->last_report_ms = d->now_ms;

@@ -8,7 +8,8 @@
  *   event    QoS 0, not retained: mqttdev_publish_event()
  *   cmd/+    subscribed QoS 1; each message → app->command(name, body); retained commands are ignored
  *            (a stale retained "reboot" must not boot-loop the plug)
- *   result   QoS 1, not retained: {"cmd": name, "req": <"req" string from the body>|null, "ok": bool,
+ *   result   QoS 1 (QoS 0 while 8 messages await their PUBACK: a burst of commands is answered in full,
+ *            in order on the connection, only not re-sent after a reconnect), not retained: {"cmd": name, "req": <"req" string from the body>|null, "ok": bool,
  *            "error": {"code", "message", "field"?}|null}; "req" is echoed if it is a string of <= 32 chars;
  *            a command name outside [a-z0-9_]{1,24} is answered with "not_found" without calling the app;
  *            a command larger than MQTTDEV_RX_SIZE with "payload_too_large"
@@ -52,6 +53,9 @@ extern "C" {
 #ifndef MQTTDEV_INFLIGHT_SIZE
 #define MQTTDEV_INFLIGHT_SIZE 2048
 #endif
+/* A command is taken from the broker only when the transmit queue has room for its state report and its
+ * result (mqtt_config_t.publish_reserve): a burst waits at the broker instead of losing answers. */
+#define MQTTDEV_ANSWER_RESERVE 1024
 #ifndef MQTTDEV_JSON_SIZE
 #define MQTTDEV_JSON_SIZE 1024 /* scratch for one state / info / result document */
 #endif
@@ -138,6 +142,7 @@ typedef struct {
   char json[MQTTDEV_JSON_SIZE];
   json_tok_t toks[48]; /* for reading "req" out of a command body */
   uint64_t now_ms;     /* time of the current poll, for event callbacks */
+  uint16_t state_pid;  /* the retained state still waiting for its PUBACK (0 = none): a newer one replaces it */
   /* QoS 1 commands handled in this session: a redelivery (DUP) of one of them is acknowledged, not rerun */
   uint16_t handled_ids[8];
   uint8_t handled_next;

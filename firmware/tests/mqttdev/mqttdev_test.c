@@ -328,6 +328,53 @@ static void test_command_runs_app_and_publishes_result_with_req(void) {
   CHECK(strstr(fb_last(&fb, "openbl602/abc/result")->payload, "\"req\":null") != NULL);
 }
 
+/* #13: a burst read in one poll gets one result per command, though only 8 QoS 1 messages fit in flight
+ * and every toggle also reports the state (results beyond the window go QoS 0; one state in flight). */
+static void test_burst_of_commands_gets_every_result(void) {
+  setup();
+  go_online(0);
+  int before = fb_count(&fb, "openbl602/abc/result");
+  for (int i = 0; i < 20; i++) {
+    char body[64];
+    snprintf(body, sizeof body, "{\"on\":%s,\"req\":\"q%d\"}", i % 2 ? "false" : "true", i);
+    fb_publish(&fb, "openbl602/abc/cmd/relay", body, 1, false, (uint16_t)(100 + i));
+  }
+  mqttdev_poll(&dev, 100); /* all 20 in one read, before any PUBACK can come back */
+  fb_process(&fb);
+  CHECK_EQ_INT(app.commands, 20);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/result") - before, 20);
+  int seen = 0;
+  for (int i = 0; i < fb.nmsgs; i++) {
+    char want[16];
+    snprintf(want, sizeof want, "\"q%d\"", seen);
+    if (strcmp(fb.msgs[i].topic, "openbl602/abc/result") == 0 && strstr(fb.msgs[i].payload, want)) seen++;
+  }
+  CHECK_EQ_INT(seen, 20); /* in order */
+  CHECK(mqtt_inflight_count(&dev.mqtt) <= MQTT_MAX_INFLIGHT);
+  step(200);
+  CHECK_STR(fb_last(&fb, "openbl602/abc/state")->payload, "{\"relay\":false,\"power_w\":115.0}");
+}
+
+/* A socket that takes nothing: commands wait at the broker (not read, not acknowledged) instead of being
+ * run with nowhere to put their answers; they all run and are answered once it drains. */
+static void test_commands_wait_while_the_transmit_queue_is_full(void) {
+  setup();
+  go_online(0);
+  fb.link.send_blocked = true;
+  for (int i = 0; i < 30; i++) {
+    char body[64];
+    snprintf(body, sizeof body, "{\"on\":true,\"req\":\"w%d\"}", i);
+    fb_publish(&fb, "openbl602/abc/cmd/relay", body, 1, false, (uint16_t)(200 + i));
+  }
+  for (uint64_t t = 100; t < 110; t++) mqttdev_poll(&dev, t);
+  CHECK(app.commands < 30);
+  fb.link.send_blocked = false;
+  for (uint64_t t = 200; t < 260 && app.commands < 30; t++) step(t);
+  step(300);
+  CHECK_EQ_INT(app.commands, 30);
+  CHECK_EQ_INT(fb_count(&fb, "openbl602/abc/result"), 30);
+}
+
 static void test_command_errors(void) {
   setup();
   go_online(0);
@@ -538,6 +585,8 @@ int main(void) {
   RUN(test_power_threshold_is_max_of_relative_and_absolute);
   RUN(test_report_thresholds_can_change_at_run_time);
   RUN(test_command_runs_app_and_publishes_result_with_req);
+  RUN(test_burst_of_commands_gets_every_result);
+  RUN(test_commands_wait_while_the_transmit_queue_is_full);
   RUN(test_command_errors);
   RUN(test_retained_command_is_ignored);
   RUN(test_oversized_command_gets_payload_too_large);
