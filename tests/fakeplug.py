@@ -51,6 +51,7 @@ STATE: dict[str, Any] = {
     "energy_wh": 12873,
     "tripped": "none",
     "lockout": False,
+    "config_rev": 0,
     "rssi_dbm": -58,
     "uptime_s": 86400,
     "reset_reason": "power_on",

@@ -47,6 +47,7 @@ static struct {
   uint64_t energy_poll_us;
 
   uint32_t generation;
+  uint32_t config_rev; /* config changes applied since boot (§3 config_rev) */
   uint8_t led_net;
   uint32_t net_passes;   /* the network loop's pass count last seen */
   uint64_t reboot_at_ms; /* 0 = none */
@@ -70,6 +71,7 @@ static void publish_view(void) {
   v->relay = d.dev_ok && device_relay_get(&d.dev, 0);
   v->tripped = d.tripped;
   v->lockout = trip_lock_locked(&d.trip_lock);
+  v->config_rev = d.config_rev;
   v->power_w = d.reading.power_w;
   v->voltage_v = d.reading.voltage_v;
   v->current_a = d.reading.current_a;
@@ -291,7 +293,10 @@ bool dev_config_apply(const app_config_t *next) {
     device_config_from(&d.cfg, &dc);
     device_set_config(&d.dev, &dc);
   }
-  changed();
+  /* every path that changes the config comes here (PATCH, MQTT, setup form, calibration, the OTA key
+   * confirmed on the button); a patch that changed nothing is not announced */
+  if (memcmp(old, next, sizeof(*old)) != 0) d.config_rev++;
+  changed(); /* the state (with config_rev) goes out at once, like a relay change */
   return true;
 }
 

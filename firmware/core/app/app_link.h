@@ -33,8 +33,9 @@ typedef struct {
   bool safe_mode;
   bool store_ok;
   bool relay;
-  uint8_t tripped; /* app_trip_t */
-  bool lockout;    /* relay locked off after repeated trips (core/triplock, §3) */
+  uint8_t tripped;     /* app_trip_t */
+  bool lockout;        /* relay locked off after repeated trips (core/triplock, §3) */
+  uint32_t config_rev; /* config changes applied since boot (§3); each also bumps generation */
   float power_w, voltage_v, current_a;
   uint32_t meter_flags; /* BL0937_* flags of the reading */
   bool load_connected;  /* false right after switch-on until the new load is measured (bl0937.h) */

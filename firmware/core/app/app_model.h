@@ -131,6 +131,7 @@ typedef struct {
   bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
   uint8_t tripped;     /* app_trip_t */
   bool lockout;        /* relay locked off after repeated trips (§3) */
+  uint32_t config_rev; /* config changes applied since boot (§3): clients re-read the config when it moves */
   int8_t rssi_dbm;
   uint64_t uptime_s;
   const char *reset_reason; /* "power_on", ... */

@@ -68,6 +68,7 @@ void pub_state_write(jsonw_t *w) {
   st.energy_wh = v->energy_wh;
   st.tripped = v->tripped;
   st.lockout = v->lockout;
+  st.config_rev = v->config_rev;
   hal_wifi_status_t ws;
   hal_wifi_status(&ws);
   st.rssi_dbm = ws.state == HAL_WIFI_CONNECTED ? ws.rssi_dbm : 0;

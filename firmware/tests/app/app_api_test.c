@@ -130,6 +130,41 @@ static void test_mqtt_commands_reach_the_device(void) {
   CHECK(info != NULL && has(info->payload, "via mqtt"));
 }
 
+/* §3 config_rev: every applied change counts, whatever its source, and the state goes out at once. */
+static void test_config_rev_counts_changes_and_is_pushed_at_once(void) {
+  rig_reset();
+  g_rig.opt.mqtt_host = "broker.lan";
+  rig_boot();
+  for (int i = 0; i < 200 && g_rig.broker.subscribes == 0; i++) rig_step(10);
+  const char *b;
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"config_rev\":0"));
+  for (int i = 0; i < 10; i++) rig_step(10);
+  int states = fb_count(&g_rig.broker, "openbl602/rig1/state");
+  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "{\"name\":\"Desk\"}", NULL, &b), 200);
+  rig_step(10); /* one pass: not held back by report.min_interval_s */
+  CHECK_EQ_INT(fb_count(&g_rig.broker, "openbl602/rig1/state"), states + 1);
+  const fb_msg_t *st = fb_last(&g_rig.broker, "openbl602/rig1/state");
+  CHECK(st != NULL && has(st->payload, "\"config_rev\":1"));
+  /* refused or unchanged: nothing to re-read */
+  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "{\"led\":\"breathing\"}", NULL, &b), 400);
+  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "{\"name\":\"Desk\"}", NULL, &b), 200);
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"config_rev\":1"));
+  /* an MQTT config command counts the same */
+  fb_publish(&g_rig.broker, "openbl602/rig1/cmd/config", "{\"led\":\"off\"}", 1, false, 9);
+  for (int i = 0; i < 3; i++) rig_step(10);
+  st = fb_last(&g_rig.broker, "openbl602/rig1/state");
+  CHECK(st != NULL && has(st->payload, "\"config_rev\":2"));
+  /* calibration is a config change too */
+  CHECK_EQ_INT(rig_req("POST", "/api/v1/calibrate", "{\"reset\":true}", NULL, &b), 200); /* gains already 1 */
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"config_rev\":2"));
+  /* a relay command is not a config change */
+  CHECK_EQ_INT(rig_req("POST", "/api/v1/relay", "{\"on\":true}", NULL, &b), 200);
+  CHECK(has(b, "\"config_rev\":2"));
+}
+
 static void test_link_loss_drops_mqtt_without_goodbye(void) {
   rig_reset();
   g_rig.opt.mqtt_host = "broker.lan";
@@ -166,6 +201,8 @@ static void test_setup_mode_form_joins_the_network(void) {
   CHECK_EQ_INT(rig_req("GET", "/api/v1/setup/networks", NULL, NULL, &b), 404);
   CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, NULL, &b), 200);
   CHECK(has(b, "\"ssid\":\"home\"") && has(b, "\"password_set\":true"));
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"config_rev\":1")); /* the setup form is a config change (§3) */
 }
 
 int main(void) {
@@ -176,6 +213,7 @@ int main(void) {
   RUN(test_identify_energy_reset_calibrate);
   RUN(test_reboot_says_goodbye_then_reboots);
   RUN(test_mqtt_commands_reach_the_device);
+  RUN(test_config_rev_counts_changes_and_is_pushed_at_once);
   RUN(test_link_loss_drops_mqtt_without_goodbye);
   RUN(test_setup_mode_form_joins_the_network);
   return unit_report();
