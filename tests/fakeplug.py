@@ -43,6 +43,7 @@ INFO: dict[str, Any] = {
 
 STATE: dict[str, Any] = {
     "relay": True,
+    "relay_pending": None,
     "power_w": 115.2,
     "voltage_v": 230.4,
     "current_a": 0.502,

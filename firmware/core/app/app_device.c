@@ -69,6 +69,8 @@ static void publish_view(void) {
   v->safe_mode = d.safe_mode;
   v->store_ok = d.store_ok;
   v->relay = d.dev_ok && device_relay_get(&d.dev, 0);
+  v->relay_pending_on = false;
+  v->relay_pending = d.dev_ok && device_relay_pending(&d.dev, 0, &v->relay_pending_on);
   v->tripped = d.tripped;
   v->lockout = trip_lock_locked(&d.trip_lock);
   v->config_rev = d.config_rev;
@@ -303,9 +305,16 @@ bool dev_config_apply(const app_config_t *next) {
 bool dev_relay_usable(void) { return d.dev_ok; }
 bool dev_relay(void) { return d.dev_ok && device_relay_get(&d.dev, 0); }
 
+bool dev_relay_target(void) {
+  bool on = dev_relay();
+  if (d.dev_ok) (void)device_relay_pending(&d.dev, 0, &on);
+  return on;
+}
+
 void dev_relay_command(bool on) {
+  /* inside the relay's minimum interval this only sets the pending state (core/device) */
   (void)device_relay_set(&d.dev, 0, on, RELAY_CAUSE_COMMAND); /* a command also clears a trip */
-  changed(); /* also when unchanged: a command may have cleared a trip */
+  changed(); /* also when unchanged: a command may have cleared a trip or set the pending state */
 }
 
 bool dev_locked_out(void) { return trip_lock_locked(&d.trip_lock); }

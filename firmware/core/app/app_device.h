@@ -28,6 +28,7 @@ uint32_t dev_main_poll(void);
 bool dev_config_apply(const app_config_t *next); /* persisted first; false: the flash write failed */
 bool dev_relay_usable(void);                     /* the board profile has a working relay */
 bool dev_relay(void);
+bool dev_relay_target(void);     /* the pending state if one waits for the minimum interval, else dev_relay() */
 void dev_relay_command(bool on); /* also clears a trip */
 bool dev_locked_out(void);       /* relay locked off after repeated trips (core/triplock) */
 void dev_clear_lockout(void);

@@ -117,7 +117,8 @@ static int run(app_call_t *c, jsonw_t *w) {
         return 409;
       }
       {
-        bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !dev_relay() : cmd->relay_on;
+        /* a toggle flips the state the relay is heading for: a burst acts as if each had been applied */
+        bool on = cmd->relay_op == APP_RELAY_TOGGLE ? !dev_relay_target() : cmd->relay_on;
         if (cmd->clear_lockout) dev_clear_lockout();
         if (on && dev_locked_out()) {
           app_errors_add(errs, "locked_out", NULL, "locked off after repeated protection trips: send clear_lockout");

@@ -33,6 +33,8 @@ typedef struct {
   bool safe_mode;
   bool store_ok;
   bool relay;
+  bool relay_pending;    /* a state waits for the relay's minimum interval (core/device) */
+  bool relay_pending_on; /* the state it waits to take */
   uint8_t tripped;     /* app_trip_t */
   bool lockout;        /* relay locked off after repeated trips (core/triplock, §3) */
   uint32_t config_rev; /* config changes applied since boot (§3); each also bumps generation */

@@ -131,6 +131,8 @@ typedef struct {
   bool energy_unknown; /* the stored total could not be read (yet): energy_wh is sent as null (§3) */
   uint8_t tripped;     /* app_trip_t */
   bool lockout;        /* relay locked off after repeated trips (§3) */
+  bool pending;        /* §3 relay_pending: a state waits for the relay's minimum interval (else null) */
+  bool pending_on;     /* the state it waits to take */
   uint32_t config_rev; /* config changes applied since boot (§3): clients re-read the config when it moves */
   int8_t rssi_dbm;
   uint64_t uptime_s;

@@ -60,6 +60,8 @@ void pub_state_write(jsonw_t *w) {
   app_state_t st;
   memset(&st, 0, sizeof(st));
   st.relay = v->relay;
+  st.pending = v->relay_pending;
+  st.pending_on = v->relay_pending_on;
   /* relay open: no load current can flow, whatever the last pulses said (§3) */
   st.power_w = v->relay && v->load_connected ? v->power_w : 0.0f; /* just switched on: not measured yet */
   st.current_a = v->relay && v->load_connected ? v->current_a : 0.0f;

@@ -53,6 +53,11 @@ void app_state_write(const app_state_t *s, jsonw_t *w) {
   }
   jsonw_kstr(w, "tripped", app_trip_name(s->tripped));
   jsonw_kbool(w, "lockout", s->lockout);
+  if (s->pending) {
+    jsonw_kbool(w, "relay_pending", s->pending_on);
+  } else {
+    jsonw_knull(w, "relay_pending");
+  }
   jsonw_kuint(w, "config_rev", s->config_rev);
   jsonw_kint(w, "rssi_dbm", s->rssi_dbm);
   jsonw_kuint(w, "uptime_s", s->uptime_s);

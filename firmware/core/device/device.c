@@ -41,6 +41,7 @@ hal_status_t device_init(device_t *d, const board_profile_t *board, const device
   d->ctx = ctx;
   d->now_us = now_us;
   d->net = LED_NET_OFFLINE;
+  memset(d->pending, -1, sizeof d->pending);
 
   /* relays first, each configured straight at its final level */
   hal_status_t result = HAL_OK;
@@ -87,7 +88,35 @@ void device_set_config(device_t *d, const device_config_t *cfg) {
 }
 
 static void switch_relay(device_t *d, uint8_t idx, bool on, relay_cause_t cause) {
-  if (relay_set(&d->relays[idx], on)) emit_relay(d, idx, cause);
+  d->pending[idx] = -1; /* whatever was requested before, this is the newest word */
+  if (relay_set(&d->relays[idx], on)) {
+    d->switched_us[idx] = hal_time_us64();
+    if (d->switched_us[idx] == 0) d->switched_us[idx] = 1;
+    emit_relay(d, idx, cause);
+  }
+}
+
+static bool interval_over(const device_t *d, uint8_t idx, uint64_t now_us) {
+  uint64_t last = d->switched_us[idx];
+  return last == 0 || now_us - last >= (uint64_t)DEVICE_RELAY_MIN_INTERVAL_MS * 1000u;
+}
+
+/* The minimum interval: a change inside it waits as the pending state (the last request wins). */
+static void request_relay(device_t *d, uint8_t idx, bool on, relay_cause_t cause) {
+  if (cause == RELAY_CAUSE_PROTECTION || interval_over(d, idx, hal_time_us64())) {
+    switch_relay(d, idx, on, cause);
+  } else if (on == d->relays[idx].on) {
+    d->pending[idx] = -1; /* back to where it is: nothing left to do */
+  } else {
+    d->pending[idx] = on ? 1 : 0;
+    d->pending_cause[idx] = cause;
+  }
+}
+
+static void apply_pending(device_t *d, uint64_t now_us) {
+  for (uint8_t i = 0; i < d->board.relay_count; i++) {
+    if (d->pending[i] >= 0 && interval_over(d, i, now_us)) switch_relay(d, i, d->pending[i] == 1, d->pending_cause[i]);
+  }
 }
 
 bool device_relay_set(device_t *d, uint8_t idx, bool on, relay_cause_t cause) {
@@ -95,19 +124,29 @@ bool device_relay_set(device_t *d, uint8_t idx, bool on, relay_cause_t cause) {
   if (cause == RELAY_CAUSE_BUTTON || cause == RELAY_CAUSE_COMMAND) {
     bool was_tripped = d->protect.tripped != PROTECT_NONE;
     if (on) {
-      protect_reset(&d->protect); /* a person wants power: start over */
+      /* a person wants power: start over. Not for an ON to a relay that is on: a stream of those would
+       * restart the limit's hold time forever and the overload would never be cut. */
+      if (was_tripped || !d->relays[idx].on) protect_reset(&d->protect);
       if (was_tripped) emit_protection(d);
     } else {
       protect_cancel_reclose(&d->protect); /* a person wants it off: do not re-close behind their back */
     }
   }
-  switch_relay(d, idx, on, cause);
+  request_relay(d, idx, on, cause);
+  return true;
+}
+
+bool device_relay_pending(const device_t *d, uint8_t idx, bool *on) {
+  if (idx >= d->board.relay_count || d->pending[idx] < 0) return false;
+  *on = d->pending[idx] == 1;
   return true;
 }
 
 bool device_relay_toggle(device_t *d, uint8_t idx, relay_cause_t cause) {
   if (idx >= d->board.relay_count) return false;
-  return device_relay_set(d, idx, !d->relays[idx].on, cause);
+  bool target = d->relays[idx].on;
+  (void)device_relay_pending(d, idx, &target);
+  return device_relay_set(d, idx, !target, cause);
 }
 
 bool device_relay_get(const device_t *d, uint8_t idx) {
@@ -179,7 +218,7 @@ static void run_protection(device_t *d, uint64_t now_us, const device_metering_t
     emit_protection(d);
     uint8_t mask = d->protect_mask ? d->protect_mask : 1u;
     for (uint8_t r = 0; r < d->board.relay_count; r++) {
-      if ((mask >> r) & 1u) switch_relay(d, r, true, RELAY_CAUSE_RECLOSE);
+      if ((mask >> r) & 1u) request_relay(d, r, true, RELAY_CAUSE_RECLOSE);
     }
   }
 }
@@ -197,6 +236,7 @@ void device_tick(device_t *d, uint64_t now_us, const device_metering_t *m) {
   d->setup_ready = ready;
 
   if (!d->safe_mode) run_protection(d, now_us, m);
+  apply_pending(d, now_us);
 
   bool tripped = d->protect.tripped != PROTECT_NONE;
   for (uint8_t i = 0; i < d->board.led_count; i++) {

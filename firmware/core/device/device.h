@@ -9,6 +9,12 @@
  *                  DEVICE_EV_BUTTON → publish the gesture; DEVICE_EV_SETUP_REQUEST → enter setup mode
  *                  DEVICE_EV_PROTECTION → publish state ("tripped")
  *
+ * Minimum switching interval (issue #13): a relay is switched by the button, a command or the automatic
+ * re-close at most once per DEVICE_RELAY_MIN_INTERVAL_MS. A request inside the interval is not refused: it
+ * becomes the relay's pending state (the last request wins, the ones before it are dropped) and is applied
+ * by the tick once the interval has passed. A protection (over-power/current, lockout) opens the relay at
+ * once whatever the interval, and drops a pending request.
+ *
  * Events are delivered synchronously from the calling function (init, tick, relay_set); the callback must
  * not call device_init. Nothing here persists anything or allocates, and nothing locks: call every device_*
  * function from the same task (post network commands to the main loop). */
@@ -28,6 +34,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* 200 ms = 5 switchings a second: the mechanical rating of the 10-16 A PCB power relays in plugs (18,000
+ * operations an hour), well above anything a person or an automation does (a blinking lamp toggles every
+ * 0.5-1 s), so only floods are held back. */
+#define DEVICE_RELAY_MIN_INTERVAL_MS 200u
 
 typedef struct {
   relay_power_on_t power_on;  /* protocol "startup"; default restore */
@@ -85,6 +96,9 @@ typedef struct {
   bool safe_mode;
   bool setup_ready;        /* a button is held past the setup time */
   uint8_t protect_mask;    /* relays that were on when the protection opened them */
+  uint64_t switched_us[BOARD_MAX_RELAYS]; /* when each relay last changed state (0 = not since boot) */
+  int8_t pending[BOARD_MAX_RELAYS];       /* state requested inside the minimum interval: -1 none, 0 off, 1 on */
+  relay_cause_t pending_cause[BOARD_MAX_RELAYS];
   uint64_t now_us;         /* time of the last tick (or init) */
   device_event_cb_t cb;
   void *ctx;
@@ -104,10 +118,15 @@ void device_tick(device_t *d, uint64_t now_us, const device_metering_t *m);
 
 /* Switches relay idx; for BUTTON and COMMAND causes it also clears a protection trip (emits
  * DEVICE_EV_PROTECTION with PROTECT_NONE when one was set). Emits DEVICE_EV_RELAY when the state changes.
- * false for a bad index. */
+ * Inside the minimum interval (above) the state becomes pending instead, except for PROTECTION, which
+ * switches at once. false for a bad index. */
 bool device_relay_set(device_t *d, uint8_t idx, bool on, relay_cause_t cause);
+/* Flips the state the relay is heading for (the pending one if any), so a burst of toggles acts as if each
+ * had been applied. */
 bool device_relay_toggle(device_t *d, uint8_t idx, relay_cause_t cause);
 bool device_relay_get(const device_t *d, uint8_t idx);
+/* true and *on = the state relay idx takes when its minimum interval has passed; false: nothing pending. */
+bool device_relay_pending(const device_t *d, uint8_t idx, bool *on);
 uint8_t device_relay_count(const device_t *d);
 /* Bit i = relay i on: what the application persists. */
 uint8_t device_relay_mask(const device_t *d);

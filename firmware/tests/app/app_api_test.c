@@ -38,9 +38,20 @@ static void test_relay_command_drives_the_pin(void) {
   CHECK_EQ_INT(rig_req("POST", "/api/v1/relay", "{\"on\":true}", NULL, &b), 200);
   CHECK(has(b, "\"relay\":true"));
   CHECK_EQ_INT(posix_io_output(pin), closed_level);
+  CHECK(has(b, "\"relay_pending\":null"));
+  /* inside the minimum interval (§5.4): the answer shows the old state and the pending one */
   CHECK_EQ_INT(rig_req("POST", "/api/v1/relay", "toggle", NULL, &b), 200);
-  CHECK(has(b, "\"relay\":false"));
+  CHECK(has(b, "\"relay\":true") && has(b, "\"relay_pending\":false"));
+  CHECK_EQ_INT(posix_io_output(pin), closed_level);
+  for (int i = 0; i < 25; i++) rig_step(10);
   CHECK_EQ_INT(posix_io_output(pin), !closed_level);
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
+  CHECK(has(b, "\"relay\":false") && has(b, "\"relay_pending\":null"));
+  /* after a quiet interval a command switches at once */
+  for (int i = 0; i < 25; i++) rig_step(10);
+  CHECK_EQ_INT(rig_req("POST", "/api/v1/relay", "toggle", NULL, &b), 200);
+  CHECK(has(b, "\"relay\":true") && has(b, "\"relay_pending\":null"));
+  for (int i = 0; i < 25; i++) rig_step(10);
   CHECK_EQ_INT(rig_req("POST", "/api/v1/relay", "{\"on\":3}", NULL, &b), 400);
   CHECK(has(b, "\"field\":\"on\""));
 }

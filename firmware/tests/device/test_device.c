@@ -177,11 +177,93 @@ static void test_commands_and_bad_index(void) {
   CHECK_EQ_INT(count(DEVICE_EV_RELAY), 1);
   CHECK(device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND));
   CHECK_EQ_INT(count(DEVICE_EV_RELAY), 1); /* no change, no event */
+  run(false, DEVICE_RELAY_MIN_INTERVAL_MS, NULL);
   CHECK(device_relay_toggle(&dev, 0, RELAY_CAUSE_COMMAND));
   CHECK(!device_relay_get(&dev, 0));
   CHECK(!device_relay_set(&dev, 1, true, RELAY_CAUSE_COMMAND));
   CHECK(!device_relay_get(&dev, 7));
   CHECK_EQ_INT(device_relay_count(&dev), 1);
+}
+
+/* Issue #13: a flood of commands switches the relay at most once per DEVICE_RELAY_MIN_INTERVAL_MS; the last
+ * request wins and is applied when the interval has passed; a request after a quiet interval is immediate. */
+static void test_min_interval_last_command_wins(void) {
+  boot_with(RELAY_POWER_ON_OFF, false, false, HAL_RESET_POWER_ON);
+  run(false, 1000, NULL);
+  nev = 0;
+  CHECK(device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND)); /* quiet before: at once */
+  CHECK(device_relay_get(&dev, 0));
+  CHECK_EQ_INT(count(DEVICE_EV_RELAY), 1);
+  uint32_t pin_levels = fake_pins[PIN_RELAY].nhistory;
+  /* 1000 toggles, 1 ms apart: the relay moves at most once per interval */
+  for (int i = 0; i < 1000; i++) {
+    fake_now_us += MS(1);
+    CHECK(device_relay_toggle(&dev, 0, RELAY_CAUSE_COMMAND));
+    if (i % 10 == 9) device_tick(&dev, fake_now_us, NULL);
+  }
+  int switches = count(DEVICE_EV_RELAY) - 1;
+  CHECK(switches >= 1 && switches <= 1000 / (int)DEVICE_RELAY_MIN_INTERVAL_MS + 1);
+  /* 1001 toggles in all from off: the last one asked for on */
+  bool pend = false;
+  bool has_pending = device_relay_pending(&dev, 0, &pend);
+  bool target = has_pending ? pend : device_relay_get(&dev, 0);
+  CHECK(target);
+  run(false, DEVICE_RELAY_MIN_INTERVAL_MS + 10, NULL);
+  CHECK(device_relay_get(&dev, 0));
+  CHECK(!device_relay_pending(&dev, 0, &pend));
+  /* every switching really was spaced: the pin moved no more often than the events say */
+  CHECK(fake_pins[PIN_RELAY].nhistory - pin_levels >= (uint32_t)(count(DEVICE_EV_RELAY) - 1));
+
+  /* inside the interval: off is pending, the relay stays on and reports nothing yet */
+  nev = 0;
+  run(false, 1000, NULL);
+  CHECK(device_relay_set(&dev, 0, false, RELAY_CAUSE_COMMAND)); /* at once: quiet for 1 s */
+  CHECK(!device_relay_get(&dev, 0));
+  fake_now_us += MS(50);
+  CHECK(device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND));
+  CHECK(!device_relay_get(&dev, 0));
+  CHECK(device_relay_pending(&dev, 0, &pend) && pend);
+  fake_now_us += MS(50);
+  CHECK(device_relay_set(&dev, 0, false, RELAY_CAUSE_BUTTON)); /* back to the current state: nothing pending */
+  CHECK(!device_relay_pending(&dev, 0, &pend));
+  CHECK(device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND));
+  CHECK_EQ_INT(count(DEVICE_EV_RELAY), 1);
+  run(false, 90, NULL); /* 190 ms after the switch: still waiting */
+  CHECK(!device_relay_get(&dev, 0));
+  run(false, 20, NULL);
+  CHECK(device_relay_get(&dev, 0));
+  CHECK_EQ_INT(count(DEVICE_EV_RELAY), 2);
+  CHECK_EQ_INT(last(DEVICE_EV_RELAY)->cause, RELAY_CAUSE_COMMAND);
+}
+
+/* A protection never waits for the interval, and drops what was pending. */
+static void test_protection_opens_at_once_inside_the_interval(void) {
+  boot_with(RELAY_POWER_ON_OFF, false, false, HAL_RESET_POWER_ON);
+  device_metering_t ok = {.valid = true, .power_w = 100.0f, .current_a = 0.5f};
+  device_metering_t over = {.valid = true, .power_w = 4000.0f, .current_a = 17.0f};
+  run(false, 1000, &ok);
+  device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND);
+  CHECK(device_relay_get(&dev, 0));
+  nev = 0;
+  /* the limit's hold time passes inside intervals kept busy by commands */
+  uint64_t start = fake_now_us;
+  while (device_relay_get(&dev, 0) && fake_now_us - start < MS(10000)) {
+    fake_now_us += MS(10);
+    device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND);
+    device_tick(&dev, fake_now_us, &over);
+  }
+  CHECK(!device_relay_get(&dev, 0));
+  CHECK_EQ_INT(last(DEVICE_EV_RELAY)->cause, RELAY_CAUSE_PROTECTION);
+  /* right after a switch-on, a trip still opens at once */
+  run(false, 1000, &ok);
+  device_relay_set(&dev, 0, true, RELAY_CAUSE_COMMAND);
+  CHECK(device_relay_get(&dev, 0));
+  nev = 0;
+  device_relay_set(&dev, 0, false, RELAY_CAUSE_PROTECTION);
+  CHECK(!device_relay_get(&dev, 0));
+  CHECK_EQ_INT(count(DEVICE_EV_RELAY), 1);
+  bool pend;
+  CHECK(!device_relay_pending(&dev, 0, &pend));
 }
 
 static void test_overpower_trips_reports_and_clears_on_switch_on(void) {
@@ -305,6 +387,8 @@ int main(void) {
   RUN(test_long_press_reports_and_optionally_toggles);
   RUN(test_setup_ready_blinks_led_fast);
   RUN(test_commands_and_bad_index);
+  RUN(test_min_interval_last_command_wins);
+  RUN(test_protection_opens_at_once_inside_the_interval);
   RUN(test_overpower_trips_reports_and_clears_on_switch_on);
   RUN(test_reclose_window);
   RUN(test_safe_mode_disables_protection);

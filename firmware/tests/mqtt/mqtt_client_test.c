@@ -349,6 +349,55 @@ static void test_incoming_qos1_waits_for_queue_space_then_acks(void) {
   CHECK(link_.fc_len >= 4 && memcmp(link_.from_client + link_.fc_len - 4, ack, 4) == 0);
 }
 
+/* publish_reserve: an incoming PUBLISH waits until the queue has room for the answers it causes. */
+static void test_incoming_publish_waits_for_the_answer_reserve(void) {
+  memset(&link_, 0, sizeof link_);
+  memset(&evs, 0, sizeof evs);
+  mqtt_config_t cfg = {
+      .transport = {mem_link_send, mem_link_recv, &link_},
+      .tx_buf = txb, .tx_cap = sizeof txb, .rx_buf = rxb, .rx_cap = sizeof rxb,
+      .inflight_buf = infl, .inflight_cap = sizeof infl,
+      .on_event = on_event, .event_ctx = &evs, .publish_reserve = 300,
+  };
+  CHECK_EQ_INT(mqtt_init(&cli, &cfg), MQTT_OK);
+  connect_ok(0);
+  char payload[250];
+  memset(payload, 'q', sizeof payload);
+  link_.send_blocked = true;
+  CHECK_EQ_INT(mqtt_publish(&cli, "t", payload, sizeof payload, 0, false, NULL, 1), MQTT_OK); /* 512-255 left */
+  const uint8_t pub[] = {0x32, 6, 0, 1, 'a', 0, 9, 'X'};
+  mem_link_feed(&link_, pub, sizeof pub);
+  CHECK_EQ_INT(mqtt_poll(&cli, 2), MQTT_OK);
+  CHECK_EQ_INT(evs.publishes, 0); /* room for the PUBACK, not for the answers: not taken, not acknowledged */
+  link_.send_blocked = false;
+  CHECK_EQ_INT(mqtt_poll(&cli, 3), MQTT_OK);
+  CHECK_EQ_INT(evs.publishes, 1);
+  /* a reserve that leaves no room for the PUBACK is refused */
+  cfg.publish_reserve = sizeof txb - 3;
+  CHECK_EQ_INT(mqtt_init(&cli, &cfg), MQTT_ERR_ARG);
+}
+
+/* A superseded QoS 1 message can be forgotten: it leaves the in-flight store and is not re-sent. */
+static void test_inflight_forget(void) {
+  setup(sizeof rxb);
+  connect_ok(0);
+  uint16_t a = 0, b = 0;
+  CHECK_EQ_INT(mqtt_publish(&cli, "s", "OLD", 3, 1, true, &a, 0), MQTT_OK);
+  CHECK_EQ_INT(mqtt_publish(&cli, "r", "xyz", 3, 1, false, &b, 0), MQTT_OK);
+  CHECK_EQ_INT(mqtt_inflight_count(&cli), 2);
+  CHECK(mqtt_inflight_forget(&cli, a));
+  CHECK(!mqtt_inflight_forget(&cli, a));
+  CHECK_EQ_INT(mqtt_inflight_count(&cli), 1);
+  mem_link_drain(&link_);
+  CHECK_EQ_INT(mqtt_poll(&cli, 2500), MQTT_OK); /* retry time: only the result is re-sent */
+  CHECK(link_.fc_len > 0 && link_.from_client[0] == 0x3A); /* PUBLISH QoS 1 DUP */
+  CHECK(memchr(link_.from_client, 'O', link_.fc_len) == NULL);
+  const uint8_t ack[] = {0x40, 2, (uint8_t)(b >> 8), (uint8_t)b};
+  mem_link_feed(&link_, ack, 4);
+  CHECK_EQ_INT(mqtt_poll(&cli, 2600), MQTT_OK);
+  CHECK_EQ_INT(mqtt_inflight_count(&cli), 0);
+}
+
 int main(void) {
   RUN(test_connect_sends_connect_and_reports_connack);
   RUN(test_refused_connack_is_an_error_with_reason);
@@ -367,5 +416,7 @@ int main(void) {
   RUN(test_disconnect_sends_disconnect);
   RUN(test_qos1_needs_inflight_store_and_table_limit);
   RUN(test_incoming_qos1_waits_for_queue_space_then_acks);
+  RUN(test_incoming_publish_waits_for_the_answer_reserve);
+  RUN(test_inflight_forget);
   return unit_report();
 }

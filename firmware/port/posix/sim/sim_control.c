@@ -167,9 +167,13 @@ int sim_control_exec(const char *line, char *out, size_t cap) {
   }
   if (strcmp(cmd, "outputs") == 0) {
     bool relay = false, led = false;
-    if (c.board->relay_count) relay = sim_io_output(c.board->relays[0].pin) != c.board->relays[0].active_low;
+    unsigned switches = 0;
+    if (c.board->relay_count) {
+      relay = sim_io_output(c.board->relays[0].pin) != c.board->relays[0].active_low;
+      switches = sim_io_output_switches(c.board->relays[0].pin);
+    }
     if (c.board->led_count) led = sim_io_output(c.board->leds[0].pin) != c.board->leds[0].active_low;
-    snprintf(out, cap, "ok relay=%d led=%d\n", relay ? 1 : 0, led ? 1 : 0);
+    snprintf(out, cap, "ok relay=%d led=%d relay_switches=%u\n", relay ? 1 : 0, led ? 1 : 0, switches);
     return SIM_CONTROL_RUN;
   }
   if (strcmp(cmd, "quit") == 0) {

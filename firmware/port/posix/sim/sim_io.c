@@ -14,3 +14,8 @@ void sim_io_set_input(uint8_t pin, bool level) {
 bool sim_io_output(uint8_t pin) {
   return posix_io_output(pin);
 }
+
+uint32_t sim_io_output_switches(uint8_t pin) {
+  uint32_t levels = posix_io_output_changes(pin); /* 1 for the level it was configured at */
+  return levels ? levels - 1u : 0u;
+}

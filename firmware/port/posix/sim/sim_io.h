@@ -12,5 +12,7 @@ void sim_io_edge(uint8_t pin, bool rising, uint64_t t_us);
 void sim_io_set_input(uint8_t pin, bool level);
 /* The level the firmware drives on an output pin. */
 bool sim_io_output(uint8_t pin);
+/* How often an output pin changed level since boot (the relay's switchings). */
+uint32_t sim_io_output_switches(uint8_t pin);
 
 #endif
