@@ -47,8 +47,10 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
 
     @property
     def is_on(self) -> bool:
-        """Relay closed."""
-        return self.coordinator.data.relay
+        """Relay closed, or about to be: a state waiting for the relay's minimum switching interval
+        (protocol §5.4, `relay_pending`) is applied by the plug within 200 ms and pushed then."""
+        pending = self.coordinator.data.raw.get("relay_pending")
+        return pending if isinstance(pending, bool) else self.coordinator.data.relay
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Close the relay (also clears a protection trip)."""
