@@ -183,6 +183,35 @@ static void test_state_json(void) {
   CHECK(strstr(out, "\"energy_wh\":0,") != NULL);
 }
 
+/* The largest state document fits the buffers that carry it (app_publish.c's SSE document, 640 B; MQTT's
+ * MQTTDEV_JSON_SIZE) with every field at its longest. */
+static void test_state_json_worst_case_fits(void) {
+  app_state_t s = {0};
+  s.relay = true;
+  s.pending = true;
+  s.power_w = 99999.9f;
+  s.voltage_v = 999.9f;
+  s.current_a = 99.999f;
+  s.energy_wh = UINT64_MAX;
+  s.tripped = 2;
+  s.lockout = true;
+  s.config_rev = UINT32_MAX;
+  s.rssi_dbm = -128;
+  s.uptime_s = UINT64_MAX;
+  s.reset_reason = "exception";
+  s.safe_mode = true;
+  s.ota.state = 2;
+  s.ota.progress = 100;
+  memset(s.ota.error, 'e', sizeof(s.ota.error) - 1);
+  s.stale_voltage = s.stale_current = true;
+  jsonw_t w;
+  jsonw_init(&w, out, sizeof(out));
+  app_state_write(&s, &w);
+  int32_t n = jsonw_finish(&w);
+  CHECK(n > 0 && n < 640);
+  printf("largest state document: %d bytes\n", (int)n);
+}
+
 static void test_info_json(void) {
   app_info_t i = {0};
   strcpy(i.id, "kettle");
@@ -260,6 +289,7 @@ int main(void) {
   RUN(test_mqtt_cannot_touch_credentials);
   RUN(test_ota_key_and_record_size);
   RUN(test_state_json);
+  RUN(test_state_json_worst_case_fits);
   RUN(test_info_json);
   RUN(test_commands);
   return unit_report();
