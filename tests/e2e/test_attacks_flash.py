@@ -18,8 +18,8 @@ from .flashwear import store_seq
 from .plug import Recorder, wait_until
 
 COMMANDS = 10_000
-# MQTT commands are sent 100 at a time (the plug answers every one of a burst, protocol §8.3): 2000 by
-# default keeps the suite short; OBL_WEAR_MQTT=10000 runs the full benchmark.
+# MQTT commands are sent 100 at a time (the plug answers every one of a burst, protocol §8.3):
+# 2000 by default keeps the suite short; OBL_WEAR_MQTT=10000 runs the full benchmark.
 MQTT_COMMANDS = int(os.environ.get("OBL_WEAR_MQTT", "2000"))
 
 

@@ -35,9 +35,9 @@ typedef struct {
   bool relay;
   bool relay_pending;    /* a state waits for the relay's minimum interval (core/device) */
   bool relay_pending_on; /* the state it waits to take */
-  uint8_t tripped;     /* app_trip_t */
-  bool lockout;        /* relay locked off after repeated trips (core/triplock, §3) */
-  uint32_t config_rev; /* config changes applied since boot (§3); each also bumps generation */
+  uint8_t tripped;       /* app_trip_t */
+  bool lockout;          /* relay locked off after repeated trips (core/triplock, §3) */
+  uint32_t config_rev;   /* config changes applied since boot (§3); each also bumps generation */
   float power_w, voltage_v, current_a;
   uint32_t meter_flags; /* BL0937_* flags of the reading */
   bool load_connected;  /* false right after switch-on until the new load is measured (bl0937.h) */
