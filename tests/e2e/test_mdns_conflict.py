@@ -143,6 +143,10 @@ def test_second_plug_with_the_same_name_renames_and_both_resolve(
         ]
         assert a_answers == [bytes([127, 0, 0, 1])]
 
+        # the DHCP hostname follows too (the simulated plug logs what it would send)
+        assert "DHCP hostname openbl602-twin-2" in second.log.read_text()
+        assert "DHCP hostname openbl602-twin-2" not in first.log.read_text()
+
         # the HTTP Host check follows the name each plug won
         host2 = {"Host": f"openbl602-twin-2.local:{second.http_port}"}
         assert second.get("/api/v1/info", headers=host2).status == 200

@@ -36,6 +36,7 @@ void appnet_boot(const app_config_t *cfg) {
   memset(&s, 0, sizeof(s));
   snprintf(s.hostname, sizeof(s.hostname), "%s", app_ident()->hostname);
   s.mdns_index = 1;
+  hal_wifi_set_hostname(s.hostname); /* DHCP option 12: routers and HA's DHCP discovery see openbl602-<id> */
   snprintf(s.ssid, sizeof(s.ssid), "%s", cfg->wifi.ssid);
   snprintf(s.password, sizeof(s.password), "%s", cfg->wifi.password);
   if (cfg->wifi.ssid[0] == '\0') {
@@ -121,6 +122,7 @@ static void follow_mdns_name(void) {
   hal_log(HAL_LOG_WARN, "app", "mDNS: %s.local is taken on this network, now %s.local", s.hostname, name);
   snprintf(s.hostname, sizeof(s.hostname), "%s", name);
   s.mdns_index = s.mdns.svc.index;
+  hal_wifi_set_hostname(s.hostname); /* sent from the next DHCP renewal on */
   pub_info_changed();
 }
 
