@@ -265,8 +265,9 @@ static void test_three_probes_before_the_first_announcement(void) {
   CHECK(announced);
   CHECK_EQ_INT(probes, 3);
   if (probes == 3) {
-    CHECK(probe_at[1] - probe_at[0] >= 240 && probe_at[1] - probe_at[0] < 400);
-    CHECK(probe_at[2] - probe_at[1] >= 240 && probe_at[2] - probe_at[1] < 400);
+    /* ≥ 250 ms by design (a busy test machine can only make the gap longer, not shorter) */
+    CHECK(probe_at[1] - probe_at[0] >= 240 && probe_at[1] - probe_at[0] < 1000);
+    CHECK(probe_at[2] - probe_at[1] >= 240 && probe_at[2] - probe_at[1] < 1000);
   }
   CHECK(!answered);
   CHECK_STR(mdns_responder_hostname(&ra), "openbl602-dup");
@@ -344,7 +345,7 @@ static void test_losing_the_tiebreak_waits_a_second(void) {
   while (now_ms() < end && ra.tiebreaks_lost == 0) mdns_responder_poll(&ra, now_ms());
   CHECK_EQ_INT(ra.tiebreaks_lost, 1);
   uint64_t wait = ra.next_probe_ms > now_ms() ? ra.next_probe_ms - now_ms() : 0;
-  CHECK(wait >= 900 && wait <= 1000);
+  CHECK(wait >= 500 && wait <= 1000); /* 1 s from when it read the probe */
   CHECK(ra.phase == MDNS_PROBING);
   CHECK_STR(mdns_responder_hostname(&ra), "openbl602-dup");
   mdns_responder_stop(&ra);
@@ -368,7 +369,7 @@ static void test_conflict_storm_slows_probing(void) {
     CHECK(await_conflict(i));
     uint64_t wait = ra.next_probe_ms > now_ms() ? ra.next_probe_ms - now_ms() : 0;
     if (i < 14) CHECK(wait <= MDNS_PROBE_GAP_MS); /* probing the next name at once */
-    else CHECK(wait >= 4900 && wait <= 5000);
+    else CHECK(wait >= 4000 && wait <= 5000); /* 5 s from when it read the 15th conflict */
   }
   CHECK_EQ_INT(ra.renames, 15);
   CHECK_STR(mdns_responder_hostname(&ra), "openbl602-dup-16");
