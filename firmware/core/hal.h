@@ -153,6 +153,9 @@ typedef struct {
 
 hal_status_t hal_wifi_connect(const char *ssid, const char *password);
 hal_status_t hal_wifi_start_ap(const char *ssid); /* open AP, e.g. "openbl602-a1b2c3" */
+/* The name the station gives its DHCP server (option 12), e.g. "openbl602-a1b2c3"; taken at the next
+ * DHCP exchange. ≤ 31 characters; longer names are cut. */
+void hal_wifi_set_hostname(const char *name);
 void hal_wifi_status(hal_wifi_status_t *out);
 /* Fills at most max networks, returns how many. */
 size_t hal_wifi_scan(hal_wifi_network_t *out, size_t max);

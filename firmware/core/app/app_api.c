@@ -178,6 +178,12 @@ static http_head_action_t on_head(void *ctx, http_conn_t *c, const http_request_
   }
   http_policy_t pol;
   http_policy_for_plug(&pol, id->http_port, id->hostname, ws.ipv4, id->opt.advertised_ip, appnet_setup_mode());
+  if (strcmp(appnet_hostname(), id->hostname) != 0) { /* renamed after an mDNS conflict (§10) */
+    char local[HTTP_POLICY_NAME_MAX + 1];
+    snprintf(local, sizeof(local), "%s.local", appnet_hostname());
+    (void)http_policy_add(&pol, appnet_hostname());
+    (void)http_policy_add(&pol, local);
+  }
   const char *body_type = m == M_GET          ? NULL
                           : rt->id != R_OTA   ? "application/json"
                           : r->content_length ? "application/octet-stream"

@@ -163,7 +163,7 @@ const char *app_trip_name(uint8_t t);
 typedef struct {
   char id[APP_ID_MAX + 1];
   char mac[13];
-  char hostname[APP_ID_MAX + 11];
+  char hostname[58]; /* "openbl602-<id>[-<n>]": up to an mDNS host label (MDNS_LABEL_MAX) */
   const char *name;
   const char *model;
   const char *board;

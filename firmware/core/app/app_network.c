@@ -22,6 +22,8 @@ static struct {
   char ssid[APP_SSID_MAX + 1], password[APP_WIFI_PASS_MAX + 1]; /* the network last joined */
   mdns_responder_t mdns;
   bool mdns_running;
+  unsigned mdns_index; /* the name won on this network (mdns_service_t.index): kept over address changes */
+  char hostname[MDNS_LABEL_MAX + 1]; /* the name the plug goes by: app_ident's, or as renamed by mDNS */
 } s;
 
 static void join(const app_config_t *cfg) {
@@ -32,6 +34,9 @@ static void join(const app_config_t *cfg) {
 
 void appnet_boot(const app_config_t *cfg) {
   memset(&s, 0, sizeof(s));
+  snprintf(s.hostname, sizeof(s.hostname), "%s", app_ident()->hostname);
+  s.mdns_index = 1;
+  hal_wifi_set_hostname(s.hostname); /* DHCP option 12: routers and HA's DHCP discovery see openbl602-<id> */
   snprintf(s.ssid, sizeof(s.ssid), "%s", cfg->wifi.ssid);
   snprintf(s.password, sizeof(s.password), "%s", cfg->wifi.password);
   if (cfg->wifi.ssid[0] == '\0') {
@@ -92,6 +97,7 @@ static void mdns_start(const hal_wifi_status_t *ws) {
     hal_log(HAL_LOG_ERROR, "app", "mDNS: service record does not fit");
     return;
   }
+  (void)mdns_service_set_index(&svc, s.mdns_index);
   /* a loopback address (simulated plug) has no multicast route of its own: use the default interface */
   const uint8_t *ifa = ws->ipv4[0] == 127 ? NULL : ws->ipv4;
   s.mdns_running = mdns_responder_start(&s.mdns, &svc, (uint16_t)id->opt.mdns_port, ifa, app_now_ms());
@@ -106,6 +112,19 @@ static void mdns_stop(void) {
 void appnet_stop(void) { mdns_stop(); }
 
 int appnet_mdns_fd(void) { return s.mdns_running ? mdns_responder_fd(&s.mdns) : -1; }
+
+const char *appnet_hostname(void) { return s.hostname; }
+
+/* A name conflict made the responder take another name (§10): the plug goes by it everywhere. */
+static void follow_mdns_name(void) {
+  const char *name = mdns_responder_hostname(&s.mdns);
+  if (strcmp(name, s.hostname) == 0) return;
+  hal_log(HAL_LOG_WARN, "app", "mDNS: %s.local is taken on this network, now %s.local", s.hostname, name);
+  snprintf(s.hostname, sizeof(s.hostname), "%s", name);
+  s.mdns_index = s.mdns.svc.index;
+  hal_wifi_set_hostname(s.hostname); /* sent from the next DHCP renewal on */
+  pub_info_changed();
+}
 
 void appnet_poll(uint64_t now_ms, appnet_link_t *out) {
   hal_wifi_status_t ws;
@@ -129,6 +148,9 @@ void appnet_poll(uint64_t now_ms, appnet_link_t *out) {
   } else {
     mdns_stop(); /* setup AP: nobody on the home network to answer */
   }
-  if (s.mdns_running) mdns_responder_poll(&s.mdns, now_ms);
+  if (s.mdns_running) {
+    mdns_responder_poll(&s.mdns, now_ms);
+    follow_mdns_name();
+  }
   if (s.setup_mode && s.setup_auto_exit && now_ms - s.setup_since_ms >= SETUP_TIMEOUT_MS) leave_setup();
 }

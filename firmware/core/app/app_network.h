@@ -28,5 +28,8 @@ void appnet_leave_setup(const app_config_t *cfg);
 void appnet_stop(void);
 /* The mDNS socket, < 0 when none. */
 int appnet_mdns_fd(void);
+/* The plug's hostname now: "openbl602-<id>", or "openbl602-<id>-<n>" after mDNS found the name taken on the
+ * network (§10). info.hostname, the mDNS records and the HTTP Host check follow it. */
+const char *appnet_hostname(void);
 
 #endif

@@ -98,7 +98,7 @@ void pub_info_write(jsonw_t *w, bool for_mqtt) {
   memset(&i, 0, sizeof(i));
   snprintf(i.id, sizeof(i.id), "%s", id->id);
   snprintf(i.mac, sizeof(i.mac), "%s", id->mac);
-  snprintf(i.hostname, sizeof(i.hostname), "%s", id->hostname);
+  snprintf(i.hostname, sizeof(i.hostname), "%s", appnet_hostname()); /* as mDNS may have renamed it (§10) */
   i.name = v->cfg.name;
   i.model = id->model;
   i.board = id->board.name;

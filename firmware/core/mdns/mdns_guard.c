@@ -16,15 +16,23 @@ void mdns_guard_announced(mdns_guard_t *g, unsigned records, uint64_t now_ms) {
   }
 }
 
-unsigned mdns_guard_multicast(mdns_guard_t *g, unsigned records, uint64_t now_ms) {
+static unsigned allow(mdns_guard_t *g, unsigned records, uint64_t now_ms, uint64_t gap_ms) {
   unsigned allowed = 0;
   for (unsigned i = 0; i < MDNS_GUARD_RECORDS; i++) {
     if (!(records & (1u << i))) continue;
-    if (g->sent[i] && now_ms - g->last_multicast_ms[i] < MDNS_GUARD_MULTICAST_GAP_MS) continue;
+    if (g->sent[i] && now_ms - g->last_multicast_ms[i] < gap_ms) continue;
     allowed |= 1u << i;
   }
   mdns_guard_announced(g, allowed, now_ms);
   return allowed;
+}
+
+unsigned mdns_guard_multicast(mdns_guard_t *g, unsigned records, uint64_t now_ms) {
+  return allow(g, records, now_ms, MDNS_GUARD_MULTICAST_GAP_MS);
+}
+
+unsigned mdns_guard_defend(mdns_guard_t *g, unsigned records, uint64_t now_ms) {
+  return allow(g, records, now_ms, MDNS_GUARD_DEFEND_GAP_MS);
 }
 
 bool mdns_guard_unicast(mdns_guard_t *g, uint64_t now_ms) {

@@ -17,6 +17,7 @@
 #define MDNS_GUARD_RECORDS 5u /* MDNS_REC_* bits */
 #define MDNS_GUARD_MULTICAST_GAP_MS 1000u
 #define MDNS_GUARD_UNICAST_PER_S 8u
+#define MDNS_GUARD_DEFEND_GAP_MS 250u /* §6: answers to probes may come sooner, but not within 250 ms */
 
 typedef struct { /* zeroed is ready */
   uint64_t last_multicast_ms[MDNS_GUARD_RECORDS];
@@ -28,6 +29,8 @@ typedef struct { /* zeroed is ready */
 bool mdns_guard_on_link(const uint8_t plug[4], const uint8_t src[4]);
 /* The records (MDNS_REC_* mask) that may be multicast now; they are counted as sent. */
 unsigned mdns_guard_multicast(mdns_guard_t *g, unsigned records, uint64_t now_ms);
+/* The records that may be multicast now in answer to a probe of our names (defending them); counted. */
+unsigned mdns_guard_defend(mdns_guard_t *g, unsigned records, uint64_t now_ms);
 /* Records multicast without a query (announcements): counted as sent. */
 void mdns_guard_announced(mdns_guard_t *g, unsigned records, uint64_t now_ms);
 /* true when one more direct answer may go out now. */

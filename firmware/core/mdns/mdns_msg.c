@@ -28,8 +28,8 @@ bool mdns_service_init(mdns_service_t *s, const char *id, const uint8_t ipv4[4],
     char c = id[i];
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   }
-  snprintf(s->instance_fqdn, sizeof s->instance_fqdn, "openbl602-%s." MDNS_SERVICE, id);
-  snprintf(s->host_fqdn, sizeof s->host_fqdn, "openbl602-%s.local", id);
+  snprintf(s->base, sizeof s->base, "openbl602-%s", id);
+  if (!mdns_service_set_index(s, 1)) return false;
   memcpy(s->ipv4, ipv4, 4);
   s->port = port;
   for (size_t i = 0; i < n; i++) {
@@ -40,6 +40,18 @@ bool mdns_service_init(mdns_service_t *s, const char *id, const uint8_t ipv4[4],
     s->txt_len += l;
   }
   if (s->txt_len == 0) s->txt[s->txt_len++] = 0; /* RFC 6763 §6.1: an empty TXT is one zero byte */
+  return true;
+}
+
+bool mdns_service_set_index(mdns_service_t *s, unsigned index) {
+  char label[MDNS_LABEL_MAX + 2];
+  int n = index <= 1 ? snprintf(label, sizeof label, "%s", s->base)
+                     : snprintf(label, sizeof label, "%s-%u", s->base, index);
+  if (n <= 0 || (size_t)n > MDNS_LABEL_MAX) return false;
+  memcpy(s->label, label, (size_t)n + 1);
+  s->index = index <= 1 ? 1 : index;
+  snprintf(s->instance_fqdn, sizeof s->instance_fqdn, "%s." MDNS_SERVICE, s->label);
+  snprintf(s->host_fqdn, sizeof s->host_fqdn, "%s.local", s->label);
   return true;
 }
 
@@ -169,6 +181,7 @@ static void put_rr(wr_t *w, const mdns_service_t *s, unsigned rec, const mdns_re
   }
   if (r->goodbye) ttl = 0;
   if (r->legacy && ttl > 10) ttl = 10;
+  if (r->probe) unique = false; /* the authority records of a probe carry no cache-flush bit */
   put_name(w, owner);
   put16(w, type);
   put16(w, (uint16_t)(C_IN | (unique && !r->legacy ? CACHE_FLUSH : 0u)));
@@ -229,5 +242,26 @@ size_t mdns_build_response(uint8_t *buf, size_t cap, const mdns_service_t *s, co
     if (ans & order[i]) put_rr(&w, s, order[i], r);
   for (size_t i = 0; i < 5; i++)
     if (add & order[i]) put_rr(&w, s, order[i], r);
+  return w.overflow ? 0 : w.len;
+}
+
+size_t mdns_build_probe(uint8_t *buf, size_t cap, const mdns_service_t *s) {
+  wr_t w = {buf, cap, 0, false};
+  put16(&w, 0);
+  put16(&w, 0); /* a query */
+  put16(&w, 2);
+  put16(&w, 0);
+  put16(&w, 3);
+  put16(&w, 0);
+  put_name(&w, s->host_fqdn);
+  put16(&w, T_ANY);
+  put16(&w, (uint16_t)(C_IN | 0x8000u)); /* QU: the first probes want a direct answer (§8.1) */
+  put_name(&w, s->instance_fqdn);
+  put16(&w, T_ANY);
+  put16(&w, (uint16_t)(C_IN | 0x8000u));
+  const mdns_reply_t r = {.probe = true};
+  put_rr(&w, s, MDNS_REC_A, &r);
+  put_rr(&w, s, MDNS_REC_SRV, &r);
+  put_rr(&w, s, MDNS_REC_TXT, &r);
   return w.overflow ? 0 : w.len;
 }

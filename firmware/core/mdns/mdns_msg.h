@@ -1,7 +1,7 @@
 /* mdns_msg.h — the DNS message side of the plug's mDNS responder (RFC 6762 / 6763), pure and bounded.
  *
- * The plug announces one service instance: "openbl602-<id>._openbl602._tcp.local" (PTR/SRV/TXT) on host
- * "openbl602-<id>.local" (A). mdns_parse_query() reads a received packet and says which of our records
+ * The plug announces one service instance: "<label>._openbl602._tcp.local" (PTR/SRV/TXT) on host
+ * "<label>.local" (A), label "openbl602-<id>" or, after a name conflict, "openbl602-<id>-<n>". mdns_parse_query() reads a received packet and says which of our records
  * it asks for; mdns_build_response() writes them. Parsing never reads past len: labels ≤ 63, names ≤ 255,
  * compression pointers must point strictly backwards (so they cannot loop) and at most 16 are followed;
  * record counts are checked against the bytes actually present.
@@ -22,9 +22,14 @@ extern "C" {
 #define MDNS_NAME_MAX 255
 #define MDNS_TXT_MAX 255
 
+#define MDNS_LABEL_MAX 57 /* host label: host_fqdn = label + ".local" */
+
 typedef struct {
-  char instance_fqdn[96]; /* "openbl602-<id>._openbl602._tcp.local" */
-  char host_fqdn[64];     /* "openbl602-<id>.local" */
+  char base[48];          /* "openbl602-<id>": the name the plug claims first */
+  unsigned index;         /* 1: base; n ≥ 2: "<base>-<n>" after n − 1 conflicts (RFC 6762 §9) */
+  char label[MDNS_LABEL_MAX + 1]; /* the name claimed now: base or "<base>-<index>" */
+  char instance_fqdn[96]; /* "<label>._openbl602._tcp.local" */
+  char host_fqdn[64];     /* "<label>.local" */
   uint8_t ipv4[4];
   uint16_t port;          /* HTTP port */
   uint8_t txt[MDNS_TXT_MAX]; /* TXT rdata: length-prefixed "key=value" strings */
@@ -35,6 +40,10 @@ typedef struct {
  * encoded). false if anything does not fit or is invalid. */
 bool mdns_service_init(mdns_service_t *s, const char *id, const uint8_t ipv4[4], uint16_t port,
                        const char *const *txt, size_t n);
+
+/* Claims "<base>" (index ≤ 1) or "<base>-<index>" as host label and service instance. false (nothing
+ * changed) when that name would not fit. */
+bool mdns_service_set_index(mdns_service_t *s, unsigned index);
 
 /* Records a query can ask for (bit set). */
 enum {
@@ -71,10 +80,16 @@ typedef struct {
   size_t questions_end;
   uint16_t qdcount;
   bool goodbye;          /* TTL 0: "these records are gone" (before reboot) */
+  bool probe;            /* internal: the authority records of a probe (no cache-flush bit) */
 } mdns_reply_t;
 
 /* Writes a response; returns its length, 0 if cap is too small (1500 always suffices for our records). */
 size_t mdns_build_response(uint8_t *buf, size_t cap, const mdns_service_t *s, const mdns_reply_t *r);
+
+/* Writes a probe (RFC 6762 §8.1): QU questions (type ANY) for the host and instance names, our A, SRV and
+ * TXT records in the authority section (for the simultaneous-probe tiebreak, §8.2). Returns its length, 0
+ * if cap is too small. */
+size_t mdns_build_probe(uint8_t *buf, size_t cap, const mdns_service_t *s);
 
 /* Reads the name at off (with compression) as lower-case dotted text; returns the offset after the name
  * in place (not following pointers), or 0 if malformed. Exposed for tests and the fuzzer. */

@@ -1,6 +1,8 @@
 /* mdns_responder.c — UDP side of the mDNS responder (see mdns_responder.h). */
 #include "mdns/mdns_responder.h"
 
+#include "mdns/mdns_conflict.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -18,6 +20,8 @@
 #define ANNOUNCEMENTS 3
 #define ANNOUNCE_GAP_MS 1000u
 #define MAX_PER_POLL 8
+#define OWN_RECORDS (MDNS_REC_PTR | MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A)
+#define TIEBREAK_WAIT_MS 1000u /* §8.2: the loser waits 1 s, then probes again */
 
 static void send_to(mdns_responder_t *r, const uint8_t *d, size_t n, const struct sockaddr_in *to) {
   if (sendto(r->fd, d, n, 0, (const struct sockaddr *)to, sizeof *to) >= 0) r->replies++;
@@ -32,11 +36,78 @@ static struct sockaddr_in group_addr(const mdns_responder_t *r) {
   return g;
 }
 
-static void announce(mdns_responder_t *r, bool goodbye) {
-  mdns_reply_t rep = {.records = MDNS_REC_PTR | MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A, .goodbye = goodbye};
+static void multicast(mdns_responder_t *r, unsigned records, bool goodbye) {
+  mdns_reply_t rep = {.records = records, .goodbye = goodbye};
   size_t n = mdns_build_response(r->out, sizeof r->out, &r->svc, &rep);
   struct sockaddr_in g = group_addr(r);
   if (n) send_to(r, r->out, n, &g);
+}
+
+/* §8.1's random 0–250 ms before the first probe, so that plugs powered up together do not probe in
+ * lockstep; derived from what differs between them (port, TXT with id and MAC) and the time. */
+static uint64_t probe_jitter_ms(const mdns_responder_t *r, uint64_t now_ms) {
+  uint32_t h = 2166136261u ^ (uint32_t)now_ms ^ ((uint32_t)r->svc.port << 8);
+  for (size_t i = 0; i < r->svc.txt_len; i++) h = (h ^ r->svc.txt[i]) * 16777619u;
+  return h % MDNS_PROBE_GAP_MS;
+}
+
+static void probe_from(mdns_responder_t *r, uint64_t at_ms) {
+  r->phase = MDNS_PROBING;
+  r->probes_left = MDNS_PROBES;
+  r->next_probe_ms = at_ms;
+  r->announce_left = 0;
+}
+
+/* §8.1: after 15 conflicts within 10 s, every further probe waits 5 s. */
+static uint64_t note_conflict(mdns_responder_t *r, uint64_t now_ms) {
+  r->conflicts++;
+  r->conflict_ms[r->conflict_pos] = now_ms;
+  r->conflict_pos = (uint8_t)((r->conflict_pos + 1) % MDNS_CONFLICT_WINDOW);
+  if (r->conflict_count < MDNS_CONFLICT_WINDOW) r->conflict_count++;
+  uint64_t oldest = r->conflict_ms[r->conflict_pos]; /* the 15th latest, once the ring is full */
+  bool storm = r->conflict_count == MDNS_CONFLICT_WINDOW && now_ms - oldest < MDNS_CONFLICT_WINDOW_MS;
+  return storm ? MDNS_CONFLICT_BACKOFF_MS : 0;
+}
+
+static void on_conflict(mdns_responder_t *r, uint64_t now_ms) {
+  uint64_t wait = note_conflict(r, now_ms);
+  if (r->phase == MDNS_PROBING) {
+    /* someone else holds the name: take the next one (a name that would not fit starts over at -2) */
+    if (!mdns_service_set_index(&r->svc, r->svc.index + 1)) (void)mdns_service_set_index(&r->svc, 2);
+    r->renames++;
+    r->announced = false;
+  }
+  /* announced: §9, probe our name again; the other side's answer then decides */
+  probe_from(r, now_ms + wait);
+}
+
+/* A packet that is no plain query for us: someone else's response or probe. true when it was one. */
+static bool watch_peers(mdns_responder_t *r, size_t n, uint64_t now_ms) {
+  mdns_peer_t p;
+  mdns_status_t st = mdns_check_peer(r->buf, n, &r->svc, r->out, sizeof r->out, &p);
+  if (st == MDNS_ERR_MALFORMED) {
+    r->malformed++;
+    return true;
+  }
+  if (st != MDNS_OK) return true;
+  if (p.conflict) {
+    on_conflict(r, now_ms);
+    return true;
+  }
+  if (p.response) return true;
+  if (!p.probed || p.probe_order == 0) return r->phase == MDNS_PROBING; /* our own probe, or identical */
+  if (r->phase == MDNS_PROBING) {
+    if (p.probe_order < 0) { /* §8.2: lost the tiebreak */
+      r->tiebreaks_lost++;
+      probe_from(r, now_ms + TIEBREAK_WAIT_MS);
+    }
+    return true;
+  }
+  /* the name is ours: defend it by multicast (every listener, the prober too, sees the conflict) */
+  unsigned rec = mdns_guard_defend(&r->guard, MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A, now_ms);
+  if (rec) multicast(r, rec, false);
+  else r->refused++;
+  return true;
 }
 
 bool mdns_responder_start(mdns_responder_t *r, const mdns_service_t *svc, uint16_t port, const uint8_t if_addr[4],
@@ -77,8 +148,7 @@ bool mdns_responder_start(mdns_responder_t *r, const mdns_service_t *svc, uint16
   (void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
   if (ifa.s_addr != 0) (void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa);
   r->fd = fd;
-  r->announce_left = ANNOUNCEMENTS;
-  r->next_announce_ms = now_ms;
+  probe_from(r, now_ms + probe_jitter_ms(r, now_ms));
   return true;
 }
 
@@ -89,6 +159,7 @@ void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
     socklen_t fl = sizeof from;
     ssize_t n = recvfrom(r->fd, r->buf, sizeof r->buf, 0, (struct sockaddr *)&from, &fl);
     if (n < 0) break; /* EAGAIN: nothing more */
+    if (watch_peers(r, (size_t)n, now_ms)) continue;
     mdns_query_t q;
     mdns_status_t st = mdns_parse_query(r->buf, (size_t)n, &r->svc, &q);
     if (st == MDNS_ERR_MALFORMED) {
@@ -121,30 +192,53 @@ void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
       send_to(r, r->out, len, &g);
     }
   }
-  if (r->announce_left > 0 && now_ms >= r->next_announce_ms) {
-    announce(r, false);
-    mdns_guard_announced(&r->guard, MDNS_REC_PTR | MDNS_REC_SRV | MDNS_REC_TXT | MDNS_REC_A, now_ms);
+  if (r->phase == MDNS_PROBING && now_ms >= r->next_probe_ms) {
+    if (r->probes_left > 0) {
+      size_t len = mdns_build_probe(r->out, sizeof r->out, &r->svc);
+      struct sockaddr_in g = group_addr(r);
+      if (len) send_to(r, r->out, len, &g);
+      r->probes_left--;
+      r->next_probe_ms = now_ms + MDNS_PROBE_GAP_MS;
+    } else { /* 250 ms after the last probe and nobody objected: the name is ours */
+      r->phase = MDNS_ANNOUNCED;
+      r->announce_left = ANNOUNCEMENTS;
+      r->next_announce_ms = now_ms;
+    }
+  }
+  if (r->phase == MDNS_ANNOUNCED && r->announce_left > 0 && now_ms >= r->next_announce_ms) {
+    multicast(r, OWN_RECORDS, false);
+    mdns_guard_announced(&r->guard, OWN_RECORDS, now_ms);
+    r->announced = true;
     r->announce_left--;
     r->next_announce_ms = now_ms + ANNOUNCE_GAP_MS;
   }
 }
 
 void mdns_responder_update(mdns_responder_t *r, const mdns_service_t *svc, uint64_t now_ms) {
+  unsigned index = r->svc.index;
   r->svc = *svc;
+  if (index != r->svc.index) (void)mdns_service_set_index(&r->svc, index); /* keep the name we won */
+  if (r->phase != MDNS_ANNOUNCED) return; /* the probes carry the new data already */
   r->announce_left = ANNOUNCEMENTS;
   r->next_announce_ms = now_ms;
 }
 
 void mdns_responder_stop(mdns_responder_t *r) {
   if (r->fd < 0) return;
-  announce(r, true);
+  if (r->announced) multicast(r, OWN_RECORDS, true); /* never a goodbye for a name someone else holds */
   close(r->fd);
   r->fd = -1;
 }
 
 int mdns_responder_fd(const mdns_responder_t *r) { return r->fd; }
 
+const char *mdns_responder_hostname(const mdns_responder_t *r) { return r->svc.label; }
+
 uint32_t mdns_responder_next_timeout_ms(const mdns_responder_t *r, uint64_t now_ms) {
-  if (r->fd < 0 || r->announce_left <= 0) return UINT32_MAX;
-  return r->next_announce_ms > now_ms ? (uint32_t)(r->next_announce_ms - now_ms) : 0;
+  if (r->fd < 0) return UINT32_MAX;
+  uint64_t at;
+  if (r->phase == MDNS_PROBING) at = r->next_probe_ms;
+  else if (r->announce_left > 0) at = r->next_announce_ms;
+  else return UINT32_MAX;
+  return at > now_ms ? (uint32_t)(at - now_ms) : 0;
 }

@@ -37,4 +37,7 @@ CONFIG_MBEDTLS_ECC_USE_HW := 1
 CONFIG_MBEDTLS_SHA1_USE_HW := 1
 CONFIG_MBEDTLS_SHA256_USE_HW := 1
 
-LOG_ENABLED_COMPONENTS := hosal
+# No SDK component logs (blog): with hosal's on, hal_board.c prints the device tree's Wi-Fi "sta"/"ap" SSIDs
+# and passwords on UART0 at every boot (the SDK's default tree carries test ones; a tree written by a vendor
+# tool may carry real ones). Our own lines come from hal_log (printf), not from blog.
+LOG_ENABLED_COMPONENTS :=

@@ -21,6 +21,8 @@ static void test_info_state_config(void) {
   CHECK_EQ_INT(rig_req("GET", "/api/v1/info", NULL, NULL, &b), 200);
   CHECK(has(b, "\"id\":\"rig1\""));
   CHECK(has(b, "\"ota_board\":\"rig-board\""));
+  CHECK(has(b, "\"hostname\":\"openbl602-rig1\""));
+  CHECK_STR(g_rig.dhcp_hostname_at_join, "openbl602-rig1"); /* handed to the Wi-Fi port before it joins */
   CHECK_EQ_INT(rig_req("GET", "/api/v1/state", NULL, NULL, &b), 200);
   CHECK(has(b, "\"relay\":"));
   CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, NULL, &b), 200);

@@ -34,9 +34,12 @@ void rig_wifi_set(hal_wifi_state_t st) { s_wifi = st; }
 hal_status_t hal_wifi_connect(const char *ssid, const char *password) {
   (void)ssid;
   (void)password;
+  snprintf(g_rig.dhcp_hostname_at_join, sizeof(g_rig.dhcp_hostname_at_join), "%s", g_rig.dhcp_hostname);
   s_wifi = HAL_WIFI_CONNECTED;
   return HAL_OK;
 }
+
+void hal_wifi_set_hostname(const char *name) { snprintf(g_rig.dhcp_hostname, sizeof(g_rig.dhcp_hostname), "%s", name); }
 
 hal_status_t hal_wifi_start_ap(const char *ssid) {
   (void)ssid;

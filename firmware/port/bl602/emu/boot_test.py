@@ -151,7 +151,12 @@ REQUIRED = (
     ),
     ("supervisor boot record", re.compile(r"^\d+ I supervisor: boot \d+, reset reason \w+")),
     ("app up", re.compile(r"^\d+ I app: \S+ up: relay (on|off)")),
+    # the DHCP hostname handed to lwIP instead of the SDK's "Bouffalolab_BL602-xxxxxx"
+    ("DHCP hostname", re.compile(r"^\d+ I wifi: DHCP hostname openbl602-[0-9a-f]{6}$")),
 )
+# Wi-Fi names and passwords must never reach the UART (the SDK prints the device tree's when
+# its logs are on).
+CREDENTIALS = re.compile(r"ap_ssid|ap_psk|\bpwd\b|passphrase|password", re.IGNORECASE)
 BOOT_NUMBER = re.compile(r"^\d+ I supervisor: boot (\d+),")
 RELAY_AT_BOOT = re.compile(r"^\d+ I app: \S+ up: relay (on|off)")
 
@@ -237,6 +242,8 @@ def problems(
             if not any(pattern.search(line) for line in rep.log):
                 out.append(p + f"no {what} line on UART")
         for line in rep.log:
+            if CREDENTIALS.search(line):
+                out.append(p + f"Wi-Fi credentials on UART: {line}")
             m = OUR_LINE.match(line)
             if m and m.group(1) == "E":
                 out.append(p + f"error logged: {line}")

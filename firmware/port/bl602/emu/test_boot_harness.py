@@ -115,6 +115,7 @@ def _good_boot(label: str, number: int) -> BootReport:
         "62 I flash: FW A 0x010000+0xe0000, FW B 0x0f0000+0xe0000, settings 0x1d0000+0x20000",
         f"63 I supervisor: boot {number}, reset reason power_on",
         f"63 I app: openbl602-827302 up: relay {relay}, reset reason 0, config defaults",
+        "63 I wifi: DHCP hostname openbl602-827302",
     ]
     config: dict[str, object] = {**boot_test.PATCH, "led": "relay"}
     if number == 4:
@@ -158,6 +159,11 @@ def _set_answer(b: BootReport, i: int, doc: dict[str, object], status: int = 200
     [
         (lambda b1, b2: setattr(b1, "failure", "CPU exception 2"), "CPU exception 2"),
         (lambda b1, b2: b1.log.pop(1), "no flash partitions line"),
+        (lambda b1, b2: b1.log.pop(4), "no DHCP hostname line"),
+        (
+            lambda b1, b2: b2.log.append("[0][INFO: hal_board.c: 646] [STA] ap_psk string[0] = x"),
+            "Wi-Fi credentials on UART",
+        ),
         (
             lambda b1, b2: b2.log.append("70 E app: stored config unreadable (-3): defaults"),
             "error logged",

@@ -21,6 +21,7 @@
 
 #include <aos/yloop.h>
 #include <hal_wifi.h>
+#include <lwip/netif.h>
 #include <lwip/tcpip.h>
 #include <sntp.h>
 #include <wifi_mgmr_ext.h>
@@ -60,6 +61,12 @@ static bool s_scanned_once;        /* under s_scan_lock */
 static TickType_t s_scan_started;  /* under s_scan_lock */
 static SemaphoreHandle_t s_scan_lock;
 static StaticSemaphore_t s_scan_lock_mem;
+/* The DHCP hostname lwIP sends (netif->hostname points at one of the two): the SDK leaves its own
+ * "Bouffalolab_BL602-xxxxxx" there. A new name goes into the buffer lwIP is not reading, then the pointer
+ * moves (one word store), so the tcpip thread never sees half a name. */
+static char s_hostname[2][32];
+static volatile uint8_t s_hostname_cur;
+static volatile bool s_hostname_set;
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -92,7 +99,10 @@ static void apply_wanted(void)
         wifi_mgmr_ap_stop(NULL);
         s_ap_on = false;
       }
-      s_iface = wifi_mgmr_sta_enable();
+      s_iface = wifi_mgmr_sta_enable(); /* adds the netif, whose init points its hostname at the SDK's */
+      if (s_hostname_set) {
+        netif_set_hostname(wifi_mgmr_sta_netif_get(), s_hostname[s_hostname_cur]); /* before DHCP starts */
+      }
       wifi_mgmr_sta_autoconnect_enable();
       /* A 64-digit key is the PSK itself (the manager's "pmk"); anything shorter is a passphrase. */
       const bool raw_psk = strlen(w.password) == 64u;
@@ -175,6 +185,18 @@ void port_wifi_init(void)
   aos_register_event_filter(EV_WIFI, on_wifi_event, NULL);
   hal_wifi_start_firmware_task();
   aos_post_event(EV_WIFI, CODE_WIFI_ON_INIT_DONE, 0);
+}
+
+void hal_wifi_set_hostname(const char *name)
+{
+  uint8_t next = (uint8_t)(s_hostname_cur ^ 1u);
+  copy_str(s_hostname[next], sizeof s_hostname[next], name);
+  s_hostname_cur = next;
+  s_hostname_set = true;
+  hal_log(HAL_LOG_INFO, "wifi", "DHCP hostname %s", s_hostname[next]);
+  if (s_mgmr_ready) {
+    netif_set_hostname(wifi_mgmr_sta_netif_get(), s_hostname[next]);
+  }
 }
 
 /* What WPA accepts and the manager checks: none (open), 5 (WEP), 8-63 characters, or 64 hex digits. */

@@ -39,6 +39,9 @@ hal_status_t hal_wifi_connect(const char *ssid, const char *password) {
   return HAL_OK;
 }
 
+/* No DHCP on the simulated plug: the name is only logged (so a test can see what a plug would send). */
+void hal_wifi_set_hostname(const char *name) { hal_log(HAL_LOG_INFO, "wifi", "DHCP hostname %s", name); }
+
 hal_status_t hal_wifi_start_ap(const char *ssid) {
   if (ssid == NULL || ssid[0] == '\0') return HAL_ERR_ARG;
   snprintf(w.ssid, sizeof(w.ssid), "%s", ssid);
