@@ -212,7 +212,7 @@ async def test_config_rev_change_reads_the_settings_again_once(
     plug_side.publish("state", STATE | {"config_rev": 3}, retain=True)
     await setup_entry(hass, plug_entry)
     await wait_for(hass, lambda: plug_entry.runtime_data.coordinator.push_connected)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)  # the first push reads info
     reads = config_reads()
     plug_side.publish("state", STATE | {"config_rev": 3, "power_w": 10.0})
     await wait_for(hass, lambda: hass.states.get(POWER).state == "10.0")

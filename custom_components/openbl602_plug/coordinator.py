@@ -309,12 +309,12 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             return False
         return await mqtt.async_wait_for_mqtt_client(self.hass)
 
-    async def _mqtt_subscribe(self, topic: str, handler: MqttHandler) -> CALLBACK_TYPE:
+    async def _mqtt_subscribe(self, topic: str, handler: MqttHandler, qos: int) -> CALLBACK_TYPE:
         @callback
         def on_message(msg: mqtt.ReceiveMessage) -> None:
             handler(msg.payload, msg.retain)
 
-        return await mqtt.async_subscribe(self.hass, topic, on_message, qos=1, encoding=None)
+        return await mqtt.async_subscribe(self.hass, topic, on_message, qos=qos, encoding=None)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         return self.config_entry.async_create_background_task(

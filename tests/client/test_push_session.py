@@ -56,7 +56,7 @@ class Broker:
     def __init__(self) -> None:
         self.handlers: dict[str, MqttHandler] = {}
 
-    async def subscribe(self, topic: str, handler: MqttHandler) -> Callable[[], None]:
+    async def subscribe(self, topic: str, handler: MqttHandler, qos: int) -> Callable[[], None]:
         self.handlers[topic] = handler
         return lambda: self.handlers.pop(topic)
 

@@ -134,8 +134,8 @@ async def subscribe_events(
 
 type MqttHandler = Callable[[bytes | str, bool], None]
 """Called with a message's payload and its retain flag."""
-type MqttSubscribe = Callable[[str, MqttHandler], Awaitable[Callable[[], None]]]
-"""Subscribe a handler to a topic (QoS 1); returns the unsubscribe function."""
+type MqttSubscribe = Callable[[str, MqttHandler, int], Awaitable[Callable[[], None]]]
+"""Subscribe a handler to a topic at a QoS; returns the unsubscribe function."""
 type Spawn = Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]]
 """Run a coroutine as a task the caller owns (cancelled with it)."""
 
@@ -211,13 +211,15 @@ class PushSession:
         if mqtt_subscribe is not None:
             self.transport = Transport.MQTT
             topics = self._topics
-            for topic, handler in (
-                (topics.state, self._on_state),
-                (topics.status, self._on_status),
-                (topics.event, self._on_event),
-                (topics.result, self._on_result),
+            # The state is a whole retained snapshot, replaced by the next one and re-sent on
+            # every (re)subscription: QoS 0 spares a PUBACK per message, the busiest topic.
+            for topic, handler, qos in (
+                (topics.state, self._on_state, 0),
+                (topics.status, self._on_status, 1),
+                (topics.event, self._on_event, 1),
+                (topics.result, self._on_result, 1),
             ):
-                self._unsubscribe.append(await mqtt_subscribe(topic, handler))
+                self._unsubscribe.append(await mqtt_subscribe(topic, handler, qos))
             self._run(self._silence_check(), "silence check")
         elif self._events:
             self._start_events()
