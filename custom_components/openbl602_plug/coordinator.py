@@ -1,4 +1,5 @@
-"""One plug's connection: push (MQTT or server-sent events) with polling only while push is down."""
+"""One plug in HA: identity, state and settings; push comes from client/push.py, polling only while
+no push runs."""
 
 from __future__ import annotations
 

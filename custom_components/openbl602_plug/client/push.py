@@ -195,6 +195,7 @@ class PushSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self._fallback: asyncio.Task[None] | None = None
         self._heard = False
+        self._mqtt_messages = 0  # from the plug, for telling what came during an HTTP check
         # MQTT delivers the plug (until the broker or the plug's will says otherwise).
         self._mqtt_carries = True
         # The last will was checked and the plug did not answer: the caller's polling has it.
@@ -245,6 +246,7 @@ class PushSession:
 
     def _mqtt_heard(self) -> None:
         self._heard = True
+        self._mqtt_messages += 1
         if not self._mqtt_carries or self._plug_gone:
             self._mqtt_carries = True
             self._plug_gone = False
@@ -300,6 +302,7 @@ class PushSession:
 
     async def _check_will(self) -> None:
         """The broker published the plug's last will: ask the plug itself."""
+        seen = self._mqtt_messages
         try:
             state = await self._client.state()
         except AuthFailed:
@@ -312,9 +315,10 @@ class PushSession:
             self._callbacks.unreachable(err)
             return
         _LOGGER.debug("%s: last will on MQTT but the plug answers", self._client.host)
-        self._mqtt_carries = False
         self._callbacks.state(state)
-        self._update_fallback()
+        if self._mqtt_messages == seen:  # not back on the broker while we asked
+            self._mqtt_carries = False
+            self._update_fallback()
 
     async def _silence_check(self) -> None:
         await asyncio.sleep(self._silence)
