@@ -137,6 +137,13 @@ class Table:
             f"≤ {CPU_MS_PER_MESSAGE:g} ms per message",
             per <= CPU_MS_PER_MESSAGE,
         )
+        # Information: which of hass's threads the fluctuating phase's CPU went to.
+        top = sorted(sample.threads.items(), key=lambda item: -item[1])[:4]
+        self.add(
+            f"HA CPU by thread, {sample.plugs} plugs, fluctuating load",
+            ", ".join(f"{name} {1000 * cpu / sample.messages:.2f}" for name, cpu in top)
+            + " ms per message",
+        )
 
     def restart(self, result: RestartResult) -> None:
         self.add(
