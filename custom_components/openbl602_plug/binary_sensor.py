@@ -39,6 +39,9 @@ class OblTrippedSensor(OblEntity, BinarySensorEntity):
         """Describe."""
         super().__init__(coordinator, "tripped")
 
+    def _shown(self) -> object:
+        return self.coordinator.data.tripped
+
     @property
     def is_on(self) -> bool:
         """A protection opened the relay."""
@@ -63,6 +66,9 @@ class OblLockoutSensor(OblEntity, BinarySensorEntity):
     def __init__(self, coordinator: OblCoordinator) -> None:
         """Describe."""
         super().__init__(coordinator, "lockout")
+
+    def _shown(self) -> object:
+        return self.coordinator.data.lockout
 
     @property
     def is_on(self) -> bool:

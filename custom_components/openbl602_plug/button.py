@@ -82,6 +82,9 @@ class OblButton(OblEntity, ButtonEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
+    def _shown(self) -> object:
+        return None  # a button shows its last press, which coordinator updates never change
+
     async def async_press(self) -> None:
         """Send the command."""
         if self.entity_description.device_class is ButtonDeviceClass.RESTART:

@@ -24,8 +24,8 @@ PUSH_RETRY_MIN: Final = 1.0
 PUSH_RETRY_MAX: Final = 60.0
 # A planned restart (restart button, OTA, safe-mode repair) is not an outage for this long.
 PLANNED_RESTART: Final = timedelta(seconds=60)
-# Settings are re-read with a pushed state at most this often (changes made on the plug's page or
-# by another client are not announced by the plug; protocol §4).
+# A plug announces config changes with the state's config_rev (protocol §3); firmware without it
+# does not, so its settings are re-read with a pushed state at most this often.
 CONFIG_REFRESH: Final = timedelta(seconds=60)
 # After a command and after a reboot (stale readings), read the state again this much later.
 FOLLOW_UP_SECONDS: Final = 1.0

@@ -1,9 +1,11 @@
-"""One plug's connection: push (MQTT or server-sent events) with polling only while push is down."""
+"""One plug in HA: identity, state and settings; push comes from client/push.py, polling only while
+no push runs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ from .client import (
     AuthFailed,
     BadPayload,
     ButtonEvent,
-    CannotConnect,
+    CommandResult,
     DeviceInfo,
     OblError,
     OblHttpClient,
@@ -30,9 +32,8 @@ from .client import (
     PlugConfig,
     PlugState,
 )
-from .client import mqtt as mqtt_msg
-from .client.payloads import loads_object, parse_config
-from .client.push import PushCallbacks, dispatch, subscribe_events
+from .client.payloads import parse_config
+from .client.push import MqttHandler, PushCallbacks, PushSession
 from .const import (
     CONFIG_REFRESH,
     DOMAIN,
@@ -92,15 +93,19 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self.info = info
         self.plug_config = PlugConfig()
         self.ota = OtaProgress(OtaState.IDLE)
-        self.transport = "polling"
+        self._session: PushSession | None = None
         self.push_connected = False
         self.energy = EnergyTotal()
         # Bumped by every pushed state: a poll that was in flight meanwhile is older (item 11).
         self._push_seq = 0
         self._restart_until: float = 0.0
         self._config_read_at: float = 0.0
+        # The plug's count of applied config changes (protocol §3) as last seen; None: not yet,
+        # or firmware that does not announce changes.
+        self._config_rev: int | None = None
+        self._config_task: asyncio.Task[None] | None = None
+        self._config_again = False
         self._follow_up: CALLBACK_TYPE | None = None
-        self._unsubscribe: list[CALLBACK_TYPE] = []
         self._button_listeners: list[Callable[[ButtonEvent], None]] = []
 
     @property
@@ -184,8 +189,9 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     # -- state bookkeeping --------------------------------------------------------------
 
-    def _process(self, state: PlugState) -> None:
-        """Side effects of a new state: OTA progress, repairs, energy sanity."""
+    def _process(self, state: PlugState, pushed: bool = False) -> None:
+        """Side effects of a new state: OTA progress, repairs, energy sanity, settings."""
+        self._track_config(state, pushed)
         # OTA events carry byte counts the state's copy lacks; keep them while nothing moved.
         if (state.ota.state, state.ota.progress) != (self.ota.state, self.ota.progress):
             self.ota = state.ota
@@ -202,6 +208,39 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             {"name": self.info.name or self.info.hostname},
             fixable=True,  # restarting the plug leaves safe mode (protocol §5.9)
         )
+
+    @callback
+    def _track_config(self, state: PlugState, pushed: bool) -> None:
+        """Re-read the settings when the plug announces a change (`config_rev`, protocol §3).
+        Firmware without it announces nothing: re-read at most every CONFIG_REFRESH with push."""
+        rev = state.config_rev
+        if rev is None:
+            if pushed and self._now() - self._config_read_at >= CONFIG_REFRESH.total_seconds():
+                self._config_read_at = self._now()
+                self._request_config()
+            return
+        if self._config_rev is not None and rev != self._config_rev:
+            self._request_config()
+        self._config_rev = rev
+
+    @callback
+    def _request_config(self) -> None:
+        """One re-read of the settings; changes announced while it runs coalesce into one more."""
+        if self._config_task is not None:
+            self._config_again = True
+            return
+        self._config_task = self.config_entry.async_create_background_task(
+            self.hass, self._reread_config(), f"{DOMAIN} {self.info.device_id} config"
+        )
+
+    async def _reread_config(self) -> None:
+        try:
+            self._config_again = True
+            while self._config_again:
+                self._config_again = False
+                await self.async_refresh_config()
+        finally:
+            self._config_task = None
 
     def _sync_issue(
         self,
@@ -233,18 +272,37 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     # -- push ------------------------------------------------------------------------
 
+    @property
+    def transport(self) -> str:
+        """What carries push by choice: mqtt, sse or polling."""
+        return self._session.transport.value if self._session else "polling"
+
     async def async_start_push(self) -> None:
         """MQTT when the plug publishes to a broker HA also uses, else server-sent events."""
-        mqtt_on = self.plug_config.mqtt_enabled
-        if mqtt_on and self.info.mqtt and await self._mqtt_ready():
-            self.transport = "mqtt"
-            await self._subscribe_mqtt()
-        elif "events" in self.info.capabilities or not self.info.capabilities:
-            self.transport = "sse"
-            self.config_entry.async_create_background_task(
-                self.hass, self._sse_loop(), f"{DOMAIN} {self.info.device_id} events"
+        self._session = PushSession(
+            self.client,
+            self.info.device_id,
+            self._callbacks(),
+            events="events" in self.info.capabilities or not self.info.capabilities,
+            spawn=self._spawn,
+            retry_min=PUSH_RETRY_MIN,
+            retry_max=PUSH_RETRY_MAX,
+            silence=MQTT_SILENCE_FALLBACK.total_seconds(),
+        )
+        self.config_entry.async_on_unload(self._session.stop)
+        if self.plug_config.mqtt_enabled and self.info.mqtt and await self._mqtt_ready():
+            session = self._session
+
+            @callback  # HA runs a plain function in its executor, not in the event loop
+            def broker(connected: bool) -> None:
+                session.mqtt_connection(connected)
+
+            self.config_entry.async_on_unload(
+                mqtt.async_subscribe_connection_status(self.hass, broker)
             )
-        self.config_entry.async_on_unload(self._stop_push)
+            await self._session.start(self._mqtt_subscribe)
+        else:
+            await self._session.start(None)
 
     async def _mqtt_ready(self) -> bool:
         entries = self.hass.config_entries.async_entries("mqtt")
@@ -252,10 +310,17 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             return False
         return await mqtt.async_wait_for_mqtt_client(self.hass)
 
-    @callback
-    def _stop_push(self) -> None:
-        while self._unsubscribe:
-            self._unsubscribe.pop()()
+    async def _mqtt_subscribe(self, topic: str, handler: MqttHandler, qos: int) -> CALLBACK_TYPE:
+        @callback
+        def on_message(msg: mqtt.ReceiveMessage) -> None:
+            handler(msg.payload, msg.retain)
+
+        return await mqtt.async_subscribe(self.hass, topic, on_message, qos=qos, encoding=None)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return self.config_entry.async_create_background_task(
+            self.hass, coro, f"{DOMAIN} {self.info.device_id} {name}"
+        )
 
     @callback
     def _push_state(self, state: PlugState) -> None:
@@ -270,21 +335,8 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         if not self.last_update_success:
             _LOGGER.info("%s is reachable again", self.name)
         self._push_seq += 1
-        self._process(state)
+        self._process(state, pushed=True)
         self.async_set_updated_data(state)
-        if self._now() - self._config_read_at >= CONFIG_REFRESH.total_seconds():
-            self._config_read_at = self._now()
-            self.config_entry.async_create_background_task(
-                self.hass, self.async_refresh_config(), f"{DOMAIN} config"
-            )
-
-    def _older(self, state: PlugState) -> bool:
-        """Same boot, less uptime: sent before what we hold."""
-        held = self.data
-        if held is None or state.uptime_s is None or held.uptime_s is None:
-            return False
-        same_boot = state.reset_reason == held.reset_reason
-        return same_boot and state.uptime_s < held.uptime_s
 
     @callback
     def _push_down(self) -> None:
@@ -323,6 +375,19 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             self._push_down()
             self.config_entry.async_start_reauth(self.hass)
 
+        @callback
+        def unreachable(err: OblError) -> None:
+            # The last will came and the plug does not answer either. async_set_update_error
+            # logs once; polling notices when the plug is back.
+            self._push_down()
+            self.async_set_update_error(err)
+
+        @callback
+        def result(result: CommandResult) -> None:
+            if result.cmd == "config" and result.ok:
+                # Another MQTT client changed settings: show them now.
+                self._request_config()
+
         return PushCallbacks(
             state=self._push_state,
             button=self._button_event,
@@ -330,112 +395,11 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
             disconnected=disconnected,
             auth_failed=auth_failed,
             malformed=malformed,
-        )
-
-    async def _sse_loop(self) -> None:
-        await subscribe_events(self.client, self._callbacks(), PUSH_RETRY_MIN, PUSH_RETRY_MAX)
-
-    async def _subscribe_mqtt(self) -> None:
-        topics = mqtt_msg.Topics(self.info.device_id)
-        callbacks = self._callbacks()
-
-        @callback
-        def on_state(msg: mqtt.ReceiveMessage) -> None:
-            try:
-                state = mqtt_msg.parse_state_message(msg.payload)
-            except BadPayload as err:
-                _LOGGER.warning("%s: ignoring malformed state message: %s", self.name, err)
-                return
-            if msg.retain and self._older(state):
-                # The broker's retained copy predates the HTTP reading we already have.
-                _LOGGER.debug("%s: ignoring an older retained state", self.name)
-                return
-            self._push_state(state)
-
-        @callback
-        def on_status(msg: mqtt.ReceiveMessage) -> None:
-            try:
-                online = mqtt_msg.parse_status(msg.payload)
-            except BadPayload as err:
-                _LOGGER.warning("%s: ignoring malformed status: %s", self.name, err)
-                return
-            if online:
-                return
-            if self.restarting:
-                self._push_down()  # the plug says goodbye before a planned restart
-                return
-            # The broker published the plug's last will: it is gone. async_set_update_error
-            # logs once; polling takes over and notices when the plug is back.
-            self._push_down()
-            self.async_set_update_error(CannotConnect("the plug reported offline"))
-            self.config_entry.async_create_background_task(
-                self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
-            )
-
-        @callback
-        def on_event(msg: mqtt.ReceiveMessage) -> None:
-            try:
-                body = loads_object(msg.payload)
-            except BadPayload as err:
-                _LOGGER.warning("%s: ignoring malformed event: %s", self.name, err)
-                return
-            kind = body.get("type") or body.get("event")
-            if kind not in ("button", "ota"):
-                _LOGGER.warning("%s: ignoring malformed event: type %r", self.name, kind)
-                return
-            dispatch(str(kind), msg.payload, callbacks)
-
-        @callback
-        def on_broker(connected: bool) -> None:
-            # HA lost its broker: nothing will be pushed until it is back, so poll meanwhile.
-            # On reconnect HA re-subscribes and the retained state brings push back.
-            if not connected:
-                self._push_down()
-                self.config_entry.async_create_background_task(
-                    self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
-                )
-
-        @callback
-        def on_result(msg: mqtt.ReceiveMessage) -> None:
-            try:
-                result = mqtt_msg.parse_result_message(msg.payload)
-            except BadPayload:
-                return
-            if result.cmd == "config" and result.ok:
-                # Another MQTT client changed settings: show them now.
-                self.config_entry.async_create_background_task(
-                    self.hass, self.async_refresh_config(), f"{DOMAIN} config"
-                )
-
-        self._unsubscribe.append(mqtt.async_subscribe_connection_status(self.hass, on_broker))
-        self._unsubscribe.append(
-            async_call_later(self.hass, MQTT_SILENCE_FALLBACK, self._mqtt_silence_check)
-        )
-        for topic, handler in (
-            (topics.state, on_state),
-            (topics.status, on_status),
-            (topics.event, on_event),
-            (topics.result, on_result),
-        ):
-            self._unsubscribe.append(
-                await mqtt.async_subscribe(self.hass, topic, handler, qos=1, encoding=None)
-            )
-
-    @callback
-    def _mqtt_silence_check(self, _now: Any) -> None:
-        """Nothing came over MQTT: the plug publishes to another broker. Use SSE instead."""
-        if self.push_connected or self.transport != "mqtt":
-            return
-        if "events" not in self.info.capabilities and self.info.capabilities:
-            return
-        _LOGGER.info(
-            "%s: nothing from the plug on Home Assistant's MQTT broker; using server-sent events",
-            self.name,
-        )
-        self._stop_push()
-        self.transport = "sse"
-        self.config_entry.async_create_background_task(
-            self.hass, self._sse_loop(), f"{DOMAIN} {self.info.device_id} events"
+            result=result,
+            unreachable=unreachable,
+            paused=self._push_down,
+            restarting=lambda: self.restarting,
+            held=lambda: self.data,
         )
 
     # -- identity and settings ----------------------------------------------------------

@@ -1,10 +1,18 @@
-"""Base entity: a thin view over the coordinator's pushed state, and command error mapping."""
+"""Base entity: a thin view over the coordinator's pushed state, and command error mapping.
+
+Every pushed state reaches every entity of the plug, but most of them show the same thing as
+before (a load change moves power and current, not the relay, the settings or the buttons).
+Writing an unchanged state still costs HA its full state machine round (attributes, registry
+options, a `state_changed` bus event for `last_reported`), so an entity names what it shows in
+`_shown()` and a coordinator update that leaves that unchanged writes nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Final
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo, format_mac
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -13,11 +21,33 @@ from .client import AuthFailed, CommandError, OblError
 from .const import DOMAIN
 from .coordinator import OblCoordinator
 
+# _shown() of an entity that cannot name what it shows: every coordinator update writes it.
+ALWAYS_WRITE: Final = object()
+
 
 class OblEntity(CoordinatorEntity[OblCoordinator]):
     """One entity of one plug; unique ids are <mac>_<key>."""
 
     _attr_has_entity_name = True
+    _written: object = None
+
+    def _shown(self) -> object:
+        """Everything of the coordinator that this entity's state and attributes are made of
+        (a value comparable with ==), or ALWAYS_WRITE."""
+        return ALWAYS_WRITE
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        shown = (self.available, self._shown())
+        if shown[1] is not ALWAYS_WRITE and shown == self._written:
+            return
+        self.async_write_ha_state()
+
+    @callback
+    def async_write_ha_state(self) -> None:
+        """Write, remembering what was shown (any writer, not only coordinator updates)."""
+        self._written = (self.available, self._shown())
+        super().async_write_ha_state()
 
     def __init__(self, coordinator: OblCoordinator, key: str) -> None:
         """Bind to the plug's device."""

@@ -37,6 +37,9 @@ class OblButtonEvent(OblEntity, EventEntity):
         """Describe."""
         super().__init__(coordinator, "button")
 
+    def _shown(self) -> object:
+        return None  # the last gesture, written when it comes; coordinator updates never change it
+
     async def async_added_to_hass(self) -> None:
         """Listen for gestures while the entity exists."""
         await super().async_added_to_hass()

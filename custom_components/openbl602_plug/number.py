@@ -116,6 +116,9 @@ class OblProtectionNumber(OblEntity, NumberEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
+    def _shown(self) -> object:
+        return self.native_value
+
     @property
     def native_value(self) -> float | None:
         """The limit in force; whole numbers stay whole (3680 W, not 3680.0 W)."""

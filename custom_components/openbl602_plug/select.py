@@ -70,6 +70,9 @@ class OblConfigSelect(OblEntity, SelectEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
+    def _shown(self) -> object:
+        return self.current_option
+
     @property
     def current_option(self) -> str | None:
         """The plug's setting; a value newer firmware added and we do not know is None."""

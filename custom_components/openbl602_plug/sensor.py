@@ -152,6 +152,9 @@ class OblSensor(OblEntity, SensorEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
 
+    def _shown(self) -> object:
+        return self.entity_description.value(self.coordinator.data)
+
     @property
     def native_value(self) -> float | int | str | None:
         """The current reading (safe mode keeps metering on, protocol §3: its readings are real)."""
@@ -215,6 +218,9 @@ class OblEnergySensor(OblEntity, RestoreSensor):
             energy.plug_max_wh,
         )
 
+    def _shown(self) -> object:
+        return self.native_value
+
     @property
     def native_value(self) -> int | None:
         """Lifetime Wh as HA counts it; unknown while the plug reports its counter unreadable."""
@@ -248,6 +254,9 @@ class OblBootTimeSensor(OblEntity, SensorEntity):
     def _handle_coordinator_update(self) -> None:
         self._update_boot()
         super()._handle_coordinator_update()
+
+    def _shown(self) -> object:
+        return self._boot
 
     @property
     def native_value(self) -> datetime | None:

@@ -45,6 +45,9 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
         """Describe."""
         super().__init__(coordinator, "relay")
 
+    def _shown(self) -> object:
+        return self.coordinator.data.relay
+
     @property
     def is_on(self) -> bool:
         """Relay closed, or about to be: a state waiting for the relay's minimum switching interval
@@ -81,6 +84,9 @@ class OblButtonControlSwitch(OblEntity, SwitchEntity):
     def __init__(self, coordinator: OblCoordinator) -> None:
         """Describe."""
         super().__init__(coordinator, "button_control")
+
+    def _shown(self) -> object:
+        return self.is_on
 
     @property
     def is_on(self) -> bool | None:

@@ -282,6 +282,9 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
             return status.error or "failed"
         return None
 
+    def _shown(self) -> object:
+        return (self.state, self.state_attributes)  # versions, progress: all this entity shows
+
     @callback
     def _handle_coordinator_update(self) -> None:
         if self._installing and self.coordinator.ota.state is not OtaState.IDLE:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from tests.bench.ha_ws import HaSocket, StateChange
-from tests.bench.stack import Plug, Stack, cpu_seconds, rss_mib
+from tests.bench.stack import Plug, Stack, cpu_seconds, rss_mib, thread_cpu_seconds
 from tests.e2e.plug import Recorder
 
 
@@ -196,6 +196,8 @@ class CpuSample:
     seconds: float
     cpu_s: float
     messages: int
+    # CPU seconds per thread name over the phase (what the threads alive at its end used)
+    threads: dict[str, float] = field(default_factory=dict)
 
     @property
     def ms_per_message(self) -> float | None:
@@ -256,22 +258,23 @@ async def cpu_phase(
     if fluctuating:
         with Fluctuator(plugs, 1.0, seed=len(plugs)):
             await asyncio.sleep(2)  # into the regime before counting
-            c0, t0 = cpu_seconds(pid), time.monotonic()
+            c0, t0, th0 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
             await asyncio.sleep(seconds)
-            c1, t1 = cpu_seconds(pid), time.monotonic()
+            c1, t1, th1 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
     else:
         for i, plug in enumerate(plugs):
             plug.set_load(60 + 7 * (i % 40))
         await asyncio.sleep(3)  # the last change reported (report interval 2 s, meter settled)
-        c0, t0 = cpu_seconds(pid), time.monotonic()
+        c0, t0, th0 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
         await asyncio.sleep(seconds)
-        c1, t1 = cpu_seconds(pid), time.monotonic()
+        c1, t1, th1 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
     return CpuSample(
         len(plugs),
         "fluctuating" if fluctuating else "steady",
         t1 - t0,
         c1 - c0,
         state_messages(recorder, t0, t1),
+        {name: cpu - th0.get(name, 0.0) for name, cpu in th1.items() if cpu > th0.get(name, 0.0)},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from tests.bench.phases import CpuSample, RestartResult, StepResults
@@ -108,12 +109,41 @@ class Table:
                 sample.per_plug_minute <= STEADY_PER_PLUG_MINUTE + slack,
             )
         else:
+            tick = 1000 / os.sysconf("SC_CLK_TCK")  # the resolution of /proc/<pid>/stat
+            text = usage
+            if per is not None:
+                step = tick / sample.messages
+                text += f"; {per:.2f} ms per message (± {step:.2f}, {tick:g} ms ticks)"
             self.add(
                 head,
-                usage + (f"; {per:.2f} ms per message" if per is not None else ""),
+                text,
                 f"≤ {CPU_MS_PER_MESSAGE:g} ms per message",
                 per is not None and per <= CPU_MS_PER_MESSAGE,
             )
+
+    def cpu_above_background(self, sample: CpuSample, steady: CpuSample) -> None:
+        """What the messages cost beyond what HA does anyway (recorder commits, timers), with the
+        steady phase just before as that background: at a few messages a second the background
+        is most of the row above."""
+        background = steady.cpu_s / steady.seconds * sample.seconds
+        per = 1000 * (sample.cpu_s - background) / sample.messages
+        tick = 1000 / os.sysconf("SC_CLK_TCK")
+        # each phase's CPU time is a difference of two tick counts: within one tick
+        step = tick * (1 + sample.seconds / steady.seconds) / sample.messages
+        idle = 1000 * background / sample.seconds
+        self.add(
+            f"HA CPU per state message above the steady phase's background, {sample.plugs} plugs",
+            f"{per:.2f} ms (± {step:.2f}); background {idle:.1f} ms of CPU per second",
+            f"≤ {CPU_MS_PER_MESSAGE:g} ms per message",
+            per <= CPU_MS_PER_MESSAGE,
+        )
+        # Information: which of hass's threads the fluctuating phase's CPU went to.
+        top = sorted(sample.threads.items(), key=lambda item: -item[1])[:4]
+        self.add(
+            f"HA CPU by thread, {sample.plugs} plugs, fluctuating load",
+            ", ".join(f"{name} {1000 * cpu / sample.messages:.2f}" for name, cpu in top)
+            + " ms per message",
+        )
 
     def restart(self, result: RestartResult) -> None:
         self.add(

@@ -111,6 +111,9 @@ class PlugState:
     # Relay locked off after repeated trips until cleared (protocol §3); firmware before the
     # lockout never sends the key and never locks.
     lockout: bool = False
+    # Count of config changes applied since boot (protocol §3); a client re-reads the config when
+    # it differs from the last one seen. None from firmware that does not announce changes.
+    config_rev: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

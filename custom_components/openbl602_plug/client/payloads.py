@@ -205,6 +205,7 @@ def parse_state(obj: Mapping[str, Any]) -> PlugState:
         stale_voltage=bool(stale.get("voltage", False)),
         stale_current=bool(stale.get("current", False)),
         lockout=_bool(obj, "lockout", False),
+        config_rev=_opt_int(obj, "config_rev"),
         raw=dict(obj),
     )
 
