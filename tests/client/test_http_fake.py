@@ -247,3 +247,67 @@ async def test_bodies_carry_their_content_type_and_no_origin(
             assert ctype is not None, (method, path)
             assert ctype.split(";")[0] == "application/json", (method, path)
     assert len({p for m, p in seen if m in ("POST", "PATCH")}) == 7
+
+
+# The firmware's own 503 bodies (firmware/core/http/http_server.c): the slot refusal comes before
+# the request is read, the held-too-long answer after the plug may have acted on it.
+BUSY_UNREAD = b'{"error":{"code":"busy","message":"too many connections, retry in a moment"}}'
+BUSY_HELD = b'{"error":{"code":"busy","message":"request held too long, retry"}}'
+
+
+async def _busy_then_ok(busy_body: bytes, busy_count: int) -> tuple[web.AppRunner, int, list[str]]:
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        if len(seen) <= busy_count:
+            return web.Response(
+                status=503,
+                body=busy_body,
+                content_type="application/json",
+                headers={"Retry-After": "2"},
+            )
+        return web.json_response({"startup": "on"})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/v1/config", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, port, seen
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+async def test_a_busy_refusal_before_the_request_was_read_is_sent_again(
+    socket_enabled: None, session: aiohttp.ClientSession, method: str
+) -> None:
+    runner, port, seen = await _busy_then_ok(BUSY_UNREAD, 3)
+    try:
+        client = OblHttpClient(session, "127.0.0.1", port)
+        if method == "GET":
+            assert (await client.config())["startup"] == "on"
+        else:
+            assert (await client.patch_config({"startup": "on"}))["startup"] == "on"
+        assert seen == [method] * 4
+    finally:
+        await runner.cleanup()
+
+
+async def test_busy_without_end_and_a_held_command_are_not_retried_forever(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    runner, port, seen = await _busy_then_ok(BUSY_UNREAD, 10)
+    try:
+        with pytest.raises(CommandError, match="busy"):
+            await OblHttpClient(session, "127.0.0.1", port).config()
+        assert len(seen) == 4
+    finally:
+        await runner.cleanup()
+    runner, port, seen = await _busy_then_ok(BUSY_HELD, 1)
+    try:
+        with pytest.raises(CommandError, match="held too long"):
+            await OblHttpClient(session, "127.0.0.1", port).patch_config({"startup": "on"})
+        assert seen == ["PATCH"]  # the plug may have applied it: never sent twice
+    finally:
+        await runner.cleanup()

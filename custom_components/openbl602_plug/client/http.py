@@ -30,7 +30,21 @@ UPLOAD_CHUNK = 4096
 # stream is dead (a plug that lost power sends no FIN).
 SSE_IDLE_TIMEOUT = 45.0
 
+# A plug whose four connection slots are taken answers 503 `busy` before it reads the request
+# (protocol §5.1): the request did nothing, so it is sent again. Its Retry-After (2 s) is meant
+# for floods; a slot held by another client of the same home frees within milliseconds.
+BUSY_RETRY_DELAYS = (0.1, 0.3, 0.8)
+BUSY_UNREAD_MESSAGE = "too many connections"
+
 ProgressCallback = Callable[[int, int], None]
+
+
+def _refused_unread(method: str, err: CommandError) -> bool:
+    """A 503 busy that provably did nothing: any GET, or the slot refusal before the request
+    was read (a request held too long on the plug may still have been carried out)."""
+    if err.status != 503 or err.code != "busy":
+        return False
+    return method == "GET" or err.message.startswith(BUSY_UNREAD_MESSAGE)
 
 
 class OblHttpClient:
@@ -70,6 +84,18 @@ class OblHttpClient:
         json: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         url = f"{self.base_url}{API}{path}"
+        for delay in BUSY_RETRY_DELAYS:
+            try:
+                return await self._request_once(method, url, json)
+            except CommandError as err:
+                if not _refused_unread(method, err):
+                    raise
+            await asyncio.sleep(delay)
+        return await self._request_once(method, url, json)
+
+    async def _request_once(
+        self, method: str, url: str, json: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         try:
             async with self._session.request(
                 method,
