@@ -41,6 +41,7 @@ REBOOT_POLL_SECONDS = 2.0
 # is reported once it has run this long without the plug reporting a roll-back.
 CONFIRM_SECONDS = 5.0
 SUMMARY_MAX = 255
+ATTR_ROLLBACK = "rollback"
 
 
 async def async_setup_entry(
@@ -107,11 +108,43 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
             return latest_version != installed_version
 
     @property
-    def release_summary(self) -> str | None:
-        """The first part of the release notes."""
-        if self._release is None or not self._release.release_notes:
+    def rollback(self) -> bool | None:
+        """Whether the plug could return to its running image if the offered one fails (the
+        manifest's word for this plug's image, protocol §11); None: nothing offered or not said."""
+        latest = self.latest_version
+        if self._release is None or latest is None:
             return None
-        return self._release.release_notes[:SUMMARY_MAX]
+        if not self.version_is_newer(latest, self.installed_version):
+            return None
+        ref = _image_ref(self._release, self.coordinator.info)
+        return ref.rollback if ref is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """`rollback`, known before Install is pressed."""
+        return {ATTR_ROLLBACK: self.rollback}
+
+    def _no_rollback_notice(self) -> str | None:
+        """The translated warning for an image that is installed for good (an XZ image)."""
+        if self.rollback is not False:
+            return None
+        base = f"component.{DOMAIN}.entity.update.{self.translation_key}.state_attributes"
+        key = f"{base}.{ATTR_ROLLBACK}"
+
+        def text(suffix: str) -> str:
+            found = self.platform.platform_translations.get(f"{key}.{suffix}")
+            return found or self.platform.default_language_platform_translations.get(
+                f"{key}.{suffix}", ""
+            )
+
+        return f"⚠️ {text('name')}: {text('state.false')}"
+
+    @property
+    def release_summary(self) -> str | None:
+        """The first part of the release notes, after the warning when there is no way back."""
+        notes = self._release.release_notes if self._release else None
+        parts = [part for part in (self._no_rollback_notice(), notes) if part]
+        return "\n\n".join(parts)[:SUMMARY_MAX] if parts else None
 
     @property
     def release_url(self) -> str | None:
@@ -119,8 +152,12 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         return self._release.release_url if self._release else None
 
     async def async_release_notes(self) -> str | None:
-        """Full release notes."""
-        return self._release.release_notes if self._release else None
+        """Full release notes (what HA's dialog shows next to Install), the warning first."""
+        if self._release is None:
+            return None
+        notice = self._no_rollback_notice()
+        parts = [f"**{notice}**" if notice else None, self._release.release_notes]
+        return "\n\n".join(part for part in parts if part) or None
 
     @property
     def in_progress(self) -> bool:
@@ -232,6 +269,11 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
                 translation_domain=DOMAIN,
                 translation_key="wrong_board",
                 translation_placeholders={"image": image.board or "?", "plug": info.image_board},
+            )
+        if ref.rollback and not image.rollback:
+            # The user was shown "rollback: true"; an image without a way back is not that release.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="rollback_mismatch"
             )
         return data
 
