@@ -191,7 +191,7 @@ def _owns(sim: SimPlug, proc: subprocess.Popen[bytes]) -> bool:
 
 @pytest.fixture
 def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., SimPlug]]:
-    """Start simulated plugs: sim_factory(device_id, mqtt_port=None, load="60W")."""
+    """Start simulated plugs: sim_factory(device_id, mqtt_port=None, load="60W", time_scale=1)."""
     binary = sim_binary()
     started: list[SimPlug] = []
 
@@ -214,6 +214,8 @@ def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., 
             ]
             if mqtt_port is not None:
                 args += ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"]
+            if "time_scale" in extra:
+                args += ["--time-scale", str(extra["time_scale"])]
             proc = _launch(args)
             sim = SimPlug(device_id, http_port, control_port, flash, proc, args)
             if _owns(sim, proc):
