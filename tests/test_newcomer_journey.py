@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -88,6 +88,7 @@ async def test_a_newcomer_sees_no_repair_no_negative_energy_and_no_stale_setting
     relay = _entity(hass, mac, "switch", "relay")
     seen: list[float] = []
 
+    @callback  # on the event loop, in order (a plain function runs in the executor)
     def record(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         if event.data["entity_id"] != energy or new is None:

@@ -22,7 +22,7 @@ import pytest
 from homeassistant.components import mqtt
 from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER, ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
@@ -87,6 +87,7 @@ async def test_reloads_and_options_over_mqtt_never_lower_the_energy(
     relay = _entity(hass, entry, "switch", "relay")
     seen: list[float] = []
 
+    @callback  # on the event loop, in order (a plain function runs in the executor)
     def record(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         if event.data["entity_id"] != energy or new is None:

@@ -263,8 +263,9 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
                 translation_key="bad_image",
                 translation_placeholders={"reason": err.reason, "detail": err.detail},
             ) from err
-        # The vendor container carries no board identity (its hw field is an SDK default).
-        if image.format == "obli" and not board_matches(image.board or "", info.image_board):
+        # OBLI names the board; the vendor container's hw_version is its board identity too
+        # (docs/ota-image.md §2): the plug refuses both when they name another board.
+        if not board_matches(image.board or "", info.image_board):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="wrong_board",
