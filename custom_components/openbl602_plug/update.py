@@ -37,8 +37,10 @@ _LOGGER = logging.getLogger(__package__)
 PARALLEL_UPDATES = 1
 # How often to ask whether the plug is back after it rebooted into the new image.
 REBOOT_POLL_SECONDS = 2.0
-# The new image confirms itself at its first healthy second (ota.c); it is kept only then. Success
-# is reported once it has run this long without the plug reporting a roll-back.
+# The plug keeps a new image only once it has proven itself: 30 s up, its network up, an API
+# request served (protocol §11, ota-image.md §5); a reset before that returns to the old one.
+# Success is reported after that, and after CONFIRM_SECONDS more without a roll-back.
+TRIAL_SECONDS = 30
 CONFIRM_SECONDS = 5.0
 SUMMARY_MAX = 255
 ATTR_ROLLBACK = "rollback"
@@ -299,8 +301,29 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
             await asyncio.sleep(REBOOT_POLL_SECONDS)
 
     async def _wait_for_confirm(self, target: str, old: str) -> None:
-        """Success only once the new image kept running (a roll-back shows the old version or
-        an OTA failure)."""
+        """Success only once the new image kept running through its trial (a roll-back shows the
+        old version or an OTA failure). Each state read is also the served request it needs."""
+        client = self.coordinator.client
+        while True:
+            uptime: int | None = None
+            running: str | None = None
+            try:
+                uptime = (await client.state()).uptime_s
+                running = (await client.info()).firmware
+            except OblError:
+                running = None  # reset during the trial: it comes back, old or new
+            failure = await self._ota_failure()
+            if failure is None and running is not None and running != target:
+                failure = "rolled_back"
+            if failure is not None:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="install_failed",
+                    translation_placeholders={"error": failure, "version": old},
+                )
+            if running is not None and (uptime is None or uptime >= TRIAL_SECONDS):
+                break
+            await asyncio.sleep(REBOOT_POLL_SECONDS)
         await asyncio.sleep(CONFIRM_SECONDS)
         try:
             info = await self.coordinator.client.info()
