@@ -191,11 +191,6 @@ async def test_a_newcomer_sees_no_repair_no_negative_energy_and_no_stale_setting
         await asyncio.sleep(0.1)
         await hass.async_block_till_done()
     assert _repairs(hass) == []
-    if hass.states.get(select).state != wanted:
-        # The only assertion that waits for another branch: remove this once the config_rev
-        # contract (common.md, issue 14 item 5) is merged from the fw and hapush branches.
-        pytest.xfail(
-            "config_rev contract not on this branch: the plug does not announce a config change "
-            "and HA re-reads the config only with its next report (up to a minute)"
-        )
+    # The plug announces the change (config_rev in its state, protocol §3): no waiting for a report.
+    assert hass.states.get(select).state == wanted
     await hass.config_entries.async_unload(entry.entry_id)
