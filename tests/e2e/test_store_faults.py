@@ -11,10 +11,14 @@ import contextlib
 import json
 import struct
 import subprocess
+import tarfile
 import time
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .plug import Sim, wait_until
 from .test_ota_faults import _key, _store_records, record
@@ -159,8 +163,8 @@ def test_power_cut_at_every_step_of_a_credentials_write(sims: Callable[..., Sim]
     sim = sims("cutcreds")
     _, key_hex = _key()
     configure(sim, key_hex)
-    old = {"name": SETTINGS["name"], "protection": {"max_power_w": 1500}}
-    new = {"name": "after the cut", "protection": {"max_power_w": 2500}}
+    old: dict[str, Any] = {"name": SETTINGS["name"], "protection": {"max_power_w": 1500}}
+    new: dict[str, Any] = {"name": "after the cut", "protection": {"max_power_w": 2500}}
     cuts = lost = between = 0
     between_outcome = ""
     for k in range(400):
@@ -232,6 +236,77 @@ def test_power_cut_at_every_step_of_a_credentials_write(sims: Callable[..., Sim]
     assert between >= 1
     assert cuts >= 6
     assert lost == 0
+
+
+# The last firmware with the config in one record (it reads and writes STORE_KEY_SETTINGS only).
+SINGLE_RECORD_FIRMWARE = "5e6ad1592e3e45e9340ab3bf12ff529ae5b49473"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def single_record_sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated plug of SINGLE_RECORD_FIRMWARE, built from this repository's history."""
+    src = tmp_path_factory.mktemp("single-record-fw")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", SINGLE_RECORD_FIRMWARE, "firmware"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        pytest.fail(f"cannot read {SINGLE_RECORD_FIRMWARE} from git: {archive.stderr.decode()}")
+    tar = src / "fw.tar"
+    tar.write_bytes(archive.stdout)
+    with tarfile.open(tar) as t:
+        t.extractall(src, filter="data")
+    build = src / "build"
+    for cmd in (
+        ["cmake", "-S", str(src / "firmware"), "-B", str(build), "-G", "Ninja"],
+        ["cmake", "--build", str(build), "-j2", "--target", "openbl602-sim"],
+    ):
+        r = subprocess.run(cmd, capture_output=True, check=False)
+        if r.returncode != 0:
+            pytest.fail(f"building the single-record firmware failed: {r.stdout.decode()[-2000:]}")
+    return build / "port" / "posix" / "openbl602-sim"
+
+
+def test_downgrade_to_the_single_record_firmware_and_back(
+    sims: Callable[..., Sim], single_record_sim: Path
+) -> None:
+    """The config this firmware writes (record + copy) is read whole by the firmware before the
+    copies: it stays on its network and closed. What that firmware then changes (the record alone)
+    is what this firmware loads when it runs again, and the stale copy is repaired."""
+    sim = sims("downgrade")
+    _, key_hex = _key()
+    configure(sim, key_hex)
+    sim.stop()
+    this_firmware = sim.binary
+    sim.binary = single_record_sim  # same id, flash file and ports: the plug after an OTA downgrade
+    sim.start()
+    lost_old = settings_lost(sim, key_hex)
+    info_old = sim.request("GET", "/api/v1/info", auth=None).json()
+    assert sim.patch("/api/v1/config", {"name": "renamed by old"}).status == 200
+    sim.stop()
+    flash = sim.flash.read_bytes()
+    stale = latest_json(flash, KEY_SETTINGS_COPY)
+    assert stale is not None
+    assert stale["name"] == SETTINGS["name"]  # the old firmware wrote no copy
+    sim.binary = this_firmware
+    sim.start()
+    cfg = sim.get("/api/v1/config").json()
+    lost_new = settings_lost(sim, key_hex)
+    after = sim.flash.read_bytes()
+    repaired = latest_json(after, KEY_SETTINGS_COPY) == latest_json(after, KEY_SETTINGS)
+    record(
+        "downgrade to the single-record firmware, back",
+        f"old fw: setup mode {info_old['setup_mode']}, auth {info_old['auth']}; back: "
+        f"its change kept, copy {'repaired' if repaired else 'NOT repaired'}",
+        lost=len(lost_old) + len([x for x in lost_new if x != "name"]),
+    )
+    assert lost_old == []
+    assert info_old["setup_mode"] is False
+    assert cfg["name"] == "renamed by old"
+    assert [x for x in lost_new if x != "name"] == []
+    assert repaired
 
 
 def ssid(sim: Sim) -> str | None:

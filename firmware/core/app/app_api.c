@@ -212,9 +212,9 @@ static void run_command(http_conn_t *c, uint8_t kind, const uint8_t *body, size_
   app_call_t *call = &s_call;
   memset(call, 0, sizeof(*call));
   call->errs = &s_errs;
-  bool parsed = kind == APP_CMD_CONFIG ? app_cmd_parse_config(&call->cmd, &s_change, (const char *)body, len,
-                                                              APP_SRC_HTTP, call->errs)
-                                       : app_cmd_parse(&call->cmd, kind, (const char *)body, len, call->errs);
+  bool parsed = kind == APP_CMD_CONFIG
+                    ? app_cmd_parse_config(&call->cmd, &s_change, (const char *)body, len, APP_SRC_HTTP, call->errs)
+                    : app_cmd_parse(&call->cmd, kind, (const char *)body, len, call->errs);
   if (!parsed) {
     respond_errors(c, 400, call->errs);
     return;

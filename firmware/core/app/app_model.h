@@ -239,7 +239,7 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
 
 /* A config command (§5.5, §8.3): out->kind = APP_CMD_CONFIG and the body parsed once into *change
  * (app_config_parse). */
-bool app_cmd_parse_config(app_cmd_t *out, app_config_change_t *change, const char *body, size_t len,
-                          app_source_t src, app_errors_t *errs);
+bool app_cmd_parse_config(app_cmd_t *out, app_config_change_t *change, const char *body, size_t len, app_source_t src,
+                          app_errors_t *errs);
 
 #endif

@@ -23,7 +23,8 @@ store_err_t store_twin_get(store_t *s, store_twin_t t, void *buf, size_t cap, si
     store_err_t ec = store_get(s, t.copy, buf, cap, &len);
     if (ec != STORE_OK) return ec == STORE_ERR_NOT_FOUND || ec == STORE_ERR_CORRUPT ? ep : ec;
     from_copy = true;
-    if (ep == STORE_ERR_CORRUPT) hal_log(HAL_LOG_WARN, "store", "key %u rotted: read from its copy", (unsigned)t.primary);
+    if (ep == STORE_ERR_CORRUPT)
+      hal_log(HAL_LOG_WARN, "store", "key %u rotted: read from its copy", (unsigned)t.primary);
   } else if (ep != STORE_OK) {
     return ep; /* unreadable flash or a buffer too small: not a question the copy answers */
   }

@@ -81,9 +81,9 @@ static void test_whole_config_in_one_patch(void) {
   CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, "admin:correct-horse", &b), 200);
   CHECK(has(b, "\"led\":\"inverted\"") && has(b, "\"setup_hold_s\":20") && has(b, "\"api_password_set\":true"));
   /* a refused field still refuses the whole change, with the same errors as before */
-  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "{\"name\":\"Other\",\"mqtt\":{\"enabled\":true}}",
-                       "admin:correct-horse", &b),
-               400);
+  CHECK_EQ_INT(
+      rig_req("PATCH", "/api/v1/config", "{\"name\":\"Other\",\"mqtt\":{\"enabled\":true}}", "admin:correct-horse", &b),
+      400);
   CHECK(has(b, "\"code\":\"required\"") && has(b, "\"field\":\"mqtt.host\""));
   CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "", "admin:correct-horse", &b), 400);
   CHECK(has(b, "\"code\":\"invalid_json\""));
