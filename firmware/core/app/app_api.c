@@ -221,7 +221,7 @@ static void run_command(http_conn_t *c, uint8_t kind, const uint8_t *body, size_
   }
   size_t cap;
   call->src = APP_SRC_HTTP;
-  call->change = &s_change;
+  call->change = kind == APP_CMD_CONFIG ? &s_change : NULL;
   call->out = kind == APP_CMD_RELAY ? NULL : http_body_buffer(c, &cap);
   call->out_cap = call->out ? cap : 0;
   /* the OTA key: trusted on first use, then password + button; the route needed the password if one is set */

@@ -176,7 +176,7 @@ static bool mq_command(void *ctx, const char *name, const char *body, size_t len
   } else if (kind == APP_CMD_CONFIG ? app_cmd_parse_config(&c->cmd, &s_cmd_change, body, len, APP_SRC_MQTT, errs)
                                     : app_cmd_parse(&c->cmd, (uint8_t)kind, body, len, errs)) {
     c->src = APP_SRC_MQTT;
-    c->change = &s_cmd_change;
+    c->change = kind == APP_CMD_CONFIG ? &s_cmd_change : NULL;
     /* the OTA key gate as over HTTP (a password set counts as proven, as for the HTTP route) */
     bool gated = kind != APP_CMD_CONFIG ||
                  app_ota_gate_config(c, app_link_view()->cfg.api_password[0] != '\0', appnet_setup_mode());
