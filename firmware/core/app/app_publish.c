@@ -33,6 +33,7 @@ static struct {
 
 static char s_doc[640]; /* one state document for an SSE event; owner: this file */
 static app_errors_t s_cmd_errs;
+static app_config_change_t s_cmd_change; /* an MQTT config command's change, parsed once here */
 static app_call_t s_call;
 /* MQTT commands that need the authenticated form (core/cmdauth, §8.5). Owner: mq_command (network loop). */
 static cmdauth_t s_cmd_auth;
@@ -175,10 +176,10 @@ static bool mq_command(void *ctx, const char *name, const char *body, size_t len
     app_errors_add(errs, "not_allowed", NULL, why);
   } else if (kind < 0) {
     app_errors_add(errs, "not_found", NULL, "unknown command");
-  } else if (app_cmd_parse(&c->cmd, (uint8_t)kind, body, len, errs)) {
+  } else if (kind == APP_CMD_CONFIG ? app_cmd_parse_config(&c->cmd, &s_cmd_change, body, len, APP_SRC_MQTT, errs)
+                                    : app_cmd_parse(&c->cmd, (uint8_t)kind, body, len, errs)) {
     c->src = APP_SRC_MQTT;
-    c->body = body;
-    c->len = len;
+    c->change = kind == APP_CMD_CONFIG ? &s_cmd_change : NULL;
     /* the OTA key gate as over HTTP (a password set counts as proven, as for the HTTP route) */
     bool gated = kind != APP_CMD_CONFIG ||
                  app_ota_gate_config(c, app_link_view()->cfg.api_password[0] != '\0', appnet_setup_mode());
