@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Fails when firmware/core's include graph has a circle (docs/architecture.md, "Layers").
 
-A unit is a .c file together with its .h (app/app_publish.c + app/app_publish.h); unit A depends on unit B
-when a file of A includes B's header. A circle is any path of such dependencies that returns to its start.
+A unit is a .c file together with its .h (app/app_publish.c + app/app_publish.h); unit A
+depends on unit B when a file of A includes B's header. A circle is any path of such
+dependencies that returns to its start.
 """
 
 from __future__ import annotations
