@@ -67,6 +67,9 @@ async def wait_shown(
 
 # -- relay command -> HA state ---------------------------------------------------------------
 
+# The firmware's minimum relay switching interval (200 ms) plus a margin for the plug's own clock.
+RELAY_MIN_INTERVAL_S = 0.25
+
 
 async def relay_latency(
     ws: HaSocket, plugs: list[Plug], rounds: int
@@ -77,9 +80,16 @@ async def relay_latency(
     missed: list[str] = []
     states = await ws.states()
     shown = {p.relay: states.get(p.relay) for p in plugs}
+    last_sent: dict[str, float] = {}
     for _ in range(rounds * 2):
         for plug in plugs:
             want = "off" if shown[plug.relay] == "on" else "on"
+            # The plug switches its relay at most once per RELAY_MIN_INTERVAL_S (protocol §5.4): a
+            # quicker command would measure that deliberate hold, not the command path.
+            wait = last_sent.get(plug.relay, 0.0) + RELAY_MIN_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last_sent[plug.relay] = time.monotonic()
             t0 = time.time()
             await ws.call_service("switch", f"turn_{want}", plug.relay)
             deadline = time.monotonic() + 5
