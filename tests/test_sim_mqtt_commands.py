@@ -1,12 +1,13 @@
 """A plug HA reaches only through a shared MQTT broker (issue #13, protocol §8.3/§8.5): when HTTP
 cannot reach it, HA's commands go over MQTT — the relay, guarded settings (signed with the API
-password), identify — against the real firmware core (openbl602-sim), real Mosquitto and HA's
-real MQTT integration. Needs the simulated plug (see tests/test_sim_ha.py).
+password), identify, restart — against the real firmware core (openbl602-sim), real Mosquitto
+and HA's real MQTT integration. Needs the simulated plug (see tests/test_sim_ha.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.openbl602_plug.client import OblHttpClient
+from custom_components.openbl602_plug.client import OblError, OblHttpClient
 
 from .conftest import SimPlug, free_port, wait_for
 from .test_sim_ha import _entity, _number
@@ -38,6 +39,11 @@ async def _wait_pin(sim: SimPlug, closed: bool, seconds: float = 5.0) -> None:
     while await _relay_pin(sim) != closed:
         assert loop.time() < end, f"relay pin never became {closed}"
         await asyncio.sleep(0.05)
+
+
+async def _plug_state(sim: SimPlug, password: str) -> dict[str, object]:
+    async with aiohttp.ClientSession() as session:
+        return (await OblHttpClient(session, sim.host, sim.http_port, password).state()).raw
 
 
 async def _max_power(sim: SimPlug, password: str) -> float:
@@ -105,6 +111,18 @@ async def test_commands_go_over_mqtt_when_http_cannot_reach_the_plug(
     coordinator.client.password = password
 
     await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: identify}, blocking=True)
+
+    # restart (signed always: out of safe mode it is guarded); the plug comes back on the broker
+    assert (await _plug_state(sim, password))["reset_reason"] == "power_on"
+    restart = _entity(hass, entry, "button", "restart")
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: restart}, blocking=True)
+    for _ in range(100):
+        with contextlib.suppress(OblError):  # its HTTP is down while it restarts
+            if (await _plug_state(sim, password))["reset_reason"] == "software":
+                break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the plug did not restart")
 
     # without MQTT to fall back on, an unreachable plug is reported as before
     assert await hass.config_entries.async_unload(mqtt_entry.entry_id)
