@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.button import (
     ButtonDeviceClass,
@@ -27,6 +28,8 @@ class OblButtonDescription(ButtonEntityDescription):
 
     # A press answered with the plug's state (a relay command) updates HA at once.
     press: Callable[[OblHttpClient], Awaitable[PlugState | None]]
+    # The same command over MQTT (protocol §8.3), used when HTTP cannot reach the plug.
+    command: tuple[str, dict[str, Any]]
     capability: str | None = None
     # Only for firmware whose state carries this key.
     state_key: str | None = None
@@ -38,6 +41,7 @@ BUTTONS: tuple[OblButtonDescription, ...] = (
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
         press=lambda client: client.reboot(),
+        command=("reboot", {}),
     ),
     OblButtonDescription(
         key="identify",
@@ -45,6 +49,7 @@ BUTTONS: tuple[OblButtonDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         capability="identify",
         press=lambda client: client.identify(),
+        command=("identify", {}),
     ),
     OblButtonDescription(
         key="clear_lockout",
@@ -52,6 +57,7 @@ BUTTONS: tuple[OblButtonDescription, ...] = (
         capability="protection",
         state_key="lockout",
         press=lambda client: client.clear_lockout(),
+        command=("relay", {"clear_lockout": True}),
     ),
 )
 
@@ -89,8 +95,13 @@ class OblButton(OblEntity, ButtonEntity):
         """Send the command."""
         if self.entity_description.device_class is ButtonDeviceClass.RESTART:
             self.coordinator.expect_restart()
+        description = self.entity_description
+        coordinator = self.coordinator
         state = await plug_command(
-            self.coordinator, self.entity_description.press(self.coordinator.client)
+            coordinator,
+            coordinator.async_write(
+                lambda: description.press(coordinator.client), *description.command
+            ),
         )
         if state is not None:
             self.coordinator.async_set_state(state)

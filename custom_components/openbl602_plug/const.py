@@ -32,6 +32,10 @@ FOLLOW_UP_SECONDS: Final = 1.0
 STALE_FOLLOW_UP_SECONDS: Final = 5.0
 # MQTT chosen but nothing arrives (the plug talks to another broker): fall back to SSE.
 MQTT_SILENCE_FALLBACK: Final = timedelta(seconds=30)
+# A command HTTP cannot deliver goes over MQTT when the plug published there this recently (two
+# missed 60 s heartbeats, protocol §8.4), and waits this long for its result (§8.3).
+MQTT_COMMAND_HEARD: Final = timedelta(seconds=130)
+MQTT_COMMAND_TIMEOUT: Final = timedelta(seconds=10)
 # An install that shows no progress for this long is abandoned and the entity cleared.
 OTA_STALL_TIMEOUT: Final = timedelta(minutes=3)
 

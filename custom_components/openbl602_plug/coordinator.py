@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from .client import (
     AuthFailed,
     BadPayload,
     ButtonEvent,
+    CannotConnect,
     CommandResult,
     DeviceInfo,
     OblError,
@@ -32,6 +33,8 @@ from .client import (
     PlugConfig,
     PlugState,
 )
+from .client.mqtt import Topics
+from .client.mqtt_command import PendingCommands, command_message, merged
 from .client.payloads import parse_config
 from .client.push import MqttHandler, PushCallbacks, PushSession
 from .const import (
@@ -39,6 +42,8 @@ from .const import (
     DOMAIN,
     FOLLOW_UP_SECONDS,
     ISSUE_SAFE_MODE,
+    MQTT_COMMAND_HEARD,
+    MQTT_COMMAND_TIMEOUT,
     MQTT_SILENCE_FALLBACK,
     PLANNED_RESTART,
     POLL_INTERVAL,
@@ -107,6 +112,7 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
         self._config_again = False
         self._follow_up: CALLBACK_TYPE | None = None
         self._button_listeners: list[Callable[[ButtonEvent], None]] = []
+        self._pending = PendingCommands()  # commands sent over MQTT, waiting for their result
 
     @property
     def issue_suffix(self) -> str:
@@ -384,6 +390,8 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
         @callback
         def result(result: CommandResult) -> None:
+            if self._pending.resolve(result):
+                return  # our own command's answer, sent over MQTT (async_write)
             if result.cmd == "config" and result.ok:
                 # Another MQTT client changed settings: show them now.
                 self._request_config()
@@ -442,8 +450,48 @@ class OblCoordinator(DataUpdateCoordinator[PlugState]):
 
     async def async_patch_config(self, changes: dict[str, Any]) -> None:
         """Change settings on the plug and keep what it answers (the settings in force)."""
-        self.plug_config = parse_config(await self.client.patch_config(changes))
+        document = await self.async_write(
+            lambda: self.client.patch_config(changes), "config", changes
+        )
+        if document is None:  # accepted over MQTT, whose result carries no settings
+            document = merged(self.plug_config.raw, changes)
+        self.plug_config = parse_config(document)
         self.async_update_listeners()
+
+    # -- commands ------------------------------------------------------------------------
+
+    @property
+    def mqtt_commands(self) -> bool:
+        """Commands can reach the plug over MQTT: push runs there and the plug was heard."""
+        # mqtt_live first: is_connected needs HA's MQTT integration, which push on MQTT implies
+        return (
+            self._session is not None
+            and self._session.mqtt_live(MQTT_COMMAND_HEARD.total_seconds())
+            and mqtt.is_connected(self.hass)
+        )
+
+    async def async_write[T](
+        self, http: Callable[[], Awaitable[T]], name: str, body: Mapping[str, Any]
+    ) -> T | None:
+        """A command over HTTP; if the plug cannot be reached there while its MQTT is live (a
+        plug on a VLAN HA shares only a broker with), the same command over MQTT (§8.3), signed
+        where §8.5 asks. None: it went over MQTT (the state it caused arrives as a push, before
+        the result). Refusals raise what HTTP would; no result in time raises CannotConnect."""
+        try:
+            return await http()
+        except CannotConnect as err:
+            if not self.mqtt_commands:
+                raise
+            _LOGGER.debug("%s: %s over HTTP failed (%s), now over MQTT", self.name, name, err)
+        topic = Topics(self.info.device_id).command(name)
+        password = self.client.password
+
+        async def publish(req: str) -> None:
+            payload = command_message(topic, name, body, req, password)
+            await mqtt.async_publish(self.hass, topic, payload, qos=1)
+
+        await self._pending.send(publish, MQTT_COMMAND_TIMEOUT.total_seconds())
+        return None
 
     @callback
     def async_set_state(self, state: PlugState) -> None:

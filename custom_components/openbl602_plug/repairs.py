@@ -44,8 +44,10 @@ class SafeModeFlow(RepairsFlow):
             if entry is None or entry.state is not ConfigEntryState.LOADED:
                 return self.async_abort(reason="not_loaded")
             try:
-                entry.runtime_data.coordinator.expect_restart()
-                await entry.runtime_data.coordinator.client.reboot()
+                coordinator = entry.runtime_data.coordinator
+                coordinator.expect_restart()
+                # over MQTT too (signed: leaving safe mode is guarded there, protocol §8.5)
+                await coordinator.async_write(coordinator.client.reboot, "reboot", {})
             except AuthFailed:
                 errors["base"] = "invalid_auth"
             except OblError:

@@ -64,8 +64,14 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
         await self._switch(False)
 
     async def _switch(self, on: bool) -> None:
-        state = await plug_command(self.coordinator, self.coordinator.client.set_relay(on))
-        self.coordinator.async_set_state(state)
+        coordinator = self.coordinator
+        state = await plug_command(
+            coordinator,
+            coordinator.async_write(lambda: coordinator.client.set_relay(on), "relay", {"on": on}),
+        )
+        if state is None:
+            return  # sent over MQTT: its state came as a push, and so will the settled power
+        coordinator.async_set_state(state)
         if on:
             # The answer comes before the meter has a reading with the load on; the plug's next
             # report waits for report.min_interval_s, so read once more now.

@@ -185,3 +185,24 @@ async def test_silence_on_mqtt_moves_to_server_sent_events(
     assert session.transport is Transport.SSE
     assert broker.handlers == {}
     session.stop()
+
+
+async def test_mqtt_is_live_for_commands_only_while_the_plug_is_heard_there(
+    client: OblHttpClient, fake_plug: FakePlug
+) -> None:
+    rec, broker = Recorder(restarting=True), Broker()
+    session = await _session(client, rec, events=True, broker=broker)
+    assert not session.mqtt_live(60)  # subscribed, but nothing from the plug yet
+    broker.publish("state", STATE)
+    assert session.mqtt_live(60)
+    await asyncio.sleep(0.06)
+    assert not session.mqtt_live(0.05)  # nothing heard for longer than asked
+    broker.publish("status", "online")
+    assert session.mqtt_live(0.05)
+    broker.publish("status", "offline")  # its last will: a command would wait at the broker
+    assert not session.mqtt_live(60)
+    broker.publish("state", STATE)
+    assert session.mqtt_live(60)
+    session.mqtt_connection(False)  # HA's own MQTT client is down
+    assert not session.mqtt_live(60)
+    session.stop()

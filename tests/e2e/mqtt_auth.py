@@ -1,15 +1,11 @@
-"""The authenticated MQTT command form (docs/protocol.md §8.5), built the way a client must build
-it."""
+"""The authenticated MQTT command form (docs/protocol.md §8.5): the attack suites sign with the
+integration's own signer, so the plug is tested against the one implementation clients use."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from custom_components.openbl602_plug.client.mqtt_auth import sign
 
 
 def envelope(password: str, topic: str, counter: int, body: str) -> bytes:
     """obl-hmac1 <counter> <hex HMAC-SHA256(password, topic \\n counter \\n body)> \\n body"""
-    mac = hmac.new(
-        password.encode(), f"{topic}\n{counter}\n".encode() + body.encode(), hashlib.sha256
-    ).hexdigest()
-    return f"obl-hmac1 {counter} {mac}\n".encode() + body.encode()
+    return sign(password, topic, counter, body)

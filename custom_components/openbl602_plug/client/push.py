@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -200,6 +201,21 @@ class PushSession:
         self._mqtt_carries = True
         # The last will was checked and the plug did not answer: the caller's polling has it.
         self._plug_gone = False
+        # When the plug last published over MQTT (monotonic), and whether its status is online:
+        # a command published now reaches it (mqtt_live).
+        self._last_heard: float | None = None
+        self._online = True
+
+    def mqtt_live(self, within: float) -> bool:
+        """MQTT carries the plug now: the caller's client is connected to the plug's broker, the
+        plug's status is not its last will, and it published within `within` seconds."""
+        return (
+            self.transport is Transport.MQTT
+            and self._mqtt_carries
+            and self._online
+            and self._last_heard is not None
+            and time.monotonic() - self._last_heard <= within
+        )
 
     @property
     def fallback_active(self) -> bool:
@@ -246,6 +262,8 @@ class PushSession:
 
     def _mqtt_heard(self) -> None:
         self._heard = True
+        self._last_heard = time.monotonic()
+        self._online = True
         self._mqtt_messages += 1
         if not self._mqtt_carries or self._plug_gone:
             self._mqtt_carries = True
@@ -274,6 +292,7 @@ class PushSession:
             self._mqtt_heard()
             return
         self._heard = True
+        self._online = False
         if self._callbacks.restarting():
             self._callbacks.paused()  # the plug says goodbye before a planned restart
             return
