@@ -6,6 +6,8 @@ for the marker to go."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 import time
 
 import aiohttp
@@ -92,3 +94,91 @@ def test_a_toggle_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
     )
     # hold_s is 1: 8 s with the overload on for about half of it must have tripped at least once
     assert any(t != "none" for t in trips) or locked
+
+
+class _TrickledRefusedPosts:
+    """n connections from one source, each a complete POST head without a password announcing a
+    2000-byte body, then one body byte every 0.5 s; reopened when the plug closes them."""
+
+    def __init__(self, port: int, source: str, n: int = 3) -> None:
+        self.port, self.source, self.n = port, source, n
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _open(self) -> socket.socket:
+        s = socket.socket()
+        s.bind((self.source, 0))
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(
+            f"POST /api/v1/relay HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n{".encode()
+        )
+        s.setblocking(False)
+        return s
+
+    def _run(self) -> None:
+        socks: list[socket.socket] = []
+        while not self.stop.is_set():
+            for s in list(socks):
+                try:
+                    closed = s.recv(4096) == b""
+                except BlockingIOError:
+                    closed = False
+                except OSError:
+                    closed = True
+                if not closed:
+                    try:
+                        s.send(b" ")
+                    except OSError:
+                        closed = True
+                if closed:
+                    socks.remove(s)
+                    s.close()
+            while len(socks) < self.n:
+                socks.append(self._open())
+            time.sleep(0.5)
+        for s in socks:
+            s.close()
+
+    def __enter__(self) -> _TrickledRefusedPosts:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tryout: a request without the password is answered 401 at once, but the plug keeps "
+    "draining its announced body for the full 10 s request limit while the sender trickles it, and "
+    "that answered connection is not evictable (it is neither a head in progress nor held by the "
+    "throttle): one address without the password holds 3 slots, the owner's SSE stream the 4th, "
+    "and every command of the owner gets 503 busy",
+)
+def test_refused_requests_do_not_hold_the_owners_slots(sims) -> None:
+    """HA on an HTTP-only plug keeps one SSE stream open; one LAN device without the password
+    must not be able to keep HA's commands out (§7: a request without credentials costs nothing;
+    §5.1: one source holds at most 3 slots)."""
+    sim = sims("refused", extra=("--mdns-port", "0"))
+    assert sim.patch("/api/v1/config", {"api_password": PASSWORD}).status == 200
+    sim.password = PASSWORD
+    stream = socket.create_connection(("127.0.0.1", sim.http_port), 5)
+    try:
+        stream.sendall(
+            f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{sim.http_port}\r\n"
+            f"Authorization: Bearer {PASSWORD}\r\n\r\n".encode()
+        )
+        assert stream.recv(64).startswith(b"HTTP/1.1 200")
+        statuses: dict[int, int] = {}
+        with _TrickledRefusedPosts(sim.http_port, "127.0.0.2"):
+            time.sleep(1.0)
+            for _ in range(20):
+                r = sim.post("/api/v1/relay", {"toggle": True})
+                statuses[r.status] = statuses.get(r.status, 0) + 1
+                time.sleep(0.25)
+    finally:
+        stream.close()
+    print(f"\n[tryout] owner's relay commands while one address trickles refused POSTs: {statuses}")
+    assert statuses == {200: 20}
