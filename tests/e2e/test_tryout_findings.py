@@ -50,15 +50,17 @@ async def test_concurrent_relay_commands_from_the_client_are_all_carried_out(sim
 
 @pytest.mark.xfail(
     strict=True,
-    reason="tryout: protect.c restarts the overload hold time whenever the relay is open, so a "
-    "toggle flood (unauthenticated over MQTT) keeps an overload powered at ~50 % duty forever: "
-    "every ON period (<= ~400 ms) is shorter than hold_s and the protection never trips",
+    reason="tryout: protect.c restarts the overload hold time whenever the relay is open, so "
+    "switching the relay off and on every 0.2 s (unauthenticated over MQTT) keeps an overload "
+    "powered at ~50 % duty forever: every ON period is shorter than hold_s and the protection "
+    "never trips",
 )
-def test_a_toggle_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
+def test_an_on_off_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
     """An overload is cut whatever the commands do (protocol.md §5.4: the protections never
-    wait). The ON-flood case is covered by test_relay_interval; a TOGGLE flood over MQTT, which
-    needs no password (§8.5), opens the relay itself every other switching, which restarts the
-    hold time, so the overload never trips and the load keeps getting power."""
+    wait). The ON-flood case is covered by test_relay_interval; an MQTT publisher (no password
+    needed, §8.5) that opens the relay itself between ON commands restarts the hold time at every
+    opening, so the overload never trips and the load keeps getting power. A toggle flood does
+    the same (measured in the demo: 3 kW on a 500 W limit, relay closed 49 % of 8 s, no trip)."""
     sim = sims("togtrip", load="100W", mqtt_port=broker.port, extra=("--mdns-port", "0"))
     assert (
         sim.patch("/api/v1/config", {"protection": {"max_power_w": 500, "hold_s": 1}}).status == 200
@@ -74,12 +76,14 @@ def test_a_toggle_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
         rec.clear()
         t0 = time.monotonic()
         on_samples = samples = 0
-        next_toggle = t0
+        on = False
+        next_command = t0
         try:
             while time.monotonic() - t0 < 8.0:
-                if time.monotonic() >= next_toggle:
-                    attacker.publish(f"{topic}/cmd/relay", "toggle", qos=0)
-                    next_toggle += 0.05  # 20 toggles a second: a modest flood
+                if time.monotonic() >= next_command:
+                    attacker.publish(f"{topic}/cmd/relay", "on" if on else "off", qos=0)
+                    on = not on
+                    next_command += 0.25  # each command after the 200 ms interval: applied at once
                 on_samples += sim.outputs()["relay"]
                 samples += 1
                 time.sleep(0.02)
@@ -91,7 +95,7 @@ def test_a_toggle_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
         locked = sim.state()["lockout"]
     powered = on_samples / max(samples, 1)
     print(
-        f"\n[tryout] 3 kW on a 500 W limit under an MQTT toggle flood: relay closed "
+        f"\n[tryout] 3 kW on a 500 W limit under an MQTT on/off flood: relay closed "
         f"{powered:.0%} of 8 s, trips reported {sum(t != 'none' for t in trips)}, lockout {locked}"
     )
     # hold_s is 1: 8 s with the overload on for about half of it must have tripped at least once
