@@ -102,12 +102,13 @@ def test_an_on_off_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
     assert any(t != "none" for t in trips) or locked
 
 
-class _TrickledRefusedPosts:
-    """n connections from one source, each a complete POST head without a password announcing a
-    2000-byte body, then one body byte every 0.5 s; reopened when the plug closes them."""
+class _RefusedRequests:
+    """n connections from one source, each a request without a password that the plug refuses
+    with 401, never closed from this side; reopened when the plug closes them. trickle: a POST
+    head announcing a 2000-byte body, then one body byte every 0.5 s; else a plain GET."""
 
-    def __init__(self, port: int, source: str, n: int = 3) -> None:
-        self.port, self.source, self.n = port, source, n
+    def __init__(self, port: int, source: str, trickle: bool, n: int = 3) -> None:
+        self.port, self.source, self.trickle, self.n = port, source, trickle, n
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -115,10 +116,14 @@ class _TrickledRefusedPosts:
         s = socket.socket()
         s.bind((self.source, 0))
         s.connect(("127.0.0.1", self.port))
-        s.sendall(
-            f"POST /api/v1/relay HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            "Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n{".encode()
-        )
+        host = f"Host: 127.0.0.1:{self.port}\r\n"
+        if self.trickle:
+            s.sendall(
+                f"POST /api/v1/relay HTTP/1.1\r\n{host}"
+                "Content-Type: application/json\r\nContent-Length: 2000\r\n\r\n{".encode()
+            )
+        else:
+            s.sendall(f"GET /api/v1/state HTTP/1.1\r\n{host}\r\n".encode())
         s.setblocking(False)
         return s
 
@@ -132,7 +137,7 @@ class _TrickledRefusedPosts:
                     closed = False
                 except OSError:
                     closed = True
-                if not closed:
+                if not closed and self.trickle:
                     try:
                         s.send(b" ")
                     except OSError:
@@ -142,11 +147,11 @@ class _TrickledRefusedPosts:
                     s.close()
             while len(socks) < self.n:
                 socks.append(self._open())
-            time.sleep(0.5)
+            time.sleep(0.5 if self.trickle else 0.01)
         for s in socks:
             s.close()
 
-    def __enter__(self) -> _TrickledRefusedPosts:
+    def __enter__(self) -> _RefusedRequests:
         self.thread.start()
         return self
 
@@ -157,13 +162,14 @@ class _TrickledRefusedPosts:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="tryout: a request without the password is answered 401 at once, but the plug keeps "
-    "draining its announced body for the full 10 s request limit while the sender trickles it, and "
-    "that answered connection is not evictable (it is neither a head in progress nor held by the "
-    "throttle): one address without the password holds 3 slots, the owner's SSE stream the 4th, "
-    "and every command of the owner gets 503 busy",
+    reason="tryout: a request without the password is answered 401 at once, but the answered "
+    "connection keeps its slot until the sender closes it (1 s linger; up to the 10 s request "
+    "limit while it trickles an announced body) and is not evictable (neither a head in progress "
+    "nor held by the throttle): one address without the password holds 3 slots, the owner's SSE "
+    "stream the 4th, and every command of the owner gets 503 busy",
 )
-def test_refused_requests_do_not_hold_the_owners_slots(sims) -> None:
+@pytest.mark.parametrize("trickle", [False, True], ids=["get_not_closed", "post_body_trickled"])
+def test_refused_requests_do_not_hold_the_owners_slots(sims, trickle: bool) -> None:
     """HA on an HTTP-only plug keeps one SSE stream open; one LAN device without the password
     must not be able to keep HA's commands out (§7: a request without credentials costs nothing;
     §5.1: one source holds at most 3 slots)."""
@@ -178,7 +184,7 @@ def test_refused_requests_do_not_hold_the_owners_slots(sims) -> None:
         )
         assert stream.recv(64).startswith(b"HTTP/1.1 200")
         statuses: dict[int, int] = {}
-        with _TrickledRefusedPosts(sim.http_port, "127.0.0.2"):
+        with _RefusedRequests(sim.http_port, "127.0.0.2", trickle):
             time.sleep(1.0)
             for _ in range(20):
                 r = sim.post("/api/v1/relay", {"toggle": True})
@@ -186,7 +192,7 @@ def test_refused_requests_do_not_hold_the_owners_slots(sims) -> None:
                 time.sleep(0.25)
     finally:
         stream.close()
-    print(f"\n[tryout] owner's relay commands while one address trickles refused POSTs: {statuses}")
+    print(f"\n[tryout] owner's relay commands while one address holds refused requests: {statuses}")
     assert statuses == {200: 20}
 
 
