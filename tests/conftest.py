@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,18 @@ def sim_binary() -> Path:
     return path
 
 
+def _answers_as(port: int, device_id: str) -> bool:
+    """The HTTP port answers GET /api/v1/info with this plug's id (not another process's)."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+        conn.request("GET", "/api/v1/info")
+        body = conn.getresponse().read()
+        conn.close()
+        return bool(json.loads(body).get("id") == device_id)
+    except (OSError, http.client.HTTPException, ValueError, AttributeError):
+        return False
+
+
 @dataclass
 class SimPlug:
     """A running openbl602-sim process (docs/protocol.md §12)."""
@@ -123,6 +136,7 @@ class SimPlug:
     control_port: int
     flash: Path
     proc: subprocess.Popen[bytes]
+    args: list[str] = field(default_factory=list)
 
     host = "127.0.0.1"
 
@@ -139,39 +153,76 @@ class SimPlug:
                 await writer.wait_closed()
         return line.decode().strip()
 
+    def power_cut(self) -> None:
+        """Pull the plug: SIGKILL, nothing flushed (protocol §3 bounds what is lost)."""
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def power_on(self) -> None:
+        """Start it again on the same flash file and ports (HA's entry points at them)."""
+        self.proc = _launch(self.args)
+        if not _owns(self, self.proc):
+            pytest.fail(f"openbl602-sim {self.device_id}: its ports were taken while it was off")
+
+
+def _launch(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _owns(sim: SimPlug, proc: subprocess.Popen[bytes]) -> bool:
+    """Both ports answer and the HTTP one as this plug, with the process still running: a port
+    picked free can be bound by another xdist worker before the sim binds it, and a bare connect
+    would then succeed on the other process's listener."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False  # could not bind (exit 1), or died
+        if _answers_as(sim.http_port, sim.device_id):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", sim.control_port), 0.5),
+            ):
+                return proc.poll() is None
+        time.sleep(0.05)
+    pytest.fail(f"openbl602-sim {sim.device_id} did not answer on 127.0.0.1:{sim.http_port}")
+
 
 @pytest.fixture
 def sim_factory(socket_enabled: None, tmp_path: Path) -> Iterator[Callable[..., SimPlug]]:
-    """Start simulated plugs: sim_factory(device_id, mqtt_port=None, load="60W")."""
+    """Start simulated plugs: sim_factory(device_id, mqtt_port=None, load="60W", time_scale=1)."""
     binary = sim_binary()
     started: list[SimPlug] = []
 
     def start(device_id: str = "simplug", mqtt_port: int | None = None, **extra: Any) -> SimPlug:
-        http_port, control_port = free_port(), free_port()
         flash = tmp_path / f"{device_id}.flash"
-        args = [
-            str(binary),
-            "--id",
-            device_id,
-            "--http",
-            f"127.0.0.1:{http_port}",
-            "--flash",
-            str(flash),
-            "--control",
-            f"127.0.0.1:{control_port}",
-            "--load",
-            str(extra.get("load", "60W")),
-        ]
-        if mqtt_port is not None:
-            args += ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"]
-        proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _wait_port(http_port, proc, "openbl602-sim")
-        _wait_port(control_port, proc, "openbl602-sim control port")
-        sim = SimPlug(device_id, http_port, control_port, flash, proc)
-        started.append(sim)
-        return sim
+        for _attempt in range(3):
+            http_port, control_port = free_port(), free_port()
+            args = [
+                str(binary),
+                "--id",
+                device_id,
+                "--http",
+                f"127.0.0.1:{http_port}",
+                "--flash",
+                str(flash),
+                "--control",
+                f"127.0.0.1:{control_port}",
+                "--load",
+                str(extra.get("load", "60W")),
+            ]
+            if mqtt_port is not None:
+                args += ["--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"]
+            if "time_scale" in extra:
+                args += ["--time-scale", str(extra["time_scale"])]
+            proc = _launch(args)
+            sim = SimPlug(device_id, http_port, control_port, flash, proc, args)
+            if _owns(sim, proc):
+                started.append(sim)
+                return sim
+            _stop(proc)  # lost the ports to another process: new ones
+        pytest.fail(f"openbl602-sim {device_id}: three tries, its ports were always taken")
 
     yield start
     for sim in started:

@@ -27,10 +27,12 @@ def obli(
     return header + payload + trailer
 
 
-def bl60x(body: bytes = b"\xfd7zXZ\x00" + b"\x01" * 300, kind: bytes = b"XZ  ") -> bytes:
-    """A vendor BL60X_OTA_Ver1.0 container."""
+def bl60x(
+    body: bytes = b"\xfd7zXZ\x00" + b"\x01" * 300, kind: bytes = b"XZ  ", hw: str = "BL602"
+) -> bytes:
+    """A vendor BL60X_OTA_Ver1.0 container; hw_version names the OTA board."""
     head = b"BL60X_OTA_Ver1.0" + kind + struct.pack("<I", len(body)) + bytes(range(1, 9))
-    head += b"BL602".ljust(16, b"\x00") + b"1.18.0".ljust(16, b"\x00")
+    head += hw.encode().ljust(16, b"\x00") + b"1.18.0".ljust(16, b"\x00")
     head += hashlib.sha256(body).digest() + b"\xff" * 4 + b"\xff" * 28
     head = head.ljust(512, b"\xff")
     assert len(head) == 512

@@ -559,3 +559,79 @@ async def test_options_flow_shows_the_stored_password(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert entry.data[CONF_PASSWORD] == "0123456789abcdef"
+
+
+async def test_locking_fails_unexpectedly_is_translated_and_logged_once(
+    hass: HomeAssistant, fake_plug: FakePlug, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14 item 3: any unexpected error while adoption locks the plug ends in the translated
+    "unknown" on the form (no HTTP 500), with one traceback in the log; nothing is stored."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch(
+        "custom_components.openbl602_plug.client.OblHttpClient.patch_config",
+        side_effect=TypeError("resolver broke"),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert fake_plug.password is None
+    assert not hass.config_entries.async_entries(DOMAIN)
+    tracebacks = [
+        r for r in caplog.records if r.exc_info and "resolver broke" in str(r.exc_info[1])
+    ]
+    assert len(tracebacks) == 1
+
+
+async def test_locking_refused_with_401_is_protect_failed(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    """Another client locked the plug between the probe and the lock: the PATCH answers 401."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    fake_plug.command_error = (401, "unauthorized", "api password required")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port}
+    )
+    assert result["errors"] == {"base": "protect_failed"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_discovery_of_a_known_plug_at_its_address_contacts_nothing(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    entry = _entry(hass, fake_plug, **{CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(fake_plug)
+    )
+    assert result["reason"] == "already_configured"
+    # nothing to verify: the address did not change
+    assert fake_plug.requests == []
+    assert fake_plug.authorization == []
+    assert entry.data == {CONF_HOST: fake_plug.host, CONF_PORT: fake_plug.port}
+
+
+async def test_dhcp_moves_a_known_plug_only_to_itself(
+    hass: HomeAssistant, fake_plug: FakePlug
+) -> None:
+    """Issue 14 item 6 over DHCP: a lease for the known MAC at a new address moves the entry only
+    when the plug there proves to be this one; an impostor or silence leaves it as it was."""
+    impostor = FakePlug(mac="02ffffffffff")
+    await impostor.start()
+    try:
+        entry = _entry(hass, fake_plug, **{CONF_PORT: impostor.port, CONF_PASSWORD: "secret-pass"})
+        before = dict(entry.data)
+        lease = DhcpServiceInfo(ip="127.0.0.1", hostname="openbl602-kettle", macaddress=MAC)
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_DHCP}, data=lease
+        )
+        assert result["reason"] == "wrong_device"
+        assert impostor.authorization == [("/api/v1/info", None)]  # the password was not sent
+        await impostor.stop()
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_DHCP}, data=lease
+        )
+        assert result["reason"] == "cannot_connect"
+        assert entry.data == before
+    finally:
+        await impostor.stop()

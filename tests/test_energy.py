@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -97,9 +97,11 @@ async def test_power_cut_reload_and_reset_never_lower_the_sensor(
     seen: list[float] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda event: seen.append(float(event.data["new_state"].state))
-        if event.data["entity_id"] == ENERGY and event.data["new_state"].state[0].isdigit()
-        else None,
+        callback(
+            lambda event: seen.append(float(event.data["new_state"].state))
+            if event.data["entity_id"] == ENERGY and event.data["new_state"].state[0].isdigit()
+            else None
+        ),
     )
     # (a) power cut: the plug comes back 6 Wh lower
     await _plug_energy(hass, fake_plug, 80, uptime_s=3, reset_reason="power_on")

@@ -10,7 +10,10 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -199,3 +202,39 @@ def test_brand_icons_are_square_pngs() -> None:
         with Image.open(COMPONENT / "brand" / name) as image:
             assert image.format == "PNG"
             assert image.size == (size, size)
+
+
+def test_config_flow_coverage_is_complete_while_the_rule_is_claimed() -> None:
+    """config-flow-test-coverage done means 100 %, measured over the tests the rule names."""
+    rule = _rules()["config-flow-test-coverage"]
+    if rule["status"] != "done":
+        return
+    tests = [
+        item
+        for item in _evidence(rule.get("comment", ""))
+        if item.startswith("tests/") and "test_quality_scale" not in item
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            "--cov=custom_components.openbl602_plug.config_flow",
+            "--cov-report=term-missing",
+            "--cov-fail-under=100",
+            *tests,
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

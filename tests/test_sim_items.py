@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import yaml
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.setup import async_setup_component
 
 from custom_components.openbl602_plug.client import OblHttpClient
@@ -95,9 +95,11 @@ async def test_a_planned_restart_is_not_an_outage(
     seen: list[str] = []
     hass.bus.async_listen(
         "state_changed",
-        lambda event: seen.append(event.data["new_state"].state)
-        if event.data["entity_id"] == relay
-        else None,
+        callback(
+            lambda event: seen.append(event.data["new_state"].state)
+            if event.data["entity_id"] == relay
+            else None
+        ),
     )
     caplog.set_level(logging.INFO)
     await hass.services.async_call(

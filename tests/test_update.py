@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -96,6 +96,7 @@ async def test_offers_the_release_and_installs_it_with_progress(
 
     progress: list[Any] = []
 
+    @callback  # on the event loop, in order (a plain function runs in the executor)
     def record(event: Event) -> None:
         new = event.data["new_state"]
         if event.data["entity_id"] == UPDATE and new is not None:
@@ -122,7 +123,7 @@ async def test_offers_the_release_and_installs_it_with_progress(
 async def test_manifest_and_image_over_http(
     hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry
 ) -> None:
-    image = bl60x()
+    image = bl60x(hw=BOARD)
     manifest = _manifest(image)
     manifest["images"][0]["url"] = "image.ota"
     fake_plug.files = {"manifest.json": json.dumps(manifest).encode(), "image.ota": image}
@@ -133,15 +134,28 @@ async def test_manifest_and_image_over_http(
     assert fake_plug.ota_images == [image]
 
 
+@pytest.mark.parametrize(
+    ("image", "named"),
+    [
+        (obli(board="posix-sim", version="0.2.0"), "posix-sim"),
+        # issue 12 item 1: the vendor container's hw_version is its board identity; the SDK's
+        # default (OpenBeken's and every unconfigured build's) names no board
+        (bl60x(hw="BFL_Module_v1.1"), "BFL_Module_v1.1"),
+    ],
+)
 async def test_wrong_board_image_is_refused_before_upload(
-    hass: HomeAssistant, fake_plug: FakePlug, plug_entry: MockConfigEntry, tmp_path: Path
+    hass: HomeAssistant,
+    fake_plug: FakePlug,
+    plug_entry: MockConfigEntry,
+    tmp_path: Path,
+    image: bytes,
+    named: str,
 ) -> None:
-    image = obli(board="posix-sim", version="0.2.0")
     await _setup(hass, plug_entry, _publish(tmp_path, _manifest(image), image))
     with pytest.raises(ServiceValidationError) as err:
         await _install(hass)
     assert err.value.translation_key == "wrong_board"
-    assert err.value.translation_placeholders == {"image": "posix-sim", "plug": BOARD}
+    assert err.value.translation_placeholders == {"image": named, "plug": BOARD}
     assert fake_plug.ota_images == []
     assert hass.states.get(UPDATE).attributes["in_progress"] is False
 

@@ -152,9 +152,7 @@ class OblConfigFlow(ConfigFlow, domain=DOMAIN):
             # Proof the plug took it: an authenticated read with the new password.
             client.password = generated
             await client.state()
-        except AuthFailed:
-            return None, {"base": "protect_failed"}
-        except OblError as err:
+        except OblError as err:  # refused, also 401: someone locked it since the probe
             _LOGGER.warning("Could not set a password on %s:%s: %s", self._host, self._port, err)
             return None, {"base": "protect_failed"}
         except Exception:

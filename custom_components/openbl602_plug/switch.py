@@ -46,7 +46,7 @@ class OblRelaySwitch(OblEntity, SwitchEntity):
         super().__init__(coordinator, "relay")
 
     def _shown(self) -> object:
-        return self.coordinator.data.relay
+        return self.is_on
 
     @property
     def is_on(self) -> bool:

@@ -37,10 +37,13 @@ _LOGGER = logging.getLogger(__package__)
 PARALLEL_UPDATES = 1
 # How often to ask whether the plug is back after it rebooted into the new image.
 REBOOT_POLL_SECONDS = 2.0
-# The new image confirms itself at its first healthy second (ota.c); it is kept only then. Success
-# is reported once it has run this long without the plug reporting a roll-back.
+# The plug keeps a new image only once it has proven itself: 30 s up, its network up, an API
+# request served (protocol §11, ota-image.md §5); a reset before that returns to the old one.
+# Success is reported after that, and after CONFIRM_SECONDS more without a roll-back.
+TRIAL_SECONDS = 30
 CONFIRM_SECONDS = 5.0
 SUMMARY_MAX = 255
+ATTR_ROLLBACK = "rollback"
 
 
 async def async_setup_entry(
@@ -107,11 +110,43 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
             return latest_version != installed_version
 
     @property
-    def release_summary(self) -> str | None:
-        """The first part of the release notes."""
-        if self._release is None or not self._release.release_notes:
+    def rollback(self) -> bool | None:
+        """Whether the plug could return to its running image if the offered one fails (the
+        manifest's word for this plug's image, protocol §11); None: nothing offered or not said."""
+        latest = self.latest_version
+        if self._release is None or latest is None:
             return None
-        return self._release.release_notes[:SUMMARY_MAX]
+        if not self.version_is_newer(latest, self.installed_version):
+            return None
+        ref = _image_ref(self._release, self.coordinator.info)
+        return ref.rollback if ref is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """`rollback`, known before Install is pressed."""
+        return {ATTR_ROLLBACK: self.rollback}
+
+    def _no_rollback_notice(self) -> str | None:
+        """The translated warning for an image that is installed for good (an XZ image)."""
+        if self.rollback is not False:
+            return None
+        base = f"component.{DOMAIN}.entity.update.{self.translation_key}.state_attributes"
+        key = f"{base}.{ATTR_ROLLBACK}"
+
+        def text(suffix: str) -> str:
+            found = self.platform.platform_translations.get(f"{key}.{suffix}")
+            return found or self.platform.default_language_platform_translations.get(
+                f"{key}.{suffix}", ""
+            )
+
+        return f"⚠️ {text('name')}: {text('state.false')}"
+
+    @property
+    def release_summary(self) -> str | None:
+        """The first part of the release notes, after the warning when there is no way back."""
+        notes = self._release.release_notes if self._release else None
+        parts = [part for part in (self._no_rollback_notice(), notes) if part]
+        return "\n\n".join(parts)[:SUMMARY_MAX] if parts else None
 
     @property
     def release_url(self) -> str | None:
@@ -119,8 +154,12 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
         return self._release.release_url if self._release else None
 
     async def async_release_notes(self) -> str | None:
-        """Full release notes."""
-        return self._release.release_notes if self._release else None
+        """Full release notes (what HA's dialog shows next to Install), the warning first."""
+        if self._release is None:
+            return None
+        notice = self._no_rollback_notice()
+        parts = [f"**{notice}**" if notice else None, self._release.release_notes]
+        return "\n\n".join(part for part in parts if part) or None
 
     @property
     def in_progress(self) -> bool:
@@ -226,12 +265,18 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
                 translation_key="bad_image",
                 translation_placeholders={"reason": err.reason, "detail": err.detail},
             ) from err
-        # The vendor container carries no board identity (its hw field is an SDK default).
-        if image.format == "obli" and not board_matches(image.board or "", info.image_board):
+        # OBLI names the board; the vendor container's hw_version is its board identity too
+        # (docs/ota-image.md §2): the plug refuses both when they name another board.
+        if not board_matches(image.board or "", info.image_board):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="wrong_board",
                 translation_placeholders={"image": image.board or "?", "plug": info.image_board},
+            )
+        if ref.rollback and not image.rollback:
+            # The user was shown "rollback: true"; an image without a way back is not that release.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="rollback_mismatch"
             )
         return data
 
@@ -256,8 +301,29 @@ class OblFirmwareUpdate(OblEntity, UpdateEntity):
             await asyncio.sleep(REBOOT_POLL_SECONDS)
 
     async def _wait_for_confirm(self, target: str, old: str) -> None:
-        """Success only once the new image kept running (a roll-back shows the old version or
-        an OTA failure)."""
+        """Success only once the new image kept running through its trial (a roll-back shows the
+        old version or an OTA failure). Each state read is also the served request it needs."""
+        client = self.coordinator.client
+        while True:
+            uptime: int | None = None
+            running: str | None = None
+            try:
+                uptime = (await client.state()).uptime_s
+                running = (await client.info()).firmware
+            except OblError:
+                running = None  # reset during the trial: it comes back, old or new
+            failure = await self._ota_failure()
+            if failure is None and running is not None and running != target:
+                failure = "rolled_back"
+            if failure is not None:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="install_failed",
+                    translation_placeholders={"error": failure, "version": old},
+                )
+            if running is not None and (uptime is None or uptime >= TRIAL_SECONDS):
+                break
+            await asyncio.sleep(REBOOT_POLL_SECONDS)
         await asyncio.sleep(CONFIRM_SECONDS)
         try:
             info = await self.coordinator.client.info()

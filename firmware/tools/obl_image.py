@@ -322,6 +322,8 @@ def build_manifest(
                 "url": path.name,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "size": len(data),
+                # HA shows this before Install: boot2 unpacks an XZ body over the running image
+                "rollback": res.fmt == "OBLI" or res.fields["type"] == "RAW",
             }
         )
     manifest: dict[str, object] = {"version": version}

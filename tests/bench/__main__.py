@@ -163,6 +163,8 @@ async def run(plan: Plan, stack: Stack, table: Table) -> None:
                     raise HarnessError("no MQTT state messages counted under a changing load")
                 table.cpu(sample)
                 table.cpu_above_background(sample, steady)
+                await asyncio.sleep(phases.RECORDER_COMMIT_S + 1)  # its rows committed
+                table.recorded(sample, phases.recorded_rows(stack, sample.wall))
                 rss = phases.hass_rss(stack)
                 table.add(f"hass RSS, {count} + {len(sse)} plugs", f"{rss:.0f} MiB")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
+import sqlite3
 import threading
 import time
 from bisect import bisect_right
@@ -67,6 +69,9 @@ async def wait_shown(
 
 # -- relay command -> HA state ---------------------------------------------------------------
 
+# The firmware's minimum relay switching interval (200 ms) plus a margin for the plug's own clock.
+RELAY_MIN_INTERVAL_S = 0.25
+
 
 async def relay_latency(
     ws: HaSocket, plugs: list[Plug], rounds: int
@@ -77,9 +82,16 @@ async def relay_latency(
     missed: list[str] = []
     states = await ws.states()
     shown = {p.relay: states.get(p.relay) for p in plugs}
+    last_sent: dict[str, float] = {}
     for _ in range(rounds * 2):
         for plug in plugs:
             want = "off" if shown[plug.relay] == "on" else "on"
+            # The plug switches its relay at most once per RELAY_MIN_INTERVAL_S (protocol §5.4): a
+            # quicker command would measure that deliberate hold, not the command path.
+            wait = last_sent.get(plug.relay, 0.0) + RELAY_MIN_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last_sent[plug.relay] = time.monotonic()
             t0 = time.time()
             await ws.call_service("switch", f"turn_{want}", plug.relay)
             deadline = time.monotonic() + 5
@@ -198,6 +210,8 @@ class CpuSample:
     messages: int
     # CPU seconds per thread name over the phase (what the threads alive at its end used)
     threads: dict[str, float] = field(default_factory=dict)
+    # the phase's start and end on the wall clock (HA's recorder keeps its rows by wall time)
+    wall: tuple[float, float] = (0.0, 0.0)
 
     @property
     def ms_per_message(self) -> float | None:
@@ -259,15 +273,19 @@ async def cpu_phase(
         with Fluctuator(plugs, 1.0, seed=len(plugs)):
             await asyncio.sleep(2)  # into the regime before counting
             c0, t0, th0 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
+            w0 = time.time()
             await asyncio.sleep(seconds)
             c1, t1, th1 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
+            w1 = time.time()
     else:
         for i, plug in enumerate(plugs):
             plug.set_load(60 + 7 * (i % 40))
         await asyncio.sleep(3)  # the last change reported (report interval 2 s, meter settled)
         c0, t0, th0 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
+        w0 = time.time()
         await asyncio.sleep(seconds)
         c1, t1, th1 = cpu_seconds(pid), time.monotonic(), thread_cpu_seconds(pid)
+        w1 = time.time()
     return CpuSample(
         len(plugs),
         "fluctuating" if fluctuating else "steady",
@@ -275,7 +293,35 @@ async def cpu_phase(
         c1 - c0,
         state_messages(recorder, t0, t1),
         {name: cpu - th0.get(name, 0.0) for name, cpu in th1.items() if cpu > th0.get(name, 0.0)},
+        (w0, w1),
     )
+
+
+# sensor.openbl602_bench_mqtt_001_power -> sensor.power; switch.openbl602_bench_mqtt_001 -> switch
+_BENCH_ENTITY = re.compile(r"^(\w+)\.openbl602_bench_(?:mqtt|sse)_\d+(?:_(\w+))?$")
+
+# HA's recorder commits every 5 s (its default): rows of a phase are in its database after that.
+RECORDER_COMMIT_S = 5.0
+
+
+def recorded_rows(stack: Stack, wall: tuple[float, float]) -> dict[str, int]:
+    """State rows HA's recorder wrote for the plugs' entities in a wall-clock window, by entity
+    kind (platform and key, summed over the plugs): what each message made HA record."""
+    db = stack.config / "home-assistant_v2.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT m.entity_id, COUNT(*) FROM states s JOIN states_meta m"
+            " ON s.metadata_id = m.metadata_id"
+            " WHERE s.last_updated_ts >= ? AND s.last_updated_ts < ? GROUP BY m.entity_id",
+            wall,
+        ).fetchall()
+    kinds: dict[str, int] = {}
+    for entity_id, count in rows:
+        match = _BENCH_ENTITY.match(entity_id)
+        if match:
+            kind = ".".join(filter(None, match.groups()))
+            kinds[kind] = kinds.get(kind, 0) + count
+    return kinds
 
 
 def hass_rss(stack: Stack) -> float:

@@ -145,6 +145,19 @@ class Table:
             + " ms per message",
         )
 
+    def recorded(self, sample: CpuSample, rows: dict[str, int]) -> None:
+        """Information: which entities' states HA recorded per message (each is a state write
+        the recorder turned into a row: the CPU rows above are mostly these)."""
+        if not sample.messages:
+            return
+        top = sorted(rows.items(), key=lambda item: -item[1])
+        total = sum(rows.values()) / sample.messages
+        self.add(
+            f"HA state rows recorded per state message, {sample.plugs} plugs, fluctuating load",
+            f"{total:.2f}: "
+            + ", ".join(f"{kind} {count / sample.messages:.2f}" for kind, count in top),
+        )
+
     def restart(self, result: RestartResult) -> None:
         self.add(
             f"broker restart, {result.plugs} plugs answering HTTP: unavailable",

@@ -33,6 +33,8 @@ class ImageInfo:
     version: str | None
     signed: bool
     sha256: str
+    # False for a BL60X XZ body, which boot2 unpacks over the running image (ota-image.md §2)
+    rollback: bool = True
 
 
 def _cstr(raw: bytes) -> str:
@@ -132,4 +134,5 @@ def _inspect_bl60x(data: bytes) -> ImageInfo:
         sw_version or None,
         data[128:132] == b"OBLS",
         digest.hex(),
+        rollback=kind == b"RAW ",
     )

@@ -6,7 +6,7 @@ A release publishes one JSON manifest (a URL, or a local file for people without
      "release_notes": "markdown text",            (optional)
      "release_url": "https://...",                  (optional)
      "images": [{"board": "sm-028-v1.3", "url": "openbl602-0.2.0-sm028.obli",
-                 "sha256": "<hex>", "size": 524288}]}
+                 "sha256": "<hex>", "size": 524288, "rollback": true}]}
 
 An image "url" may be relative to the manifest's own location.
 """
@@ -34,6 +34,8 @@ class ReleaseImage:
     url: str
     sha256: str | None
     size: int | None
+    # Whether the plug can go back to its old image if this one fails; None: the manifest is silent
+    rollback: bool | None = None
 
     def verify(self, data: bytes) -> None:
         """Raise OtaImageError when the download is not the published file."""
@@ -78,7 +80,10 @@ def parse_release(obj: Mapping[str, Any]) -> Release:
         size = item.get("size")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
             raise BadPayload("manifest image 'size' must be a positive integer")
-        images.append(ReleaseImage(board, url, sha.lower() if sha else None, size))
+        rollback = item.get("rollback")
+        if rollback is not None and not isinstance(rollback, bool):
+            raise BadPayload("manifest image 'rollback' must be true or false")
+        images.append(ReleaseImage(board, url, sha.lower() if sha else None, size, rollback))
     notes, link = obj.get("release_notes"), obj.get("release_url")
     return Release(
         version=version,

@@ -29,6 +29,7 @@ static struct {
  * BL602). Owner: the network loop, which runs the handlers one at a time. */
 static app_call_t s_call;
 static app_errors_t s_errs;
+static app_config_change_t s_change; /* a config command's change, parsed once here */
 
 enum { M_GET = 1u << HTTP_M_GET, M_POST = 1u << HTTP_M_POST, M_PATCH = 1u << HTTP_M_PATCH };
 
@@ -217,14 +218,16 @@ static void run_command(http_conn_t *c, uint8_t kind, const uint8_t *body, size_
   app_call_t *call = &s_call;
   memset(call, 0, sizeof(*call));
   call->errs = &s_errs;
-  if (!app_cmd_parse(&call->cmd, kind, (const char *)body, len, call->errs)) {
+  bool parsed = kind == APP_CMD_CONFIG
+                    ? app_cmd_parse_config(&call->cmd, &s_change, (const char *)body, len, APP_SRC_HTTP, call->errs)
+                    : app_cmd_parse(&call->cmd, kind, (const char *)body, len, call->errs);
+  if (!parsed) {
     respond_errors(c, 400, call->errs);
     return;
   }
   size_t cap;
   call->src = APP_SRC_HTTP;
-  call->body = (const char *)body;
-  call->len = len;
+  call->change = kind == APP_CMD_CONFIG ? &s_change : NULL;
   call->out = kind == APP_CMD_RELAY ? NULL : http_body_buffer(c, &cap);
   call->out_cap = call->out ? cap : 0;
   /* the OTA key: trusted on first use, then password + button; the route needed the password if one is set */
@@ -284,10 +287,13 @@ static void setup_submit(http_conn_t *c, const uint8_t *body, size_t len) {
   app_call_t *call = &s_call;
   memset(call, 0, sizeof(*call));
   call->errs = &s_errs;
-  call->cmd.kind = APP_CALL_SETUP;
   call->src = APP_SRC_SETUP;
-  call->body = (const char *)body;
-  call->len = len;
+  if (!app_config_parse(&s_change, (const char *)body, len, APP_SRC_SETUP, call->errs)) {
+    respond_errors(c, 400, call->errs);
+    return;
+  }
+  call->cmd.kind = APP_CALL_SETUP;
+  call->change = &s_change;
   if (!app_ota_gate_config(call, false, true)) { /* never the OTA key over the setup AP */
     const app_error_t *e = &call->errs->e[0];
     http_respond_error(c, call->status, e->code, e->message, "ota_public_key", NULL);

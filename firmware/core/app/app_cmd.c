@@ -215,3 +215,10 @@ bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, a
   }
   return true;
 }
+
+bool app_cmd_parse_config(app_cmd_t *out, app_config_change_t *change, const char *body, size_t len, app_source_t src,
+                          app_errors_t *errs) {
+  memset(out, 0, sizeof(*out));
+  out->kind = APP_CMD_CONFIG;
+  return app_config_parse(change, body, len, src, errs);
+}

@@ -351,37 +351,52 @@ void app_config_defaults(app_config_t *c, const char *hostname) {
 
 /* ---- patching ------------------------------------------------------------------------------------------- */
 
-static void patch_field(ctx_t *x, const field_t *f, int v, const char *field, app_config_t *c) {
+/* Reads the value of field f (token v) into c; false (errs told) when it is not acceptable. */
+static bool patch_field(ctx_t *x, const field_t *f, int v, const char *field, app_config_t *c) {
   uint8_t *p = (uint8_t *)c + f->off;
   int64_t i;
   switch (f->type) {
-    case T_BOOL: get_bool(x, v, field, (bool *)p); break;
+    case T_BOOL: return get_bool(x, v, field, (bool *)p);
     case T_U8:
-      if (get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) *p = (uint8_t)i;
-      break;
+      if (!get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) return false;
+      *p = (uint8_t)i;
+      return true;
     case T_U16:
-      if (get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) *(uint16_t *)(void *)p = (uint16_t)i;
-      break;
-    case T_FLOAT: get_float(x, v, field, f->lo, f->hi, (f->flags & F_ZERO) != 0, (float *)(void *)p); break;
-    case T_ENUM: get_enum(x, v, field, f->names, f->count, p, f->msg); break;
+      if (!get_int(x, v, field, (int64_t)f->lo, (int64_t)f->hi, &i)) return false;
+      *(uint16_t *)(void *)p = (uint16_t)i;
+      return true;
+    case T_FLOAT: return get_float(x, v, field, f->lo, f->hi, (f->flags & F_ZERO) != 0, (float *)(void *)p);
+    case T_ENUM: return get_enum(x, v, field, f->names, f->count, p, f->msg);
     case T_STR: {
-      static char val[160]; /* longest field: the 130-digit OTA key; owner: app_config_patch */
-      if (!get_str(x, v, field, (size_t)f->lo, (size_t)f->hi, (f->flags & F_ASCII) != 0, val, sizeof(val))) break;
-      if (f->check && !f->check(x, field, val)) break;
+      static char val[160]; /* longest field: the 130-digit OTA key; owner: app_config_parse */
+      if (!get_str(x, v, field, (size_t)f->lo, (size_t)f->hi, (f->flags & F_ASCII) != 0, val, sizeof(val)))
+        return false;
+      if (f->check && !f->check(x, field, val)) return false;
       size_t n = strlen(val);
       if (n + 1 > f->cap) {
         err(x, "too_long", field, "too long");
-        break;
+        return false;
       }
       memcpy(p, val, n + 1);
-      break;
+      return true;
     }
-    default: break;
+    default: return false;
   }
 }
 
-/* One member `key` (token k, value v) of `group` (NULL = the top level). */
-static void patch_member(ctx_t *x, const char *group, int k, int v, app_config_t *c) {
+/* Bytes of app_config_t a field occupies (what a change set carries for it). */
+static size_t field_size(const field_t *f) {
+  switch (f->type) {
+    case T_BOOL: return sizeof(bool);
+    case T_U16: return sizeof(uint16_t);
+    case T_FLOAT: return sizeof(float);
+    case T_STR: return f->cap;
+    default: return sizeof(uint8_t); /* T_U8, T_ENUM */
+  }
+}
+
+/* One member `key` (token k, value v) of `group` (NULL = the top level): its value into the change set. */
+static void patch_member(ctx_t *x, const char *group, int k, int v, app_config_change_t *ch) {
   char key[32] = "";
   json_get_string(x->d, k, key, group ? 24 : sizeof(key), NULL);
   char field[40];
@@ -394,7 +409,7 @@ static void patch_member(ctx_t *x, const char *group, int k, int v, app_config_t
         err(x, "not_allowed", field, "credentials cannot be changed over MQTT");
         return;
       }
-      patch_field(x, f, v, field, c);
+      if (patch_field(x, f, v, field, &ch->v)) ch->set |= 1u << i;
       return;
     }
     size_t n = strlen(f->key);
@@ -415,16 +430,27 @@ static bool is_group(const char *key) {
   return false;
 }
 
-/* The patch's working set. Static, not on the stack: the tokens alone are 2 KiB, and the network task's
- * stack is 8 KiB on BL602. Owner: app_config_patch(), which the task owning the config (the main loop, see
- * docs/architecture.md) and the boot path before it runs are the only callers of; not reentrant. */
-static json_tok_t s_toks[CFG_TOKENS];
-static app_config_t s_next;
-static char s_record[APP_CONFIG_PERSIST_MAX];
+_Static_assert(sizeof(FIELDS) / sizeof(FIELDS[0]) <= 32, "a change set's `set` has one bit per field");
 
-bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
+static bool all_space(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
+  return true;
+}
+
+/* The parser's working set. Static, not on the stack: the tokens alone are 2 KiB, and the network task's
+ * stack is 8 KiB on BL602. Owner: app_config_parse(), called by the network loop for requests and by the
+ * boot path (app_config_patch from flash) before the loops run; not reentrant. */
+static json_tok_t s_toks[CFG_TOKENS];
+
+bool app_config_parse(app_config_change_t *ch, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
   json_doc_t d;
   memset(errs, 0, sizeof(*errs));
+  memset(ch, 0, sizeof(*ch));
+  if (json == NULL || all_space(json, len)) {
+    app_errors_add(errs, "invalid_json", NULL, "a JSON object body is required");
+    return false;
+  }
   json_err_t pe = json_parse(&d, json, len, s_toks, CFG_TOKENS);
   if (pe != JSON_OK) {
     char m[80];
@@ -437,8 +463,6 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     return false;
   }
   ctx_t x = {.d = &d, .errs = errs, .src = src};
-  app_config_t *nx = &s_next;
-  *nx = *cfg;
   for (int k = json_next_child(&d, JSON_ROOT, -1); k >= 0; k = json_next_child(&d, JSON_ROOT, k)) {
     int v = k + 1;
     if (json_str_eq(&d, k, "req") && src == APP_SRC_MQTT) continue; /* request id, echoed by MQTT */
@@ -447,21 +471,38 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
     if (json_type(&d, k) == JSON_STRING && is_group(key)) {
       if (not_object(&x, v, key)) continue;
       for (int m = json_next_child(&d, v, -1); m >= 0; m = json_next_child(&d, v, m))
-        patch_member(&x, key, m, m + 1, nx);
+        patch_member(&x, key, m, m + 1, ch);
     } else {
-      patch_member(&x, NULL, k, v, nx);
+      patch_member(&x, NULL, k, v, ch);
     }
   }
+  /* from flash, what could be read is kept (errs lists what was dropped) */
+  return src == APP_SRC_FLASH || (errs->count == 0 && !errs->more);
+}
+
+/* The merge's working set, static like the parser's. Owner: app_config_apply(); its callers are the main
+ * loop inside a call, the network loop's OTA key gate before it makes that call and the boot path, so they
+ * never run at the same time (one call at a time, docs/architecture.md). */
+static app_config_t s_next;
+static char s_record[APP_CONFIG_PERSIST_MAX];
+
+bool app_config_apply(app_config_t *cfg, const app_config_change_t *ch, app_source_t src, app_errors_t *errs) {
+  app_config_t *nx = &s_next;
+  *nx = *cfg;
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    if (!(ch->set & (1u << i))) continue;
+    const field_t *f = &FIELDS[i];
+    memcpy((uint8_t *)nx + f->off, (const uint8_t *)&ch->v + f->off, field_size(f));
+  }
   if (src == APP_SRC_FLASH) {
-    /* what could be read is kept (errs lists what was dropped); a broker whose host was dropped is off */
-    if (nx->mqtt.enabled && nx->mqtt.host[0] == '\0') nx->mqtt.enabled = false;
+    if (nx->mqtt.enabled && nx->mqtt.host[0] == '\0') nx->mqtt.enabled = false; /* its host was dropped: off */
     *cfg = *nx;
     return true;
   }
-  if (errs->count == 0 && nx->mqtt.enabled && nx->mqtt.host[0] == '\0') {
+  if (nx->mqtt.enabled && nx->mqtt.host[0] == '\0') {
     app_errors_add(errs, "required", "mqtt.host", "a broker host is needed when MQTT is enabled");
+    return false;
   }
-  if (errs->count > 0 || errs->more) return false;
   /* Escaped worst cases (quotes in every password) exceed the flash record; say so instead of failing later */
   jsonw_t w;
   jsonw_init(&w, s_record, sizeof(s_record));
@@ -473,6 +514,18 @@ bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_sourc
   }
   *cfg = *nx;
   return true;
+}
+
+const char *app_config_change_ota_key(const app_config_change_t *ch) {
+  for (size_t i = 0; i < FIELD_COUNT; i++) {
+    if (FIELDS[i].off == OFF(ota_public_key)) return (ch->set & (1u << i)) ? ch->v.ota_public_key : NULL;
+  }
+  return NULL;
+}
+
+bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs) {
+  static app_config_change_t change; /* owner: as app_config_parse's working set */
+  return app_config_parse(&change, json, len, src, errs) && app_config_apply(cfg, &change, src, errs);
 }
 
 /* ---- the JSON views --------------------------------------------------------------------------------------- */

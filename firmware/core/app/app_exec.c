@@ -90,7 +90,7 @@ static int configure(const app_call_t *c, jsonw_t *w) {
   app_config_t *next = &s_next;
   *next = *dev_config();
   if (setup) next->wifi.ssid[0] = '\0';
-  if (!app_config_patch(next, c->body, c->len, c->src, c->errs)) return 400;
+  if (!c->change || !app_config_apply(next, c->change, c->src, c->errs)) return 400;
   /* The key only ever changes through the OTA manager's trust gate, which ran in the network loop. */
   snprintf(next->ota_public_key, sizeof(next->ota_public_key), "%s",
            c->ota_key ? c->ota_key : dev_config()->ota_public_key);

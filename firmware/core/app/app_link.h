@@ -64,8 +64,9 @@ enum {
 typedef struct {
   app_cmd_t cmd; /* kind: app_cmd_kind_t or APP_CALL_* */
   app_source_t src;
-  const char *body; /* the request body (config patches); unchanged while the call runs */
-  size_t len;
+  /* config, setup: the change, parsed and validated by the network loop (app_cmd_parse_config); unchanged
+   * while the call runs */
+  const app_config_change_t *change;
   /* config, setup, APP_CALL_OTA_KEY: the signing key the OTA manager trusts (app_ota_gate_config); the
    * applied config shows it. NULL: the config keeps its key. */
   const char *ota_key;

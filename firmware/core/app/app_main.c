@@ -9,6 +9,7 @@
 #include "app/app_exec.h"
 #include "app/app_ident.h"
 #include "app/app_link.h"
+#include "app/app_mqtt_cmd.h"
 #include "app/app_network.h"
 #include "app/app_ota.h"
 #include "app/app_publish.h"
@@ -28,7 +29,8 @@ void obl_app_init(const app_transport_t *transport) {
   dev_boot(); /* relay first */
   app_ota_boot(dev_store(), dev_config());
   dev_show_ota_key(app_ota_trusted_key()); /* the config shows the key the OTA manager trusts */
-  pub_boot(app_ota_board_id(), dev_store());
+  app_mqtt_cmd_boot(dev_store());
+  pub_boot(app_ota_board_id(), app_mqtt_command);
   appnet_boot(&app_link_view()->cfg);
   s_stopped = false;
 }

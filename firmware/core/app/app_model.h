@@ -91,10 +91,31 @@ typedef enum { APP_SRC_HTTP = 0, APP_SRC_MQTT, APP_SRC_SETUP, APP_SRC_FLASH } ap
  * refused by app_config_patch() with "too_long", so an accepted config always persists and reloads. */
 #define APP_CONFIG_PERSIST_MAX 1024u
 
-/* Applies a partial config (JSON object text) onto *cfg: all-or-nothing. Returns true when every field
- * was valid (cfg updated); false with errs filled (cfg untouched). APP_SRC_FLASH: field by field instead,
- * false only for a record that is no JSON object; errs then lists the fields that were dropped.
- * Not reentrant (its working set is static, off the task stacks): one task calls it, see app.h. */
+/* A config change as a request gives it, parsed and validated once: which fields it sets (bit i = the i-th
+ * field of the config table) and their values. What a network command hands the main loop (app_link.h). */
+typedef struct {
+  uint32_t set;
+  app_config_t v; /* the values of the fields in `set`; the other fields mean nothing */
+} app_config_change_t;
+
+/* Parses a partial config (JSON object text) into *ch, checking every field (type, range, source rules).
+ * true when every field was valid; false with errs filled. APP_SRC_FLASH: field by field instead, false only
+ * for a record that is no JSON object; errs then lists the fields that were dropped (and ch lacks them).
+ * Not reentrant (its working set is static, off the task stacks): the network loop, and the boot path
+ * before the loops run. */
+bool app_config_parse(app_config_change_t *ch, const char *json, size_t len, app_source_t src, app_errors_t *errs);
+
+/* Applies a parsed change onto *cfg with the checks that need the whole config (a broker needs a host; the
+ * flash record must fit APP_CONFIG_PERSIST_MAX): true (cfg updated), or false with errs added (cfg
+ * untouched). APP_SRC_FLASH: never refuses (a broker left without a host is switched off). No JSON parsing:
+ * cheap enough for the main loop. Not reentrant: callers never run at the same time (one call at a time). */
+bool app_config_apply(app_config_t *cfg, const app_config_change_t *ch, app_source_t src, app_errors_t *errs);
+
+/* The OTA key a change sets, or NULL when it leaves the key alone. */
+const char *app_config_change_ota_key(const app_config_change_t *ch);
+
+/* Parse and apply in one (the flash record at boot, tests): all-or-nothing from a client, field by field
+ * from APP_SRC_FLASH, as the two above. */
 bool app_config_patch(app_config_t *cfg, const char *json, size_t len, app_source_t src, app_errors_t *errs);
 
 /* The config's fields as a Markdown table (field, type, range, default) for docs/protocol.md §4; the
@@ -215,7 +236,13 @@ const char *app_cmd_name(uint8_t kind);
 
 /* Parses a command body (JSON, or for relay also the bare words on/off/toggle/1/0; empty allowed for
  * identify and reboot). A "req" member (string ≤ 32) is allowed in every body and ignored here.
- * APP_CMD_CONFIG only checks that the body is a JSON object (the patch itself is app_config_patch). */
+ * APP_CMD_CONFIG only checks that the body is a JSON object: a config command is parsed with
+ * app_cmd_parse_config instead. */
 bool app_cmd_parse(app_cmd_t *out, uint8_t kind, const char *body, size_t len, app_errors_t *errs);
+
+/* A config command (§5.5, §8.3): out->kind = APP_CMD_CONFIG and the body parsed once into *change
+ * (app_config_parse). */
+bool app_cmd_parse_config(app_cmd_t *out, app_config_change_t *change, const char *body, size_t len, app_source_t src,
+                          app_errors_t *errs);
 
 #endif

@@ -123,7 +123,7 @@ static void follow_mdns_name(void) {
   snprintf(s.hostname, sizeof(s.hostname), "%s", name);
   s.mdns_index = s.mdns.svc.index;
   hal_wifi_set_hostname(s.hostname); /* sent from the next DHCP renewal on */
-  pub_info_changed();
+  pub_set_hostname(s.hostname);
 }
 
 void appnet_poll(uint64_t now_ms, appnet_link_t *out) {

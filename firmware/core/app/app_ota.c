@@ -72,9 +72,10 @@ bool app_ota_gate_config(app_call_t *c, bool password_proven, bool setup_ap) {
   app_config_t *next = &s_gate_cfg;
   *next = app_link_view()->cfg;
   memset(&s_gate_errs, 0, sizeof(s_gate_errs));
-  /* app_config_patch's static work areas are free: the main loop patches only inside a call, and no call
-   * runs while the network loop is here (one call at a time, from this loop). */
-  if (!app_config_patch(next, c->body, c->len, c->src, &s_gate_errs)) return true; /* the main loop says 400 */
+  /* The whole change checked against the config as the network sees it, so a key is never trusted for a
+   * request the main loop then refuses. app_config_apply's static work areas are free: the main loop
+   * applies only inside a call, and no call runs while the network loop is here (one call at a time). */
+  if (!c->change || !app_config_apply(next, c->change, c->src, &s_gate_errs)) return true; /* the main loop: 400 */
   const char *code, *msg;
   app_link_store_enter(); /* a trusted key is written to its own record */
   int st = ota_key_gate(&s.o, next->ota_public_key, password_proven, setup_ap, hal_time_us64(), &code, &msg);

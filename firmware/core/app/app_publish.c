@@ -6,16 +6,12 @@
 
 #include "app/app_ident.h"
 #include "app/app_link.h"
-#include "app/app_network.h"
-#include "app/app_ota.h"
-#include "cmdauth/cmdauth.h"
 #include "metering/bl0937.h"
 #include "mqttdev/mqttdev.h"
 #include "supervisor/supervisor.h"
 
 /* Owner: the network loop. */
 static struct {
-  store_t *cmd_store; /* where cmdauth keeps its counter (main loop's store, inside app_link_store_enter) */
   mqttdev_t mqtt;
   bool mqtt_ok;
   bool online;      /* link up in station mode: MQTT may connect */
@@ -26,16 +22,13 @@ static struct {
   uint64_t sse_last_ms;
   uint32_t generation; /* the network loop's own reportable changes */
   bool setup_mode;
+  char hostname[sizeof(((app_info_t *)0)->hostname)]; /* as mDNS may have renamed it (§10) */
   const char *ota_board;
   app_ota_status_t ota;
   uint8_t last_ota_state;
 } s;
 
 static char s_doc[640]; /* one state document for an SSE event; owner: this file */
-static app_errors_t s_cmd_errs;
-static app_call_t s_call;
-/* MQTT commands that need the authenticated form (core/cmdauth, §8.5). Owner: mq_command (network loop). */
-static cmdauth_t s_cmd_auth;
 
 static void report_cfg(const app_config_t *c, mqttdev_report_cfg_t *rc) {
   rc->power_abs_w = c->report.power_delta_w;
@@ -98,7 +91,7 @@ void pub_info_write(jsonw_t *w, bool for_mqtt) {
   memset(&i, 0, sizeof(i));
   snprintf(i.id, sizeof(i.id), "%s", id->id);
   snprintf(i.mac, sizeof(i.mac), "%s", id->mac);
-  snprintf(i.hostname, sizeof(i.hostname), "%s", appnet_hostname()); /* as mDNS may have renamed it (§10) */
+  snprintf(i.hostname, sizeof(i.hostname), "%s", s.hostname);
   i.name = v->cfg.name;
   i.model = id->model;
   i.board = id->board.name;
@@ -155,42 +148,6 @@ static void mq_snapshot(void *ctx, mqttdev_snapshot_t *out) {
   snapshot(out);
 }
 
-/* §8.3: the same commands as the HTTP API, run by the main loop. */
-static bool mq_command(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err) {
-  (void)ctx;
-  app_errors_t *errs = &s_cmd_errs;
-  app_call_t *c = &s_call;
-  memset(c, 0, sizeof(*c));
-  memset(errs, 0, sizeof(*errs));
-  c->errs = errs;
-  int kind = app_cmd_kind(name);
-  bool ok = false;
-  const app_view_t *v = app_link_view();
-  const char *why = NULL;
-  app_link_store_enter(); /* an accepted authenticated command's counter goes to flash (app_link.h) */
-  bool admitted = cmdauth_admit(&s_cmd_auth, s.cmd_store, app_ident()->id, v->cfg.api_password, v->safe_mode, name,
-                                &body, &len, &why);
-  app_link_store_leave();
-  if (!admitted) {
-    app_errors_add(errs, "not_allowed", NULL, why);
-  } else if (kind < 0) {
-    app_errors_add(errs, "not_found", NULL, "unknown command");
-  } else if (app_cmd_parse(&c->cmd, (uint8_t)kind, body, len, errs)) {
-    c->src = APP_SRC_MQTT;
-    c->body = body;
-    c->len = len;
-    /* the OTA key gate as over HTTP (a password set counts as proven, as for the HTTP route) */
-    bool gated = kind != APP_CMD_CONFIG ||
-                 app_ota_gate_config(c, app_link_view()->cfg.api_password[0] != '\0', appnet_setup_mode());
-    ok = gated && app_link_call(c) && c->status == 200;
-  }
-  if (ok) return true;
-  snprintf(err->code, sizeof(err->code), "%.31s", errs->e[0].code);
-  snprintf(err->message, sizeof(err->message), "%.95s", errs->e[0].message);
-  snprintf(err->field, sizeof(err->field), "%.31s", errs->e[0].field);
-  return false;
-}
-
 static void apply_broker(const app_config_t *c) {
   mqttdev_broker_t b;
   memset(&b, 0, sizeof(b));
@@ -205,20 +162,19 @@ static void apply_broker(const app_config_t *c) {
 
 bool pub_mqtt_online(void) { return s.mqtt_ok && mqttdev_stats(&s.mqtt)->state == MQTTDEV_ONLINE; }
 
-void pub_boot(const char *ota_board, store_t *cmd_store) {
+void pub_boot(const char *ota_board, pub_command_fn command) {
   const app_ident_t *id = app_ident();
   const app_view_t *v = app_link_view_refresh();
   memset(&s, 0, sizeof(s));
-  memset(&s_cmd_auth, 0, sizeof(s_cmd_auth));
   s.ota_board = ota_board;
-  s.cmd_store = cmd_store;
+  snprintf(s.hostname, sizeof(s.hostname), "%s", id->hostname);
   s.cfg = v->cfg;
   s.cfg_seen = true;
   mqttdev_config_t mc;
   memset(&mc, 0, sizeof(mc));
   mc.device_id = id->id;
   mc.net = id->transport.mqtt;
-  mc.app = (mqttdev_app_t){mq_state, mq_info, mq_snapshot, mq_command, NULL};
+  mc.app = (mqttdev_app_t){mq_state, mq_info, mq_snapshot, command, NULL};
   report_cfg(&v->cfg, &mc.report);
   uint32_t seed = 0;
   (void)hal_random(&seed, sizeof(seed));
@@ -250,6 +206,11 @@ void pub_changed(void) { s.generation++; }
 
 void pub_info_changed(void) {
   if (s.mqtt_ok) mqttdev_info_changed(&s.mqtt);
+}
+
+void pub_set_hostname(const char *name) {
+  snprintf(s.hostname, sizeof(s.hostname), "%s", name);
+  pub_info_changed();
 }
 
 void pub_set_setup_mode(bool on) {

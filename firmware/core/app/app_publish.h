@@ -11,13 +11,17 @@
 
 #include "app/app_model.h"
 #include "http/http_server.h"
+#include "mqttdev/mqttdev.h"
 #include "store/store.h"
 #include "json/json.h"
 
+/* What runs an MQTT command (§8.3; app_mqtt_cmd.h): passed in, so publishing does not depend on the
+ * command path and its gates. */
+typedef bool (*pub_command_fn)(void *ctx, const char *name, const char *body, size_t len, mqttdev_error_t *err);
+
 /* boot: the MQTT binding over the port's transport; ota_board: the id OTA images must name, or NULL
- * when OTA is unavailable (§2); cmd_store: where authenticated MQTT commands keep their counter (§8.5),
- * NULL for none (RAM only) */
-void pub_boot(const char *ota_board, store_t *cmd_store);
+ * when OTA is unavailable (§2) */
+void pub_boot(const char *ota_board, pub_command_fn command);
 
 /* The HTTP server whose SSE streams get the events, NULL while none listens. */
 void pub_attach_http(http_server_t *http);
@@ -42,6 +46,7 @@ void pub_sse_hello(http_conn_t *c);
 void pub_changed(void);      /* a reportable change (e.g. setup mode) */
 void pub_info_changed(void); /* name, setup mode, auth: re-publish the retained info */
 void pub_set_setup_mode(bool on);
+void pub_set_hostname(const char *name); /* the name mDNS settled on (§10): info re-published */
 void pub_set_ota(const app_ota_status_t *st);
 void pub_ota_event(void); /* the OTA status as an event (§6, §8.2) */
 void pub_button_event(const char *action);

@@ -9,7 +9,7 @@
  *   - a body-carrying endpoint gets exactly its media type (application/json, application/octet-stream),
  *     which no simple request can carry.
  * A request without Host is allowed: every browser sends one, HTTP/1.0 tools may not.
- * Pure code: no sockets, no clock (unit tests: firmware/tests/http/test_http_policy.c; fuzzed with the
+ * Pure code: no sockets, no clock (unit tests: firmware/tests/http/http_policy_test.c; fuzzed with the
  * HTTP parser). */
 #ifndef OBL_HTTP_POLICY_H
 #define OBL_HTTP_POLICY_H

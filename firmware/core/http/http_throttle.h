@@ -11,7 +11,7 @@
  * Sources live in a small table; when it is full the entry with the most budget left is reused (a full
  * budget is the same as no entry), and if every entry is spending, new sources share one extra entry, so
  * cycling through addresses does not buy more guesses than HTTP_THROTTLE_SOURCES + 1 budgets.
- * Pure code, no clock of its own (unit test: firmware/tests/http/test_http_throttle.c). */
+ * Pure code, no clock of its own (unit test: firmware/tests/http/http_throttle_test.c). */
 #ifndef OBL_HTTP_THROTTLE_H
 #define OBL_HTTP_THROTTLE_H
 

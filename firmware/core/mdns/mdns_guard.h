@@ -7,7 +7,7 @@
  *     cannot turn the plug into an amplifier (a 39-byte query draws a 369-byte answer).
  * On-link without a netmask from the network stack: the plug's own /24, IPv4 link-local 169.254/16, and for
  * a loopback plug (the simulated one) 127/8. Multicast answers go to 224.0.0.251, which routers never forward.
- * Pure code (unit test: firmware/tests/mdns/test_mdns_guard.c). */
+ * Pure code (unit test: firmware/tests/mdns/mdns_guard_test.c). */
 #ifndef OBL_MDNS_GUARD_H
 #define OBL_MDNS_GUARD_H
 

@@ -3,12 +3,16 @@
 #include <string.h>
 
 #include "ota/ota.h"
+#include "store/store_twin.h"
 
 /* Trust record (STORE_KEY_OTA_TRUST), 71 bytes: format, flags (bit 0: key present), key[65], floor u32 LE.
- * Its own record, so a settings record that fails to load (or an older firmware's config) never drops it. */
+ * Its own record, so a settings record that fails to load (or an older firmware's config) never drops it; kept
+ * twice (store_twin.h), so one rotted record drops neither the key nor the floor. */
 #define TRUST_FORMAT 1u
 #define TRUST_LEN 71u
 #define TRUST_HAS_KEY 0x01u
+
+static const store_twin_t TRUST_RECORDS = {STORE_KEY_OTA_TRUST, STORE_KEY_OTA_TRUST_COPY};
 
 static uint32_t le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -22,13 +26,13 @@ static store_err_t trust_write(ota_t *o, bool has_key, const uint8_t *key, uint3
   b[1] = has_key ? TRUST_HAS_KEY : 0;
   if (has_key) memcpy(b + 2, key, 65);
   for (int i = 0; i < 4; i++) b[67 + i] = (uint8_t)(floor >> (8 * i));
-  return store_put(o->store, STORE_KEY_OTA_TRUST, b, sizeof b);
+  return store_twin_put(o->store, TRUST_RECORDS, b, sizeof b);
 }
 
 void ota_trust_load(ota_t *o, const uint8_t *config_key65) {
   uint8_t b[TRUST_LEN];
   size_t len = 0;
-  store_err_t e = o->store ? store_get(o->store, STORE_KEY_OTA_TRUST, b, sizeof b, &len) : STORE_ERR_IO;
+  store_err_t e = o->store ? store_twin_get(o->store, TRUST_RECORDS, b, sizeof b, &len, NULL) : STORE_ERR_IO;
   if (e == STORE_OK && len == TRUST_LEN && b[0] == TRUST_FORMAT) {
     ota_set_public_key(o, (b[1] & TRUST_HAS_KEY) ? b + 2 : NULL);
     o->min_counter = le32(b + 67);

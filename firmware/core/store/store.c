@@ -161,6 +161,7 @@ static bool lost_add(lost_set_t *l, store_slot_t *idx, uint8_t *n_keys, uint16_t
 static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, uint8_t *n_keys,
                                lost_set_t *lost, uint32_t *head, bool *dirty) {
   uint32_t off = STORE_SECTOR_HEADER;
+  bool rot = false;
   *n_keys = 0;
   lost->n = 0;
   *dirty = false;
@@ -180,14 +181,17 @@ static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, u
     }
     if (!ok) {
       /* A bad record followed by a good one is bit rot in the middle, not a torn tail (nothing is ever
-       * appended after a torn record): skip it, the key keeps its previous value. */
+       * appended after a torn record): skip it. So are several bad records in a row when a good one follows
+       * them (the two copies of a value stand side by side: both may rot). */
       bool plausible = key != 0 && key != ERASED_KEY && len <= STORE_MAX_VALUE &&
                        off + store_record_size(len) <= SECTOR;
-      bool next_ok = false, next_erased;
-      uint16_t nk, nl;
-      if (plausible) {
-        e = record_check(s, sector, off + store_record_size(len), &next_ok, &next_erased, &nk, &nl);
+      bool next_ok = false, next_erased = false;
+      uint16_t nk = key, nl = len;
+      for (uint32_t at = off; plausible && !next_ok && !next_erased;) {
+        at += store_record_size(nl);
+        e = record_check(s, sector, at, &next_ok, &next_erased, &nk, &nl);
         if (e != STORE_OK) return e;
+        plausible = nk != 0 && nk != ERASED_KEY && nl <= STORE_MAX_VALUE && at + store_record_size(nl) <= SECTOR;
       }
       if (next_ok) {
         /* Its key's older records are not its value: the key reads as corrupt until written again. (A rotted
@@ -196,6 +200,7 @@ static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, u
           *dirty = true;
           break;
         }
+        rot = true;
         off += store_record_size(len);
         continue;
       }
@@ -232,6 +237,9 @@ static store_err_t sector_scan(store_t *s, uint16_t sector, store_slot_t *idx, u
     slot->off = off;
     off += store_record_size(len);
   }
+  /* A rotted record stays in the log until the sector is compacted; a second rot right after it would read
+   * as a torn tail and hide every later record. So the next put compacts it away. */
+  if (rot) *dirty = true;
   *head = off;
   return STORE_OK;
 }

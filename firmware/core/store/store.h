@@ -29,6 +29,8 @@ enum {
   STORE_KEY_BOOT = 4,
   STORE_KEY_OTA = 5,
   STORE_KEY_OTA_TRUST = 6, /* OTA signing key and security counter floor */
+  STORE_KEY_SETTINGS_COPY = 7,  /* second copy of STORE_KEY_SETTINGS (store_twin.h) */
+  STORE_KEY_OTA_TRUST_COPY = 8, /* second copy of STORE_KEY_OTA_TRUST */
   STORE_KEY_LOST = 0xFFFE, /* reserved: the store's own list of keys whose latest value rotted */
 };
 

@@ -10,7 +10,7 @@
 # (a clash is a link error in the real build). Nothing is fetched, built or installed; CI does not run it.
 # Exit status: 0 when everything compiled and no clash was found.
 #
-# First, without any SDK: test/test_boot.c runs src/port_flash.c and src/port_boot.c unchanged on the host
+# First, without any SDK: test/port_boot_test.c runs src/port_flash.c and src/port_boot.c unchanged on the host
 # (ASan/UBSan) against test/sim_sdk.c, a model of boot2's partition table and NOR flash with power cuts.
 # BL602_SDK unset → only that host test runs.
 set -euo pipefail
@@ -31,10 +31,10 @@ if command -v xz >/dev/null; then
 fi
 "$HOST_CC" -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -fsanitize=address,undefined \
   -I"$HERE/test/stubs" -I"$HERE/test" -I"$HERE/src" -I"$CORE" -I"$CORE/../tests" \
-  "$HERE/test/test_boot.c" "$HERE/test/sim_sdk.c" "$HERE/src/port_boot.c" "$HERE/src/port_flash.c" \
-  "$CORE/store/crc32.c" "$CORE/../tests/unit/unit.c" -o "$OUT/test_boot"
+  "$HERE/test/port_boot_test.c" "$HERE/test/sim_sdk.c" "$HERE/src/port_boot.c" "$HERE/src/port_flash.c" \
+  "$CORE/store/crc32.c" "$CORE/../tests/unit/unit.c" -o "$OUT/port_boot_test"
 host_ok=1
-"$OUT/test_boot" "${XZ_ARG[@]}" || host_ok=0
+"$OUT/port_boot_test" "${XZ_ARG[@]}" || host_ok=0
 
 if [ -z "${BL602_SDK:-}" ]; then
   echo "BL602_SDK not set: SDK compile check skipped"

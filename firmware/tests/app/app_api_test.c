@@ -77,6 +77,33 @@ static void test_config_patch_and_refusals(void) {
   CHECK(has(b, "\"name\":\"Desk\"") && has(b, "\"led\":\"relay\""));
 }
 
+/* #10: a config body is parsed once, on the network side, into a change set the main loop applies. Before, it
+ * was parsed three times, first by the command parser sized for small command bodies: a PATCH of more than
+ * 23 JSON values (a whole config, as the setup of a new plug sends it) was refused as "too many values". */
+static void test_whole_config_in_one_patch(void) {
+  boot();
+  const char *b;
+  static const char body[] =
+      "{\"name\":\"Kitchen\",\"startup\":\"on\",\"led\":\"inverted\","
+      "\"button\":{\"enabled\":true,\"double_press\":false,\"long_press_ms\":1500,\"setup_hold_s\":20},"
+      "\"protection\":{\"max_power_w\":1500,\"max_current_a\":8,\"hold_s\":3,\"reclose_s\":60},"
+      "\"report\":{\"power_delta_w\":2,\"power_delta_pct\":5,\"min_interval_s\":5,\"heartbeat_s\":300},"
+      "\"wifi\":{\"ssid\":\"home\",\"password\":\"wifi-secret\"},\"api_password\":\"correct-horse\"}";
+  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", body, NULL, &b), 200);
+  CHECK(has(b, "\"name\":\"Kitchen\"") && has(b, "\"heartbeat_s\":300") && has(b, "\"reclose_s\":60"));
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, "admin:correct-horse", &b), 200);
+  CHECK(has(b, "\"led\":\"inverted\"") && has(b, "\"setup_hold_s\":20") && has(b, "\"api_password_set\":true"));
+  /* a refused field still refuses the whole change, with the same errors as before */
+  CHECK_EQ_INT(
+      rig_req("PATCH", "/api/v1/config", "{\"name\":\"Other\",\"mqtt\":{\"enabled\":true}}", "admin:correct-horse", &b),
+      400);
+  CHECK(has(b, "\"code\":\"required\"") && has(b, "\"field\":\"mqtt.host\""));
+  CHECK_EQ_INT(rig_req("PATCH", "/api/v1/config", "", "admin:correct-horse", &b), 400);
+  CHECK(has(b, "\"code\":\"invalid_json\""));
+  CHECK_EQ_INT(rig_req("GET", "/api/v1/config", NULL, "admin:correct-horse", &b), 200);
+  CHECK(has(b, "\"name\":\"Kitchen\""));
+}
+
 static void test_password_guards_the_api(void) {
   boot();
   const char *b;
@@ -225,6 +252,7 @@ int main(void) {
   RUN(test_password_guards_the_api);
   RUN(test_identify_energy_reset_calibrate);
   RUN(test_reboot_says_goodbye_then_reboots);
+  RUN(test_whole_config_in_one_patch);
   RUN(test_mqtt_commands_reach_the_device);
   RUN(test_config_rev_counts_changes_and_is_pushed_at_once);
   RUN(test_link_loss_drops_mqtt_without_goodbye);

@@ -281,8 +281,40 @@ static void test_commands(void) {
   CHECK_STR(errs.e[0].field, "req");
 }
 
+/* #10: a change parsed once (network loop) applies onto the config the main loop holds when it runs: only the
+ * fields the request named change, so a change the main loop made meanwhile (a button's LED action) stays. */
+static void test_change_set_applies_only_its_fields(void) {
+  static app_config_change_t ch;
+  const char *body = "{\"name\":\"Desk\",\"report\":{\"heartbeat_s\":120}}";
+  CHECK(app_config_parse(&ch, body, strlen(body), APP_SRC_HTTP, &errs));
+  CHECK(app_config_change_ota_key(&ch) == NULL);
+  app_config_defaults(&cfg, "h");
+  cfg.led = APP_LED_OFF; /* changed by the main loop after the request was parsed */
+  cfg.report.min_interval_s = 7;
+  CHECK(app_config_apply(&cfg, &ch, APP_SRC_HTTP, &errs));
+  CHECK_STR(cfg.name, "Desk");
+  CHECK_EQ_INT(cfg.report.heartbeat_s, 120);
+  CHECK_EQ_INT(cfg.led, APP_LED_OFF);
+  CHECK_EQ_INT(cfg.report.min_interval_s, 7);
+  /* whole-config rules are checked against the config it lands on */
+  body = "{\"mqtt\":{\"enabled\":true}}";
+  CHECK(app_config_parse(&ch, body, strlen(body), APP_SRC_HTTP, &errs));
+  app_config_t before = cfg;
+  CHECK(!app_config_apply(&cfg, &ch, APP_SRC_HTTP, &errs));
+  CHECK_STR(errs.e[0].code, "required");
+  CHECK(memcmp(&cfg, &before, sizeof cfg) == 0);
+  snprintf(cfg.mqtt.host, sizeof cfg.mqtt.host, "broker.lan");
+  memset(&errs, 0, sizeof errs);
+  CHECK(app_config_apply(&cfg, &ch, APP_SRC_HTTP, &errs));
+  CHECK(cfg.mqtt.enabled);
+  body = "{\"ota_public_key\":\"\"}";
+  CHECK(app_config_parse(&ch, body, strlen(body), APP_SRC_HTTP, &errs));
+  CHECK(app_config_change_ota_key(&ch) != NULL && app_config_change_ota_key(&ch)[0] == '\0');
+}
+
 int main(void) {
   RUN(test_defaults_as_documented);
+  RUN(test_change_set_applies_only_its_fields);
   RUN(test_partial_patch_applies);
   RUN(test_bad_patch_changes_nothing_and_lists_every_error);
   RUN(test_field_rules);

@@ -260,6 +260,158 @@ static void test_four_sector_store_upgrades_in_place(void) {
   CHECK_EQ_INT(m, 1);
 }
 
+/* ---- the two copies of the config (store_twin.h, docs/storage.md "Two copies of the config") ---- */
+
+static void full_config(app_config_t *c, const char *name) {
+  app_config_defaults(c, "h");
+  snprintf(c->name, sizeof c->name, "%s", name);
+  c->startup = APP_STARTUP_ON;
+  c->protection.max_power_w = 1500.0f;
+  snprintf(c->wifi.ssid, sizeof c->wifi.ssid, "home");
+  snprintf(c->wifi.password, sizeof c->wifi.password, "wifi-secret");
+  snprintf(c->api_password, sizeof c->api_password, "api-secret");
+  c->ota_public_key[0] = '0';
+  c->ota_public_key[1] = '4';
+  for (size_t i = 2; i < 130; i++) c->ota_public_key[i] = "0123456789abcdef"[i % 16u];
+  c->ota_public_key[130] = '\0';
+}
+
+/* Clears one bit (NOR rot) in the value of the latest record of `key`. */
+static void rot(uint16_t key) {
+  for (uint8_t i = 0; i < st.n_keys; i++) {
+    if (st.idx[i].key != key) continue;
+    uint32_t size;
+    uint8_t *b = fake_flash_mem(HAL_PART_SETTINGS, &size) + st.active * HAL_FLASH_SECTOR + st.idx[i].off + 4 + 20;
+    *b = (uint8_t)(*b & (*b - 1u));
+    return;
+  }
+  CHECK(0);
+}
+
+static size_t record_of(uint16_t key, char *buf) {
+  size_t n = 0;
+  CHECK_EQ_INT(store_get(&st, key, buf, APP_CONFIG_PERSIST_MAX, &n), STORE_OK);
+  return n;
+}
+
+/* Both records hold the encoding of c. */
+static void both_hold(const app_config_t *c) {
+  static char a[APP_CONFIG_PERSIST_MAX], b[APP_CONFIG_PERSIST_MAX], want[APP_CONFIG_PERSIST_MAX];
+  int32_t n = app_config_encode(c, want, sizeof want);
+  CHECK(n > 0);
+  CHECK_EQ_INT(record_of(STORE_KEY_SETTINGS, a), (size_t)n);
+  CHECK_EQ_INT(record_of(STORE_KEY_SETTINGS_COPY, b), (size_t)n);
+  CHECK(memcmp(a, want, (size_t)n) == 0 && memcmp(b, want, (size_t)n) == 0);
+}
+
+/* #12: one rotted config record (either copy) loses no setting — Wi-Fi, API password, OTA key and the rest —
+ * and the load repairs it, so a later rot of the other record loses nothing either. */
+static void test_one_rotted_config_record_loses_nothing(void) {
+  for (int first = 0; first < 2; first++) {
+    uint16_t k1 = first == 0 ? STORE_KEY_SETTINGS : STORE_KEY_SETTINGS_COPY;
+    uint16_t k2 = first == 0 ? STORE_KEY_SETTINGS_COPY : STORE_KEY_SETTINGS;
+    fake_hal_reset();
+    mount();
+    app_config_t c, got;
+    full_config(&c, "kettle");
+    CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+    CHECK_EQ_INT(app_relay_save(&st, 1), STORE_OK); /* a later record: the rot is not a torn tail */
+    rot(k1);
+    mount();
+    CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+    CHECK(same(&got, &c));
+    both_hold(&c); /* repaired */
+    CHECK_EQ_INT(app_relay_save(&st, 0), STORE_OK);
+    rot(k2);
+    mount();
+    CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+    CHECK(same(&got, &c));
+    both_hold(&c);
+  }
+}
+
+/* A power cut between the two writes leaves the new value in the config record and the old one in the copy:
+ * the config record wins (the copy is never newer) and the copy is brought up to date at load. */
+static void test_cut_between_the_copies_loads_the_new_value(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t old, next, got;
+  full_config(&old, "old name");
+  full_config(&next, "new name");
+  snprintf(next.api_password, sizeof next.api_password, "new-api-secret");
+  CHECK_EQ_INT(app_config_save(&st, &old), STORE_OK);
+  static char rec[APP_CONFIG_PERSIST_MAX];
+  int32_t n = app_config_encode(&next, rec, sizeof rec);
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, rec, (size_t)n), STORE_OK); /* the cut: no copy written */
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+  CHECK(same(&got, &next));
+  both_hold(&next);
+}
+
+/* Migration: a plug whose config was written by the firmware before the copy (one record) keeps every field,
+ * and gets its copy at the first load. */
+static void test_single_record_of_older_firmware_migrates(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c, got;
+  full_config(&c, "from 0.x");
+  static char rec[APP_CONFIG_PERSIST_MAX];
+  int32_t n = app_config_encode(&c, rec, sizeof rec);
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, rec, (size_t)n), STORE_OK); /* what app_config_save wrote */
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+  CHECK(same(&got, &c));
+  both_hold(&c);
+  CHECK_EQ_INT(app_relay_save(&st, 1), STORE_OK);
+  rot(STORE_KEY_SETTINGS); /* and it is protected from then on */
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+  CHECK(same(&got, &c));
+}
+
+/* Downgrade: the firmware before the copy reads only STORE_KEY_SETTINGS with its loader (the store record
+ * through app_config_patch, field by field) and finds every field — it stays on its network and closed. What
+ * it then writes (the config record alone) wins over the stale copy when this firmware runs again. */
+static void test_downgrade_reads_the_config_record_alone(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c, old_fw, got;
+  full_config(&c, "written by new");
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+  mount();
+  static char rec[APP_CONFIG_PERSIST_MAX];
+  size_t n = record_of(STORE_KEY_SETTINGS, rec); /* the older firmware's app_config_load */
+  app_config_defaults(&old_fw, "h");
+  app_errors_t errs;
+  CHECK(app_config_patch(&old_fw, rec, n, APP_SRC_FLASH, &errs));
+  CHECK_EQ_INT(errs.count, 0);
+  CHECK(same(&old_fw, &c));
+  snprintf(old_fw.name, sizeof old_fw.name, "renamed by old");
+  int32_t m = app_config_encode(&old_fw, rec, sizeof rec);
+  CHECK_EQ_INT(store_put(&st, STORE_KEY_SETTINGS, rec, (size_t)m), STORE_OK); /* its app_config_save */
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_OK);
+  CHECK_STR(got.name, "renamed by old");
+  both_hold(&old_fw);
+}
+
+/* Neither record readable: the defaults, reported as such (CORRUPT), never a guess. */
+static void test_both_records_rotted_gives_defaults(void) {
+  fake_hal_reset();
+  mount();
+  app_config_t c, got, def;
+  full_config(&c, "kettle");
+  CHECK_EQ_INT(app_config_save(&st, &c), STORE_OK);
+  CHECK_EQ_INT(app_relay_save(&st, 1), STORE_OK);
+  rot(STORE_KEY_SETTINGS);
+  rot(STORE_KEY_SETTINGS_COPY);
+  mount();
+  CHECK_EQ_INT(app_config_load(&st, &got, "h"), STORE_ERR_CORRUPT);
+  app_config_defaults(&def, "h");
+  CHECK(same(&got, &def));
+}
+
 int main(void) {
   fake_log_quiet(true);
   RUN(test_fresh_plug_gets_defaults_named_after_host);
@@ -274,5 +426,10 @@ int main(void) {
   RUN(test_startup_maps_to_relay_policy);
   RUN(test_unreadable_flash_is_a_store_error);
   RUN(test_four_sector_store_upgrades_in_place);
+  RUN(test_one_rotted_config_record_loses_nothing);
+  RUN(test_cut_between_the_copies_loads_the_new_value);
+  RUN(test_single_record_of_older_firmware_migrates);
+  RUN(test_downgrade_reads_the_config_record_alone);
+  RUN(test_both_records_rotted_gives_defaults);
   return unit_report();
 }

@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdauth/cmdauth.h"
 #include "energy/energy.h"
 #include "app/app_persist.h"
+#include "store/store_twin.h"
 #include "supervisor/supervisor.h"
 #include "fake_hal.h"
 #include "unit.h"
@@ -156,8 +158,16 @@ static void test_flash_lifetime_at_16_amps(void) {
   CHECK_EQ_INT(app_relay_save(&st, 1), STORE_OK);
   static const uint8_t ota_rec[21] = {1}; /* format, pending, slot, trial boots, error, version[16] (ota.c) */
   CHECK_EQ_INT(store_put(&st, STORE_KEY_OTA, ota_rec, sizeof ota_rec), STORE_OK);
-  uint32_t live = STORE_SECTOR_HEADER + store_record_size((size_t)cfg_len) + store_record_size(1) +
-                  store_record_size(8) + store_record_size(sizeof ota_rec);
+  static const uint8_t trust_rec[71] = {1, 1}; /* format, key present, key[65], floor (ota_trust.c) */
+  CHECK_EQ_INT(store_twin_put(&st, (store_twin_t){STORE_KEY_OTA_TRUST, STORE_KEY_OTA_TRUST_COPY}, trust_rec,
+                              sizeof trust_rec),
+               STORE_OK);
+  static const uint8_t cmdauth_rec[8] = {1}; /* the MQTT command counter (cmdauth.c) */
+  CHECK_EQ_INT(store_put(&st, CMDAUTH_STORE_KEY, cmdauth_rec, sizeof cmdauth_rec), STORE_OK);
+  /* the config and the OTA trust record are each stored twice (store_twin.h) */
+  uint32_t live = STORE_SECTOR_HEADER + 2u * store_record_size((size_t)cfg_len) + store_record_size(1) +
+                  store_record_size(8) + store_record_size(sizeof ota_rec) + 2u * store_record_size(sizeof trust_rec) +
+                  store_record_size(sizeof cmdauth_rec);
   size_t boot_len = 0;
   uint8_t tmp[64];
   CHECK_EQ_INT(store_get(&st, STORE_KEY_BOOT, tmp, sizeof tmp, &boot_len), STORE_OK);

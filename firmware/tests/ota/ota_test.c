@@ -287,6 +287,52 @@ static void test_security_counter_refuses_downgrades(void) {
   test_security_counter = 0;
 }
 
+/* Clears one bit of the latest record of `key` (NOR rot) and reboots. */
+static void rot_latest(uint16_t key) {
+  for (uint8_t i = 0; i < st.n_keys; i++) {
+    if (st.idx[i].key != key) continue;
+    uint32_t at = st.active * 4096u + st.idx[i].off + 4 + 10;
+    uint8_t b;
+    CHECK_EQ_INT(hal_flash_read(HAL_PART_SETTINGS, at, &b, 1), HAL_OK);
+    b = (uint8_t)(b & (b - 1u));
+    CHECK_EQ_INT(hal_flash_write(HAL_PART_SETTINGS, at, &b, 1), HAL_OK);
+  }
+  reboot();
+}
+
+/* Issue #12: the trust record is kept twice, so one rotted record loses neither the key nor the security
+ * counter floor (before, a rotted trust record fell back to the config's key and a floor of 0). */
+static void test_rotted_trust_record_keeps_key_and_floor(void) {
+  test_key_t *k1 = test_key_new();
+  uint8_t p1[65];
+  char h1[131], got[131];
+  test_key_public(k1, p1);
+  hex_of(p1, h1);
+  for (int which = 0; which < 2; which++) {
+    fresh();
+    ota_trust_load(&ota, NULL);
+    CHECK_EQ_INT(ota_key_request(&ota, h1, false, false, 0), OTA_KEY_SET);
+    ota_trust_raise_floor(&ota, 5);
+    uint8_t other = 1; /* a later record: the trust record is not the log's last one */
+    CHECK_EQ_INT(store_put(&st, STORE_KEY_RELAY, &other, 1), STORE_OK);
+    rot_latest(which == 0 ? STORE_KEY_OTA_TRUST : STORE_KEY_OTA_TRUST_COPY);
+    ota_trust_load(&ota, NULL); /* no key in the config to fall back on */
+    ota_key_hex(&ota, got);
+    CHECK_STR(got, h1);
+    test_security_counter = 4;
+    size_t n = make_obli(img, "posix-sim", "4.0.0", payload, 5000, k1);
+    expect_failed(upload_all(n), OTA_ERR_DOWNGRADE);
+    /* repaired at load: the other record can rot now */
+    rot_latest(which == 0 ? STORE_KEY_OTA_TRUST_COPY : STORE_KEY_OTA_TRUST);
+    ota_trust_load(&ota, NULL);
+    ota_key_hex(&ota, got);
+    CHECK_STR(got, h1);
+    expect_failed(upload_all(n), OTA_ERR_DOWNGRADE);
+    test_security_counter = 0;
+  }
+  test_key_free(k1);
+}
+
 static void test_byte_by_byte_upload(void) {
   fresh();
   size_t n = make_obli(img, "posix-sim", "2.0.0", payload, 3000, NULL);
@@ -595,6 +641,7 @@ int main(int argc, char **argv) {
   RUN(test_ota_works_with_a_sick_store);
   RUN(test_key_trust_on_first_use_then_button);
   RUN(test_security_counter_refuses_downgrades);
+  RUN(test_rotted_trust_record_keeps_key_and_floor);
   RUN(test_byte_by_byte_upload);
   RUN(test_no_confirmation_rolls_back);
   RUN(test_crashing_trial_image_rolled_back_by_port);

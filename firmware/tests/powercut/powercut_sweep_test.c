@@ -43,7 +43,7 @@ typedef struct {
 
 static plug_t g; /* the running plug */
 static plug_t snap, after;
-static uint32_t g_cuts, g_scrambled, g_cfg_cuts;
+static uint32_t g_cuts, g_scrambled, g_cfg_cuts, g_copies_apart;
 static uint32_t g_rec_min = 0xFFFFFFFFu, g_rec_max;
 static char rec_a[APP_CONFIG_PERSIST_MAX], rec_b[APP_CONFIG_PERSIST_MAX], rec_c[APP_CONFIG_PERSIST_MAX];
 
@@ -218,10 +218,17 @@ typedef struct {
 
 static booted_t b;
 
-static void boot(booted_t *p) {
+/* after_cut: the first boot after a cut, which counts the cuts that left the config's two copies apart */
+static void boot(booted_t *p, bool after_cut) {
   fake_flash_power_on();
   CHECK_EQ_INT(store_mount(&p->st, HAL_PART_SETTINGS, 0, APP_STORE_SIZE), STORE_OK);
   CHECK_EQ_INT(supervisor_boot(&p->sup, &p->st, NULL, 0), STORE_OK);
+  if (after_cut) { /* a cut between the two copies of the config leaves them different */
+    size_t na = 0, nb = 0;
+    store_err_t ea = store_get(&p->st, STORE_KEY_SETTINGS, rec_a, sizeof rec_a, &na);
+    store_err_t eb = store_get(&p->st, STORE_KEY_SETTINGS_COPY, rec_b, sizeof rec_b, &nb);
+    g_copies_apart += ea == STORE_OK && (eb != STORE_OK || na != nb || memcmp(rec_a, rec_b, na) != 0);
+  }
   p->cfg_err = app_config_load(&p->st, &p->cfg, HOSTNAME);
   p->relay_mask = 0;
   p->relay_saved = app_relay_load(&p->st, &p->relay_mask);
@@ -241,7 +248,7 @@ static bool same_config(const app_config_t *x, const app_config_t *y) {
 }
 
 static void check_after_cut(const plug_t *old, const plug_t *new_) {
-  boot(&b);
+  boot(&b, true);
   /* config: old or new record, never defaults once one was saved */
   if (old->cfg_saved) {
     CHECK_EQ_INT(b.cfg_err, STORE_OK);
@@ -251,6 +258,12 @@ static void check_after_cut(const plug_t *old, const plug_t *new_) {
   bool is_old = same_config(&b.cfg, &old->cfg), is_new = same_config(&b.cfg, &new_->cfg);
   CHECK(is_old || is_new);
   CHECK(b.cfg_err == STORE_OK || is_old); /* defaults only while nothing had been saved */
+  if (b.cfg_err == STORE_OK) { /* the load brought the config's copy up to date (docs/storage.md) */
+    size_t na = 0, nb = 0;
+    CHECK_EQ_INT(store_get(&b.st, STORE_KEY_SETTINGS, rec_a, sizeof rec_a, &na), STORE_OK);
+    CHECK_EQ_INT(store_get(&b.st, STORE_KEY_SETTINGS_COPY, rec_b, sizeof rec_b, &nb), STORE_OK);
+    CHECK(na == nb && memcmp(rec_a, rec_b, na) == 0);
+  }
   /* relay: saved state old or new, and the power-up state per policy */
   CHECK(b.relay_saved == old->relay_saved || b.relay_saved == new_->relay_saved);
   if (b.relay_saved) CHECK(b.relay_mask == old->relay || b.relay_mask == new_->relay);
@@ -269,7 +282,7 @@ static void check_after_cut(const plug_t *old, const plug_t *new_) {
   CHECK_EQ_INT(energy_flush(&b.en, 1), STORE_OK);
   uint64_t total = b.en.total_uwh;
   uint8_t mask = (uint8_t)(b.relay_mask ^ 1u);
-  boot(&b);
+  boot(&b, false);
   CHECK_EQ_INT(b.cfg_err, STORE_OK);
   CHECK(same_config(&b.cfg, &next));
   CHECK(b.relay_saved && b.relay_mask == mask);
@@ -328,13 +341,15 @@ static void test_sweep_every_flash_unit(void) {
     compactions += g.st.stats.compactions - before;
     steps++;
   }
-  printf("power-cut sweep: %u cut points (%u scrambled, %u in config records of %u..%u bytes) over %u steps, "
-         "%u compactions, store %u sectors\n",
+  printf("power-cut sweep: %u cut points (%u scrambled, %u in config records of %u..%u bytes; %u left "
+         "the config's two copies apart, repaired at boot) over %u steps, %u compactions, store %u sectors\n",
          (unsigned)g_cuts, (unsigned)g_scrambled, (unsigned)g_cfg_cuts, (unsigned)g_rec_min, (unsigned)g_rec_max,
-         (unsigned)steps, (unsigned)compactions, (unsigned)(APP_STORE_SIZE / HAL_FLASH_SECTOR));
+         (unsigned)g_copies_apart, (unsigned)steps, (unsigned)compactions,
+         (unsigned)(APP_STORE_SIZE / HAL_FLASH_SECTOR));
   CHECK(g_cuts >= 10000u);
   CHECK(compactions >= MIN_COMPACTIONS); /* the sweep went through sector switches, not only appends */
   CHECK(g_rec_max > 900u);               /* and through near-1 KiB config records */
+  CHECK(g_copies_apart > 0);             /* and cut between the two copies of the config */
 }
 
 int main(void) {

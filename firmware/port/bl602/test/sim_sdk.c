@@ -1,4 +1,4 @@
-/* sim_sdk.c — a host model of the few SDK services port_boot.c and port_flash.c use, for test_boot.c:
+/* sim_sdk.c — a host model of the few SDK services port_boot.c and port_flash.c use, for port_boot_test.c:
  *  - 2 MiB NOR flash in RAM (erase → 0xFF per 4 KiB sector, write only clears bits);
  *  - boot2's two partition-table copies: at "boot" the valid copy with the higher age is loaded and its
  *    FW activeIndex is the running slot; hal_boot2_update_ptable flips activeIndex, bumps the age and

@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "hal.h"
+#include "posix_sys.h"
 #include "sim_io.h"
 #include "sim_meter.h"
 #include "sim_wifi.h"
@@ -158,6 +159,13 @@ int sim_control_exec(const char *line, char *out, size_t cap) {
   }
   if (strcmp(cmd, "powercut") == 0) {
     _exit(99); /* no flush, no MQTT goodbye: the plug lost power */
+  }
+  if (strcmp(cmd, "cutflash") == 0 && n >= 2) {
+    long ops = atol(a1);
+    if (ops < -1) return reply(out, cap, "err cutflash N (N >= 0 flash writes/erases; -1 disarms)\n", "");
+    /* the power goes during the (N+1)th write or erase from now: half of it done, then exit 99 */
+    posix_sys_arm_cut(ops, -1, true);
+    return reply(out, cap, "ok cutflash %s\n", a1);
   }
   if (strcmp(cmd, "state") == 0) {
     char js[800];

@@ -37,7 +37,7 @@ static void usage(void) {
           "                     [--board NAME] [--mdns-port PORT (5353; 0 = no mDNS)] [--time-scale X]\n"
           "                     [--unconfigured (no Wi-Fi on a new flash file: setup mode)]\n"
           "control commands (stdin or --control): load W [pf] | voltage V | press [ms] | double | hold ms |\n"
-          "  net down|up | hang | powercut | state | outputs | quit\n");
+          "  net down|up | hang | powercut | cutflash N | state | outputs | quit\n");
   fputs(sim_meter_fault_usage(), stderr);
 }
 

@@ -1,4 +1,4 @@
-/* test_boot.c — host tests of the BL602 port's flash-by-partition and slot/trial-boot logic
+/* port_boot_test.c — host tests of the BL602 port's flash-by-partition and slot/trial-boot logic
  * (src/port_flash.c, src/port_boot.c compiled unchanged) against sim_sdk.c's model of boot2's partition
  * table and NOR flash, including a power-cut sweep. Run by check.sh; argv[1] may name an .xz file
  * (made by check.sh with `xz --check=crc32`) for the XZ stream-length test.

@@ -1,4 +1,4 @@
-/* test_wifi_auth.c — the setup page's "secured" flag from a wifi_mgmr scan result. The scan list carries the
+/* port_wifi_auth_test.c — the setup page's "secured" flag from a wifi_mgmr scan result. The scan list carries the
  * radio firmware's beacon encoding (SDK 1.6.40 wifi_mgmr_ext.h WIFI_EVENT_BEACON_IND_AUTH_*), written out
  * here as numbers so that a port change back to the connect-request encoding (open = 1) fails. */
 #include <stdint.h>
