@@ -1,11 +1,10 @@
 """Faults found by trying the merged integration with a real HA and plugs (tryout session,
-2026-12-06), reproduced through HA's real MQTT integration and a real Mosquitto. Marked
-xfail(strict) until fixed: a fix makes the test XPASS, which fails the suite and asks for the
-marker to go."""
+2026-12-06), reproduced through HA's real MQTT integration and a real Mosquitto. The switch fault
+was fixed on main meanwhile (b22c80f, switch._shown includes relay_pending); this test failed on
+the code before it and guards the sequence that showed it."""
 
 from __future__ import annotations
 
-import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -15,13 +14,6 @@ from .fakeplug import STATE, FakePlug
 SWITCH = "switch.kettle"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tryout: OblRelaySwitch.is_on shows relay_pending when there is one, but _shown() (the "
-    "write filter of entity.py) returns only `relay`: a state whose relay changed together with a "
-    "pending opposite writes 'off', and the next state with the same relay and no pending is "
-    "filtered out, so HA shows the switch off while the relay is on until the relay changes again",
-)
 async def test_switch_follows_the_relay_when_a_pending_state_is_cancelled(
     hass: HomeAssistant,
     mqtt_entry: MockConfigEntry,
