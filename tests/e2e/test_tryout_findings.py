@@ -48,13 +48,6 @@ async def test_concurrent_relay_commands_from_the_client_are_all_carried_out(sim
     assert failures == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tryout: protect.c restarts the overload hold time whenever the relay is open, so "
-    "switching the relay off and on every 0.2 s (unauthenticated over MQTT) keeps an overload "
-    "powered at ~50 % duty forever: every ON period is shorter than hold_s and the protection "
-    "never trips",
-)
 def test_an_on_off_flood_cannot_keep_an_overload_powered(sims, broker) -> None:
     """An overload is cut whatever the commands do (protocol.md §5.4: the protections never
     wait). The ON-flood case is covered by test_relay_interval; an MQTT publisher (no password

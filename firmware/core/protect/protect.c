@@ -22,10 +22,10 @@ void protect_set_config(protect_t *p, const protect_config_t *cfg) {
   if (!p->in_episode) p->retries_left = cfg->max_retries;
 }
 
+/* The overload count survives: a command switching on again must not restart it (protect.h). */
 void protect_reset(protect_t *p) {
   p->tripped = PROTECT_NONE;
   p->trip_value = 0.0f;
-  p->over = false;
   p->in_episode = false;
   p->latched = false;
   p->retries_left = p->cfg.max_retries;
@@ -39,7 +39,10 @@ void protect_cancel_reclose(protect_t *p) {
 protect_action_t protect_update(protect_t *p, uint64_t now_us, bool relay_on, bool reading_valid, float power_w,
                                 float current_a) {
   if (!relay_on) {
-    p->over = false;
+    p->on_since_us = 0;
+    p->over_last_us = 0; /* paused, not ended */
+    if (p->off_since_us == 0) p->off_since_us = now_us ? now_us : 1;
+    if (p->over && now_us - p->off_since_us >= (uint64_t)PROTECT_FORGET_OFF_MS * 1000u) p->over = false;
     p->good_since_us = 0;
     if (p->tripped == PROTECT_NONE || p->latched || p->cfg.window_ms == 0) return PROTECT_ACT_NONE;
     if (now_us - p->tripped_at_us < (uint64_t)p->cfg.window_ms * 1000u) return PROTECT_ACT_NONE;
@@ -56,6 +59,8 @@ protect_action_t protect_update(protect_t *p, uint64_t now_us, bool relay_on, bo
   /* relay on; a trip reported earlier no longer holds it open (someone or the re-close switched it on) */
   p->tripped = PROTECT_NONE;
   p->latched = false;
+  p->off_since_us = 0;
+  if (p->on_since_us == 0) p->on_since_us = now_us ? now_us : 1;
   if (!reading_valid) return PROTECT_ACT_NONE;
 
   protect_reason_t reason = PROTECT_NONE;
@@ -69,7 +74,8 @@ protect_action_t protect_update(protect_t *p, uint64_t now_us, bool relay_on, bo
   }
 
   if (reason == PROTECT_NONE) {
-    p->over = false;
+    p->over_last_us = 0;
+    if (now_us - p->on_since_us >= (uint64_t)PROTECT_SETTLE_MS * 1000u) p->over = false;
     if (p->good_since_us == 0) p->good_since_us = now_us ? now_us : 1;
     if (p->in_episode && now_us - p->good_since_us >= (uint64_t)PROTECT_STABLE_MS * 1000u) {
       p->in_episode = false;
@@ -81,12 +87,16 @@ protect_action_t protect_update(protect_t *p, uint64_t now_us, bool relay_on, bo
   p->good_since_us = 0;
   if (!p->over) {
     p->over = true;
-    p->over_since_us = now_us;
+    p->over_us = 0;
+  } else if (p->over_last_us != 0) {
+    p->over_us += now_us - p->over_last_us;
   }
+  p->over_last_us = now_us;
   p->over_reason = reason;
-  if (now_us - p->over_since_us < (uint64_t)p->cfg.hold_ms * 1000u) return PROTECT_ACT_NONE;
+  if (p->over_us < (uint64_t)p->cfg.hold_ms * 1000u) return PROTECT_ACT_NONE;
 
   p->over = false;
+  p->over_last_us = 0;
   p->tripped = reason;
   p->trip_value = value;
   p->tripped_at_us = now_us;

@@ -1,7 +1,12 @@
 /* protect.h — over-power and over-current cut-off with Tasmota's MaxPower / MaxPowerHold / MaxPowerWindow
  * semantics (plus the same for current, which Tasmota only warns about):
  *
- *  - the relay opens when power > max_power_w (or current > max_current_a) in every reading for hold_ms;
+ *  - the relay opens when power > max_power_w (or current > max_current_a) in every reading for hold_ms of
+ *    relay-on time. Opening the relay pauses that count instead of restarting it, and a reading within the
+ *    limits ends it only once the relay has been on PROTECT_SETTLE_MS (a meter just switched on reads low):
+ *    otherwise switching off and on faster than hold_ms (a command flood, which needs no password over MQTT)
+ *    would keep an overload powered for ever. An off period of PROTECT_FORGET_OFF_MS forgets the count
+ *    (someone changed the load), which bounds such a flood's duty to hold / (hold + 10 s);
  *  - window_ms after opening it re-closes by itself, up to max_retries times (Tasmota MaxPowerRetry,
  *    SetOption33, whose default is 5; ours is 1 = protocol §4 "a trip again within 60 s of an automatic
  *    re-close stays open"); when the budget is spent it stays open ("latched") until someone switches it;
@@ -24,6 +29,8 @@ extern "C" {
 #endif
 
 #define PROTECT_STABLE_MS 60000u
+#define PROTECT_SETTLE_MS 1000u
+#define PROTECT_FORGET_OFF_MS 10000u
 
 typedef struct {
   float max_power_w;    /* 0 disables; 3680 */
@@ -51,9 +58,12 @@ typedef struct {
   protect_config_t cfg;
   protect_reason_t tripped;   /* reason while the relay is held open by us */
   float trip_value;           /* W or A that tripped */
-  bool over;                  /* a limit is exceeded right now (relay on) */
+  bool over;                  /* counting relay-on time over a limit */
   protect_reason_t over_reason;
-  uint64_t over_since_us;
+  uint64_t over_us;           /* relay-on time over a limit so far */
+  uint64_t over_last_us;      /* the last reading over a limit, 0 while the count is paused */
+  uint64_t on_since_us;       /* relay closed since (0 = open) */
+  uint64_t off_since_us;      /* relay open since (0 = closed) */
   uint64_t tripped_at_us;
   uint64_t good_since_us;     /* relay on and within limits since */
   bool in_episode;            /* tripped since the last reset/refill */

@@ -158,6 +158,41 @@ static void test_relay_switched_on_elsewhere_clears_reported_trip(void) {
   CHECK_EQ_INT(protect_tripped(&p), PROTECT_NONE);
 }
 
+/* A command flood that opens the relay between ON commands (no password needed over MQTT): every on-period
+ * is shorter than the hold time, but the overload's relay-on time adds up and trips. Readings every 10 ms,
+ * 200 ms on / 200 ms off (the relay's minimum switching interval). */
+static void test_an_on_off_flood_cannot_keep_an_overload_powered(void) {
+  setup(1000, 0, 1);
+  uint64_t on_us = 0;
+  bool tripped = false;
+  for (int cycle = 0; cycle < 100 && !tripped; cycle++) {
+    protect_reset(&p); /* the ON command */
+    for (int i = 0; i < 20 && !tripped; i++) {
+      now += 10000u;
+      on_us += 10000u;
+      tripped = protect_update(&p, now, true, true, i == 0 ? 0.0f : 4000.0f, 17.0f) == PROTECT_ACT_TRIP;
+    }
+    for (int i = 0; i < 20 && !tripped; i++) { /* the OFF command */
+      now += 10000u;
+      CHECK_EQ_INT(protect_update(&p, now, false, true, 0.0f, 0.0f), PROTECT_ACT_NONE);
+    }
+  }
+  CHECK(tripped);
+  CHECK(on_us <= 1300000u); /* hold 1 s of over-limit time (+ the first, settling reading of each period) */
+}
+
+/* A person switches off, changes the load and switches on: a long off period forgets the count. */
+static void test_a_long_off_period_forgets_the_count(void) {
+  setup(2000, 0, 1);
+  CHECK_EQ_INT(run(3700, 15, 1), 0); /* over since */
+  CHECK_EQ_INT(run(3700, 15, 1), 0); /* 1 s of 2 */
+  relay = false;
+  CHECK_EQ_INT(run(0, 0, 11), 0);
+  relay = true;
+  CHECK_EQ_INT(run(3700, 15, 2), 0); /* counted afresh: 1 s */
+  CHECK_EQ_INT(run(3700, 15, 1), 1);
+}
+
 int main(void) {
   RUN(test_defaults_are_the_plug_rating);
   RUN(test_trips_after_hold_time_only);
@@ -170,5 +205,7 @@ int main(void) {
   RUN(test_budget_refills_after_a_stable_minute);
   RUN(test_reset_and_cancel);
   RUN(test_relay_switched_on_elsewhere_clears_reported_trip);
+  RUN(test_an_on_off_flood_cannot_keep_an_overload_powered);
+  RUN(test_a_long_off_period_forgets_the_count);
   return unit_report();
 }
