@@ -23,12 +23,6 @@ from .test_mdns_conflict import GROUP, A, encode, lo_member, udp_port
 PASSWORD = "s3cret-pass"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tryout: the plug refuses a 5th connection with 503 busy and closes before reading the "
-    "request; the client's POST then fails on write (EPIPE/ECONNRESET, CannotConnect) instead of "
-    "reading the 503 and retrying, so HA service calls fail with 'Cannot reach the plug'",
-)
 async def test_concurrent_relay_commands_from_the_client_are_all_carried_out(sims) -> None:
     """Twelve service calls to one plug at once (a script or scene touching several of its
     entities, a dashboard tapped quickly) must all be answered; the plug is up the whole time."""

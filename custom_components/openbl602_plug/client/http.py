@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -37,6 +38,10 @@ BUSY_RETRY_DELAYS = (0.1, 0.3, 0.8)
 BUSY_UNREAD_MESSAGE = "too many connections"
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class _WriteRefused(CannotConnect):
+    """The connection was closed before the request was written: nothing reached the plug."""
 
 
 def _refused_unread(method: str, err: CommandError) -> bool:
@@ -90,6 +95,8 @@ class OblHttpClient:
             except CommandError as err:
                 if not _refused_unread(method, err):
                     raise
+            except _WriteRefused:
+                pass
             await asyncio.sleep(delay)
         return await self._request_once(method, url, json)
 
@@ -106,6 +113,12 @@ class OblHttpClient:
             ) as resp:
                 body = await resp.read()
                 return _decode_response(resp.status, body)
+        except aiohttp.ClientOSError as err:
+            if err.errno == errno.EPIPE:
+                # The plug closed before our request was even written whole (a busy plug making
+                # room): it cannot have acted on it, so it is sent again like a 503 busy.
+                raise _WriteRefused(f"{method} {url}: {err!r}") from err
+            raise CannotConnect(f"{method} {url}: {err!r}") from err
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             raise CannotConnect(f"{method} {url}: {err!r}") from err
 

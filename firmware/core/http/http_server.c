@@ -471,27 +471,47 @@ static void conn_timeouts(http_server_t *s, http_conn_t *c) {
   }
 }
 
+/* Reads what a refused client sent; true when it closed. */
+static bool drain_reject(http_server_t *s, http_reject_t *r, bool stop_at_head) {
+  uint8_t buf[256];
+  for (int k = 0; k < 4; k++) {
+    int n = s->net.recv(s->net.ctx, r->handle, buf, sizeof(buf));
+    if (n < 0) return true;
+    if (n == 0) return false;
+    for (int j = 0; j < n && stop_at_head; j++) {
+      r->tail = (r->tail << 8) | buf[j];
+      if (r->tail == 0x0d0a0d0au) return false;
+    }
+  }
+  return false;
+}
+
+static void close_reject(http_server_t *s, http_reject_t *r) {
+  s->net.close(s->net.ctx, r->handle);
+  r->handle = -1;
+}
+
+/* Closing a socket with unread data makes the kernel send RST, and the client would see "connection reset"
+ * or a broken pipe instead of our 503 — and could not know that its request did nothing (§5.1). So the head
+ * is read before answering, and after the answer whatever else arrives (a request body) is drained until the
+ * client closes, at most REJECT_LINGER_MS. */
+#define REJECT_LINGER_MS 1000u
+
 static void serve_rejects(http_server_t *s) {
   for (size_t i = 0; i < HTTP_REJECTS_MAX; i++) {
     http_reject_t *r = &s->rejects[i];
     if (r->handle < 0) continue;
-    /* Drain what the client sent before answering: closing a socket with unread data makes the
-     * kernel send RST, and the client would see "connection reset" instead of our 503. */
-    uint8_t buf[256];
-    bool eof = false, head_seen = false;
-    for (int k = 0; k < 4 && !head_seen; k++) {
-      int n = s->net.recv(s->net.ctx, r->handle, buf, sizeof(buf));
-      if (n < 0) eof = true;
-      if (n <= 0) break;
-      for (int j = 0; j < n; j++) {
-        r->tail = (r->tail << 8) | buf[j];
-        if (r->tail == 0x0d0a0d0au) head_seen = true;
-      }
+    if (r->answered_ms != 0) {
+      if (drain_reject(s, r, false) || s->now_ms - r->answered_ms >= REJECT_LINGER_MS) close_reject(s, r);
+      continue;
     }
-    if (eof || head_seen || s->now_ms - r->since_ms >= 1000) {
-      if (!eof) (void)s->net.send(s->net.ctx, r->handle, BUSY_RESPONSE, busy_len);
-      s->net.close(s->net.ctx, r->handle);
-      r->handle = -1;
+    bool eof = drain_reject(s, r, true);
+    bool head_seen = r->tail == 0x0d0a0d0au;
+    if (eof) {
+      close_reject(s, r);
+    } else if (head_seen || s->now_ms - r->since_ms >= 1000) {
+      (void)s->net.send(s->net.ctx, r->handle, BUSY_RESPONSE, busy_len);
+      r->answered_ms = s->now_ms ? s->now_ms : 1;
     }
   }
 }
@@ -525,6 +545,16 @@ static void evict(http_server_t *s, http_conn_t *c) {
   conn_close(s, c);
 }
 
+/* Whether a connection accepted now gets a slot or at least a proper 503. When neither is possible it stays in
+ * the listen backlog (the client waits, its request intact) instead of being reset unread. */
+static bool can_take(const http_server_t *s) {
+  for (size_t i = 0; i < HTTP_REJECTS_MAX; i++)
+    if (s->rejects[i].handle < 0) return true;
+  for (size_t i = 0; i < s->conn_count; i++)
+    if (s->conns[i].state == HTTP_CONN_FREE || evictable(s, &s->conns[i])) return true;
+  return false;
+}
+
 /* A slot for a new connection from `peer`, evicting if needed; NULL when every slot is earned. */
 static http_conn_t *slot_for(http_server_t *s, uint32_t peer) {
   if (peer != 0) {
@@ -553,7 +583,7 @@ void http_server_poll(http_server_t *s, uint64_t now_ms) {
   for (size_t i = 0; i < s->conn_count; i++) {
     if (s->conns[i].state != HTTP_CONN_FREE) serve_conn(s, &s->conns[i]);
   }
-  for (int k = 0; k < 4; k++) { /* bounded accepts per poll */
+  for (int k = 0; k < 4 && can_take(s); k++) { /* bounded accepts per poll */
     int h = s->net.accept(s->net.ctx);
     if (h < 0) break;
     uint32_t peer = s->net.peer_ipv4 ? s->net.peer_ipv4(s->net.ctx, h) : 0;
@@ -582,6 +612,7 @@ void http_server_poll(http_server_t *s, uint64_t now_ms) {
       r->handle = h;
       r->since_ms = now_ms;
       r->tail = 0;
+      r->answered_ms = 0;
     } else {
       (void)s->net.send(s->net.ctx, h, BUSY_RESPONSE, busy_len);
       s->net.close(s->net.ctx, h);

@@ -123,7 +123,8 @@ typedef struct {
 typedef struct {
   int handle;
   uint64_t since_ms;
-  uint32_t tail; /* last 4 bytes received: "\r\n\r\n" ends the head */
+  uint32_t tail;        /* last 4 bytes received: "\r\n\r\n" ends the head */
+  uint64_t answered_ms; /* 503 sent at; 0 = not yet. Then drained until the client closes (or 1 s) */
 } http_reject_t;
 
 typedef struct {

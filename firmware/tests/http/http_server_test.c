@@ -211,23 +211,36 @@ static void test_stream_without_length(void) {
 
 static void test_connection_limit_503(void) {
   setup();
-  int c[6];
-  for (int i = 0; i < 6; i++) c[i] = memnet_connect(&mn);
-  for (int i = 0; i < 6; i++) memnet_write_str(&mn, c[i], "GET /slow HTTP/1.1\r\n\r\n");
+  int c[7];
+  for (int i = 0; i < 7; i++) c[i] = memnet_connect(&mn);
+  for (int i = 0; i < 7; i++) memnet_write_str(&mn, c[i], "GET /slow HTTP/1.1\r\n\r\n");
   poll_n(2);
+  /* no slot and no room for another 503: the seventh waits in the backlog, its request intact */
+  CHECK_EQ_INT(mn.c[c[6]].out_len, 0);
+  CHECK(!mn.c[c[6]].server_closed);
   /* four are held by the handler, the fifth and sixth get 503 */
   for (int i = 0; i < 4; i++) CHECK_EQ_INT(mn.c[c[i]].out_len, 0);
   for (int i = 4; i < 6; i++) {
     CHECK(strncmp(mn.c[c[i]].out, "HTTP/1.1 503 ", 13) == 0);
     CHECK(strstr(mn.c[c[i]].out, "Retry-After: 2") != NULL);
     CHECK(strstr(mn.c[c[i]].out, "\"busy\"") != NULL);
-    CHECK(mn.c[c[i]].server_closed);
+    /* answered, then drained until the client closes: closing with unread data would reset the connection
+     * and hide the 503 (the client could not tell that its request did nothing) */
+    CHECK(!mn.c[c[i]].server_closed);
     /* the announced length is the body's length */
     const char *cl = strstr(mn.c[c[i]].out, "Content-Length: ");
     CHECK(cl != NULL);
     if (cl) CHECK_EQ_INT(strtol(cl + 16, NULL, 10), strlen(body_of(mn.c[c[i]].out)));
   }
   CHECK_EQ_INT(srv.stat_rejected_busy, 2);
+  memnet_write_str(&mn, c[4], "{\"on\":true}"); /* a body after the head is drained too */
+  memnet_peer_close(&mn, c[4]);
+  poll_n(2);
+  CHECK(mn.c[c[4]].server_closed);
+  CHECK(!mn.c[c[5]].server_closed);
+  poll_n(200); /* a client that never closes: let go after 1 s */
+  CHECK(mn.c[c[5]].server_closed);
+  CHECK(strncmp(mn.c[c[6]].out, "HTTP/1.1 503 ", 13) == 0); /* taken from the backlog once a 503 was done */
   /* answering a held request frees a slot */
   CHECK(held != NULL);
   http_respond(held, 200, "application/json", "{}", 2, NULL);
