@@ -147,14 +147,6 @@ class _RefusedRequests:
         self.thread.join(5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tryout: a request without the password is answered 401 at once, but the answered "
-    "connection keeps its slot until the sender closes it (1 s linger; up to the 10 s request "
-    "limit while it trickles an announced body) and is not evictable (neither a head in progress "
-    "nor held by the throttle): one address without the password holds 3 slots, the owner's SSE "
-    "stream the 4th, and every command of the owner gets 503 busy",
-)
 @pytest.mark.parametrize("trickle", [False, True], ids=["get_not_closed", "post_body_trickled"])
 def test_refused_requests_do_not_hold_the_owners_slots(sims, trickle: bool) -> None:
     """HA on an HTTP-only plug keeps one SSE stream open; one LAN device without the password

@@ -516,23 +516,32 @@ static void serve_rejects(http_server_t *s) {
   }
 }
 
+/* A connection already answered, only draining the request it was refused on (or waiting for the peer to
+ * close): it has nothing left to gain from its slot, so it goes first. Without this a sender refused at once
+ * (401 at the head) holds the slot for the linger, up to the request limit while it trickles a body. */
+static bool answered(const http_conn_t *c) { return c->state == HTTP_CONN_LINGER; }
+
 /* A connection that has not yet earned its slot: held by the handler, or still sending its head — a head
  * started but not finished (the slow-header attack), or nothing at all for HTTP_IDLE_EVICT_MS. A client that
  * just connected and whose head is still on its way is never the victim. */
 static bool evictable(const http_server_t *s, const http_conn_t *c) {
-  if (c->state == HTTP_CONN_DEFER) return true;
+  if (answered(c) || c->state == HTTP_CONN_DEFER) return true;
   if (c->state != HTTP_CONN_HEAD || c->fresh) return false;
   bool started = c->parser.line_len > 0 || c->parser.got_request_line;
   return started || s->now_ms - c->started_ms >= HTTP_IDLE_EVICT_MS;
 }
 
-/* The oldest evictable connection, of `peer` only when peer != 0. */
+/* The evictable connection to close, of `peer` only when peer != 0: the oldest answered one, else the
+ * oldest of the rest. */
 static http_conn_t *eviction_victim(http_server_t *s, uint32_t peer) {
   http_conn_t *v = NULL;
   for (size_t i = 0; i < s->conn_count; i++) {
     http_conn_t *c = &s->conns[i];
     if (!evictable(s, c) || (peer != 0 && c->peer_ipv4 != peer)) continue;
-    if (v == NULL || c->started_ms < v->started_ms) v = c;
+    if (v == NULL || (answered(c) && !answered(v)) ||
+        (answered(c) == answered(v) && c->started_ms < v->started_ms)) {
+      v = c;
+    }
   }
   return v;
 }
@@ -541,6 +550,10 @@ static void evict(http_server_t *s, http_conn_t *c) {
   s->stat_evicted++;
   if (c->state == HTTP_CONN_DEFER) { /* it has a whole request: tell it to come back */
     (void)s->net.send(s->net.ctx, c->handle, BUSY_RESPONSE, busy_len);
+  } else if (answered(c)) { /* take what is readable now: closing on unread data resets the sent answer */
+    uint8_t buf[256];
+    for (int k = 0; k < 4 && s->net.recv(s->net.ctx, c->handle, buf, sizeof(buf)) > 0; k++) {
+    }
   }
   conn_close(s, c);
 }

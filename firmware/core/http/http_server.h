@@ -5,9 +5,10 @@
  * lwIP); the unit tests and the fuzz target use an in-memory one.
  *
  * Slots when the plug is busy (docs/protocol.md §5.1): a new connection that finds no free slot takes the
- * one of the oldest connection still sending its request head (or held by the handler) — slow-header
- * ("slowloris") clients cannot starve quick ones; one source holds at most HTTP_PER_SOURCE_MAX slots (its own
- * oldest head is evicted first); the head has its own short deadline; streamed uploads a minimum rate.
+ * one of a connection already answered (draining what it was refused on) first, else of the oldest one still
+ * sending its request head (or held by the handler) — slow-header ("slowloris") clients cannot starve quick
+ * ones; one source holds at most HTTP_PER_SOURCE_MAX slots (its own answered one, else its oldest head, is
+ * evicted first); the head has its own short deadline; streamed uploads a minimum rate.
  *
  * Connections live in caller-provided slots (http_conn_t[]), each with fixed buffers. One request per
  * connection (the server answers "Connection: close"), except Server-Sent Events streams, which stay

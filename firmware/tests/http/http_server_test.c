@@ -435,7 +435,77 @@ static void test_trickled_upload_times_out(void) {
   CHECK(streamed < 10000);
 }
 
+/* §7: a request refused at once costs its sender nothing it can keep. Answered connections that the
+ * peer never closes (or that trickle an announced body) give up their slot to a newcomer. */
+static void test_answered_connections_give_up_their_slot(void) {
+  setup();
+  int sse = memnet_connect(&mn);
+  mn.c[sse].peer_ipv4 = 0x0a000001u;
+  memnet_write_str(&mn, sse, "GET /events HTTP/1.1\r\n\r\n");
+  poll_n(2);
+  int refused[3];
+  for (int i = 0; i < 3; i++) {
+    refused[i] = memnet_connect(&mn);
+    mn.c[refused[i]].peer_ipv4 = 0x0a000002u;
+    memnet_write_str(&mn, refused[i], i == 0 ? "GET /nope HTTP/1.1\r\n\r\n"
+                                             : "POST /nope HTTP/1.1\r\nContent-Length: 2000\r\n\r\na");
+    poll_n(2);
+    CHECK(strncmp(mn.c[refused[i]].out, "HTTP/1.1 404 ", 13) == 0);
+  }
+  for (int k = 0; k < 4; k++) { /* the body keeps trickling: none of them is idle */
+    memnet_write_str(&mn, refused[1], "b");
+    memnet_write_str(&mn, refused[2], "b");
+    poll_n(1);
+  }
+  for (int i = 0; i < 3; i++) CHECK(!mn.c[refused[i]].server_closed);
+  int owner = memnet_connect(&mn);
+  mn.c[owner].peer_ipv4 = 0x0a000001u;
+  memnet_write_str(&mn, owner, "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+  poll_n(3);
+  CHECK(strncmp(mn.c[owner].out, "HTTP/1.1 200 ", 13) == 0);
+  CHECK(mn.c[refused[0]].server_closed); /* the oldest answered one */
+  CHECK(!mn.c[sse].server_closed);
+  CHECK_EQ_INT(srv.stat_evicted, 1);
+  CHECK_EQ_INT(srv.stat_rejected_busy, 0);
+}
+
+/* An answered connection goes first, before an older head still in progress, for any source and
+ * within one source at its limit. */
+static void test_answered_connections_are_evicted_before_heads(void) {
+  setup();
+  int c[4];
+  for (int i = 0; i < 4; i++) {
+    c[i] = memnet_connect(&mn);
+    mn.c[c[i]].peer_ipv4 = 0x0a000010u + (uint32_t)i;
+    memnet_write_str(&mn, c[i], i == 2 ? "POST /nope HTTP/1.1\r\nContent-Length: 2000\r\n\r\n"
+                                       : "GET /echo HTTP/1.1\r\nX-a: 1\r\n");
+    poll_n(2);
+  }
+  int quick = memnet_connect(&mn);
+  mn.c[quick].peer_ipv4 = 0x0a000099u;
+  memnet_write_str(&mn, quick, "GET /echo HTTP/1.1\r\n\r\n");
+  poll_n(3);
+  CHECK(strncmp(mn.c[quick].out, "HTTP/1.1 200 ", 13) == 0);
+  CHECK(mn.c[c[2]].server_closed);
+  CHECK(!mn.c[c[0]].server_closed);
+
+  setup();
+  int mine[4];
+  for (int i = 0; i < 4; i++) {
+    mine[i] = memnet_connect(&mn);
+    mn.c[mine[i]].peer_ipv4 = 0x0a000002u;
+    memnet_write_str(&mn, mine[i], i == 1 ? "GET /nope HTTP/1.1\r\n\r\n" : "GET /echo HTTP/1.1\r\nX-a: 1\r\n");
+    poll_n(2);
+  }
+  CHECK(mn.c[mine[1]].server_closed); /* at its limit, the source lost its answered one, not its oldest head */
+  CHECK(!mn.c[mine[0]].server_closed);
+  CHECK(!mn.c[mine[2]].server_closed);
+  CHECK(!mn.c[mine[3]].server_closed);
+}
+
 int main(void) {
+  RUN(test_answered_connections_give_up_their_slot);
+  RUN(test_answered_connections_are_evicted_before_heads);
   RUN(test_slow_heads_are_evicted_for_a_new_client);
   RUN(test_requests_being_answered_are_never_evicted);
   RUN(test_one_source_cannot_take_every_slot);
