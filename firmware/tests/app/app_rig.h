@@ -20,11 +20,11 @@ typedef struct {
   fake_broker_t broker;
   board_profile_t board;
   app_options_t opt;
-  bool reboot_requested; /* hal_reboot() was called */
-  char dhcp_hostname[64]; /* the last hal_wifi_set_hostname() */
+  bool reboot_requested;          /* hal_reboot() was called */
+  char dhcp_hostname[64];         /* the last hal_wifi_set_hostname() */
   char dhcp_hostname_at_join[64]; /* what it was when hal_wifi_connect() was called */
-  bool manual_clock;     /* rig_step moves the clock; false: real time (threaded tests) */
-  bool threaded;         /* the main loop runs in a thread of its own: rig_step runs only the network loop */
+  bool manual_clock;              /* rig_step moves the clock; false: real time (threaded tests) */
+  bool threaded;                  /* the main loop runs in a thread of its own: rig_step runs only the network loop */
   int (*mqtt_open)(void *ctx, const char *host, uint16_t port); /* replaces the broker's open() */
 } rig_t;
 
