@@ -186,13 +186,6 @@ def _name_index(hostname: str, device_id: str) -> int:
     return int(suffix[1:]) if suffix else 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tryout: a conflicting response that arrives while the plug waits out the 5 s storm "
-    "backoff (or between probes) renames it at once (mdns_responder.c on_conflict in "
-    "MDNS_PROBING): unsolicited claims bypass the 15-in-10-s limit, ~100 renames a second, each "
-    "republishing the retained MQTT info",
-)
 def test_a_flood_of_name_claims_cannot_rename_the_plug_endlessly(sims) -> None:
     """§10: after 15 conflicts within 10 s each further probe waits 5 s. An attacker on the LAN
     that keeps claiming the plug's current name and the next few (no need to wait for probes)

@@ -58,6 +58,10 @@ static void probe_from(mdns_responder_t *r, uint64_t at_ms) {
   r->announce_left = 0;
 }
 
+/* A conflict counts only against a name we have probed since the last counted one: renames then follow the probe
+ * schedule (and its §8.1 5 s waits) however fast a LAN host sends claims, instead of one per claim. */
+static bool conflict_counts(const mdns_responder_t *r) { return r->phase == MDNS_ANNOUNCED || r->probed; }
+
 /* §8.1: after 15 conflicts within 10 s, every further probe waits 5 s. */
 static uint64_t note_conflict(mdns_responder_t *r, uint64_t now_ms) {
   r->conflicts++;
@@ -70,6 +74,11 @@ static uint64_t note_conflict(mdns_responder_t *r, uint64_t now_ms) {
 }
 
 static void on_conflict(mdns_responder_t *r, uint64_t now_ms) {
+  if (!conflict_counts(r)) { /* waiting (first delay, 5 s backoff) or this round already renamed */
+    r->conflicts_ignored++;
+    return;
+  }
+  r->probed = false;
   uint64_t wait = note_conflict(r, now_ms);
   if (r->phase == MDNS_PROBING) {
     /* someone else holds the name: take the next one (a name that would not fit starts over at -2) */
@@ -197,6 +206,7 @@ void mdns_responder_poll(mdns_responder_t *r, uint64_t now_ms) {
       size_t len = mdns_build_probe(r->out, sizeof r->out, &r->svc);
       struct sockaddr_in g = group_addr(r);
       if (len) send_to(r, r->out, len, &g);
+      r->probed = true;
       r->probes_left--;
       r->next_probe_ms = now_ms + MDNS_PROBE_GAP_MS;
     } else { /* 250 ms after the last probe and nobody objected: the name is ours */

@@ -17,7 +17,9 @@
  * the responder answers nothing. A conflicting response (mdns_conflict.h) while probing: the next name
  * ("openbl602-<id>-2", -3, …) and probe again; losing a simultaneous-probe tiebreak: wait 1 s and probe the
  * same name again (the winner's answer then makes us rename, §8.2). After 15 conflicts within 10 s each
- * further probe waits 5 s (§8.1). Once announced, a probe of our names with other data is answered at
+ * further probe waits 5 s (§8.1). A conflict counts only after a probe of the current name went out, and once
+ * per such probe: claims that arrive while waiting to probe (the first random delay, the 5 s) are ignored, so
+ * a host flooding claims gets at most the renames the probe schedule allows. Once announced, a probe of our names with other data is answered at
  * once by multicast (at most every 250 ms per record) to defend the name, and a conflicting response
  * sends us back to probing the same name (§9). mdns_responder_update(): announce again; goodbye (TTL 0) on
  * mdns_responder_stop(), only for a name that was announced.
@@ -57,9 +59,11 @@ typedef struct {
   int probes_left;       /* probes still to send; 0: waiting for the last one's answers */
   uint64_t next_probe_ms;
   bool announced;        /* the current name was announced (so a goodbye is ours to send) */
+  bool probed;           /* a probe of the current name went out since the last counted conflict */
   uint64_t conflict_ms[MDNS_CONFLICT_WINDOW]; /* ring of the latest conflicts */
   uint8_t conflict_pos, conflict_count;
   uint32_t conflicts, renames, tiebreaks_lost;
+  uint32_t conflicts_ignored; /* claims that came before a probe of the name (or while waiting to probe) */
   int announce_left;
   uint64_t next_announce_ms;
   uint32_t queries, replies, malformed, refused; /* refused: off-link or over the rate limits */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -359,6 +360,9 @@ static void test_conflict_storm_slows_probing(void) {
   if (fd < 0) return;
   mdns_service_t mine = dup_service(8090, 1);
   CHECK(mdns_responder_start(&ra, &mine, port, NULL, now_ms()));
+  uint64_t end = now_ms() + 1000;
+  while (now_ms() < end && !ra.probed) mdns_responder_poll(&ra, now_ms()); /* a claim counts once probed */
+  CHECK(ra.probed);
   uint8_t buf[1500];
   for (uint32_t i = 0; i < 15; i++) {
     mdns_service_t theirs = dup_service(8090, 9);
@@ -373,6 +377,58 @@ static void test_conflict_storm_slows_probing(void) {
   }
   CHECK_EQ_INT(ra.renames, 15);
   CHECK_STR(mdns_responder_hostname(&ra), "openbl602-dup-16");
+  mdns_responder_stop(&ra);
+  close(fd);
+}
+
+/* Multicasts a claim of name index (A record at 127.0.0.9) to the group. */
+static void claim(int fd, unsigned index) {
+  mdns_service_t theirs = dup_service(8090, 9);
+  if (!mdns_service_set_index(&theirs, index)) return;
+  uint8_t buf[1500];
+  mdns_reply_t rep = {.records = MDNS_REC_A};
+  size_t n = mdns_build_response(buf, sizeof buf, &theirs, &rep);
+  to_group(fd, buf, n);
+}
+
+/* Reads every datagram that reached ra by now (loopback delivers within the send), with the fake clock at t. */
+static void drain(uint64_t t) {
+  struct pollfd p = {.fd = ra.fd, .events = POLLIN};
+  while (poll(&p, 1, 5) > 0) mdns_responder_poll(&ra, t);
+  mdns_responder_poll(&ra, t); /* timers */
+}
+
+/* A LAN host that claims the name being probed and the next 9, 10 claims every 100 ms without waiting for our
+ * probes: a claim counts only after a probe of the name went out, once per probe, and none while waiting to
+ * probe, so the renames keep the probe schedule: 15 at once, then one per 5 s (§8.1). Fake clock, real sockets. */
+static void test_a_flood_of_claims_renames_at_the_probe_pace(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  uint64_t t = 1000000; /* fake ms */
+  mdns_service_t mine = dup_service(8090, 1);
+  CHECK(mdns_responder_start(&ra, &mine, port, NULL, t));
+  uint64_t first_probe_at = 0, rename_at[64];
+  uint32_t renames = 0;
+  for (uint64_t end = t + 11000; t < end; t += 100) {
+    for (unsigned k = 0; k < 10; k++) claim(fd, ra.svc.index + k);
+    uint32_t before = ra.renames, sent = ra.replies;
+    drain(t);
+    if (!first_probe_at && ra.replies > sent) first_probe_at = t;
+    for (uint32_t i = before; i < ra.renames && renames < 64; i++) rename_at[renames++] = t;
+  }
+  if (!first_probe_at) {
+    printf("SKIP: no multicast route on this host\n");
+  } else {
+    printf("flood of 10 claims / 100 ms for 11 s: %u renames, %u claims ignored\n", (unsigned)ra.renames,
+           (unsigned)ra.conflicts_ignored);
+    CHECK(ra.conflicts_ignored > 0);
+    CHECK_EQ_INT(ra.renames, 16); /* 15, then one more after the 5 s wait */
+    CHECK(renames > 0 && rename_at[0] > first_probe_at); /* nothing before the name was probed */
+    if (renames >= 16) {
+      CHECK(rename_at[14] - rename_at[0] <= 2000); /* no wait before the 15th */
+      CHECK(rename_at[15] - rename_at[14] >= MDNS_CONFLICT_BACKOFF_MS);
+    }
+    CHECK_STR(mdns_responder_hostname(&ra), "openbl602-dup-17");
+  }
   mdns_responder_stop(&ra);
   close(fd);
 }
@@ -398,5 +454,6 @@ int main(void) {
   RUN(test_conflict_after_announcing_probes_again_then_renames);
   RUN(test_losing_the_tiebreak_waits_a_second);
   RUN(test_conflict_storm_slows_probing);
+  RUN(test_a_flood_of_claims_renames_at_the_probe_pace);
   return unit_report();
 }
