@@ -285,10 +285,37 @@ async def test_polls_forced_while_the_plug_switches_end_on_the_plugs_state(
             await asyncio.gather(*polls)
             await asyncio.sleep(0.25)  # past the relay's 200 ms minimum switching interval
         final = (await other.state()).relay
-    want = "on" if final else "off"
-    await wait_for(hass, lambda: hass.states.get(relay).state == want, seconds=10)
-    await hass.async_block_till_done()
-    assert coordinator.data.relay is final
+        await asyncio.sleep(0.25)
+        want = "on" if final else "off"
+        await wait_for(hass, lambda: hass.states.get(relay).state == want, seconds=10)
+        await hass.async_block_till_done()
+        assert coordinator.data.relay is final
+        # The same with the race made certain: a slow network holds the plug's answer to a poll
+        # while the plug switches and pushes; the held answer then arrives, older than the push.
+        original = coordinator.client.state
+        answered, gate = asyncio.Event(), asyncio.Event()
+
+        async def slow_state() -> Any:
+            answer = await original()
+            answered.set()
+            await gate.wait()
+            return answer
+
+        coordinator.client.state = slow_state  # type: ignore[method-assign]
+        try:
+            # not a hass task: wait_for's async_block_till_done must not wait for it
+            poll = asyncio.get_running_loop().create_task(coordinator.async_refresh())
+            await asyncio.wait_for(answered.wait(), 10)
+            await other.set_relay(not final)
+            want = "off" if final else "on"
+            await wait_for(hass, lambda: hass.states.get(relay).state == want, seconds=10)
+            gate.set()
+            await poll
+        finally:
+            coordinator.client.state = original  # type: ignore[method-assign]
+        await hass.async_block_till_done()
+        assert (await other.state()).relay is (not final)
+    assert coordinator.data.relay is (not final)
     # any later update writes what the coordinator holds
     coordinator.async_update_listeners()
     assert hass.states.get(relay).state == want
