@@ -8,9 +8,12 @@ test_energy.py, test_config_flow.py); here the plug is the simulated one:
   for the plug's next report;
 - 9: a second install while one runs is refused; a release without an image for the plug's board
   offers nothing;
-- 10: an install while the plug is down is a translated error; a refused password on a command is a
-  translated error with no traceback (the planned restart is in test_sim_items.py);
-- 11: polls forced while the plug switches end on the plug's state; the event stream survives a bug;
+- 10: an install while the plug is down is a translated error, and one whose reboot is followed by
+  `503 busy` answers (every connection slot held by other clients) waits them out; a refused
+  password on a command is a translated error with no traceback (the planned restart is in
+  test_sim_items.py);
+- 11: polls forced while the plug switches, and a poll answer held in flight while the plug pushes,
+  end on the plug's state; the event stream survives a bug met on reconnecting;
   a password-protected plug asks for its password; repairs go with a deleted entry; the
   manufacturer is a name; whole-number settings show whole.
 """
@@ -18,7 +21,12 @@ test_energy.py, test_config_flow.py); here the plug is the simulated one:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +41,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.openbl602_plug.client import OblHttpClient
+from custom_components.openbl602_plug.client import OblError, OblHttpClient
 from custom_components.openbl602_plug.const import CONF_FIRMWARE_MANIFEST, DOMAIN
 
 from .conftest import SimPlug, wait_for
@@ -219,7 +227,7 @@ async def test_an_install_while_the_plug_is_down_is_a_translated_error(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    sim = sim_factory("downsim", time_scale=10)
+    sim = sim_factory("downsim")  # real time: the plug's request deadlines keep the slots held
     manifest = await hass.async_add_executor_job(_release, tmp_path / "rel", "obli")
     entry, update = await _add_with_release(hass, sim, manifest)
     sim.power_cut()
@@ -228,15 +236,76 @@ async def test_an_install_while_the_plug_is_down_is_a_translated_error(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "cannot_connect"
     assert not [r for r in _ours(caplog) if r.exc_info], "traceback logged"
-    # back on: the same install goes through the plug's reboot (refused and busy answers)
+    # back on: the same install goes through the plug's reboot, and the plug answers `503 busy`
+    # for a while right after it (other clients hold every connection slot)
     sim.power_on()
     await wait_for(hass, lambda: entry.runtime_data.coordinator.push_connected, seconds=40)
     caplog.clear()
-    with patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.5):
+    busy_spells: list[int] = []
+    hog = asyncio.get_running_loop().create_task(_busy_after_the_reboot(hass, sim, busy_spells))
+    # (HA's wait for the plug's 30 s trial is shortened: this test is about the reboot)
+    with (
+        patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.5),
+        patch("custom_components.openbl602_plug.update.TRIAL_SECONDS", 1),
+    ):
         await hass.services.async_call("update", "install", {ATTR_ENTITY_ID: update}, blocking=True)
+    await hog
+    assert busy_spells, "the plug never rebooted"
+    assert busy_spells[0] > 0, "the plug was never busy"
     assert hass.states.get(update).attributes["installed_version"] == "9.4.0"
     assert not [r for r in _ours(caplog) if r.levelno >= logging.ERROR]
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _busy_spell(sim: SimPlug, seconds: float) -> int:
+    """Hold all four connection slots (protocol §5.1) with request bodies trickled from four
+    loopback addresses; returns how many `503 busy` answers a probe got meanwhile."""
+    hogs = []
+    for n in range(4):
+        sock = socket.socket()
+        sock.bind((f"127.0.0.{n + 2}", 0))
+        sock.connect((sim.host, sim.http_port))
+        sock.sendall(
+            b"PATCH /api/v1/config HTTP/1.1\r\nHost: %s:%d\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"
+            % (sim.host.encode(), sim.http_port)
+        )
+        hogs.append(sock)
+    busy = 0
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            for sock in hogs:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b" ")
+            try:
+                urllib.request.urlopen(f"http://{sim.host}:{sim.http_port}/api/v1/info", timeout=1)
+            except urllib.error.HTTPError as err:
+                busy += err.code == 503
+            except OSError:
+                pass
+    finally:
+        for sock in hogs:
+            sock.close()
+    return busy
+
+
+async def _busy_after_the_reboot(hass: HomeAssistant, sim: SimPlug, spells: list[int]) -> None:
+    """Once the plug is back from the install's reboot, keep it busy for a few seconds."""
+    pid = sim.proc.pid
+    uptime = (await _plug_state(sim)).uptime_s
+    while True:
+        await asyncio.sleep(0.05)
+        try:
+            now = (await _plug_state(sim)).uptime_s
+        except OblError:
+            continue  # rebooting (same pid: the sim re-executes itself)
+        if now < uptime:
+            break
+        uptime = now
+    assert sim.proc.pid == pid
+    spells.append(await hass.async_add_executor_job(_busy_spell, sim, 4.0))
 
 
 async def test_a_refused_password_on_a_command_is_translated_without_a_traceback(
