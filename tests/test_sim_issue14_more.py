@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
+import json
 import logging
 import socket
 import time
@@ -41,7 +43,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from custom_components.openbl602_plug.client import OblError, OblHttpClient
+from custom_components.openbl602_plug.client import OblHttpClient
 from custom_components.openbl602_plug.const import CONF_FIRMWARE_MANIFEST, DOMAIN
 
 from .conftest import SimPlug, wait_for
@@ -244,12 +246,17 @@ async def test_an_install_while_the_plug_is_down_is_a_translated_error(
     busy_spells: list[int] = []
     hog = asyncio.get_running_loop().create_task(_busy_after_the_reboot(hass, sim, busy_spells))
     # (HA's wait for the plug's 30 s trial is shortened: this test is about the reboot)
-    with (
-        patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.5),
-        patch("custom_components.openbl602_plug.update.TRIAL_SECONDS", 1),
-    ):
-        await hass.services.async_call("update", "install", {ATTR_ENTITY_ID: update}, blocking=True)
-    await hog
+    try:
+        with (
+            patch("custom_components.openbl602_plug.update.CONFIRM_SECONDS", 0.5),
+            patch("custom_components.openbl602_plug.update.TRIAL_SECONDS", 1),
+        ):
+            await hass.services.async_call(
+                "update", "install", {ATTR_ENTITY_ID: update}, blocking=True
+            )
+        await asyncio.wait_for(hog, 30)
+    finally:
+        hog.cancel()
     assert busy_spells, "the plug never rebooted"
     assert busy_spells[0] > 0, "the plug was never busy"
     assert hass.states.get(update).attributes["installed_version"] == "9.4.0"
@@ -291,20 +298,31 @@ def _busy_spell(sim: SimPlug, seconds: float) -> int:
     return busy
 
 
+def _uptime(sim: SimPlug) -> int | None:
+    """The plug's uptime, asked from its own source address: the plug gives one source at most
+    three connection slots (protocol §5.1), and HA's own requests come from 127.0.0.1."""
+    conn = http.client.HTTPConnection(sim.host, sim.http_port, 1, ("127.0.0.6", 0))
+    try:
+        conn.request("GET", "/api/v1/state")
+        return int(json.loads(conn.getresponse().read())["uptime_s"])
+    except (OSError, http.client.HTTPException, ValueError, KeyError):
+        return None  # rebooting (the sim re-executes itself, same pid)
+    finally:
+        conn.close()
+
+
 async def _busy_after_the_reboot(hass: HomeAssistant, sim: SimPlug, spells: list[int]) -> None:
     """Once the plug is back from the install's reboot, keep it busy for a few seconds."""
-    pid = sim.proc.pid
-    uptime = (await _plug_state(sim)).uptime_s
+    uptime = await hass.async_add_executor_job(_uptime, sim)
+    assert uptime is not None
     while True:
-        await asyncio.sleep(0.05)
-        try:
-            now = (await _plug_state(sim)).uptime_s
-        except OblError:
-            continue  # rebooting (same pid: the sim re-executes itself)
+        await asyncio.sleep(0.2)
+        now = await hass.async_add_executor_job(_uptime, sim)
+        if now is None:
+            continue
         if now < uptime:
             break
         uptime = now
-    assert sim.proc.pid == pid
     spells.append(await hass.async_add_executor_job(_busy_spell, sim, 4.0))
 
 
