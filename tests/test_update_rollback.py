@@ -181,9 +181,10 @@ def _fw_and_uptime(sim: SimPlug) -> tuple[str, int] | None:
 
 @pytest.mark.xfail(
     strict=False,
-    reason="flaky, open: now and then (CI twice, locally once in four) the simulated plug keeps the "
-    "trial image after a crash 10-25 s into its trial although HA saw the reset; the firmware's "
-    "own fault table (tests/e2e/test_ota_faults.py, crash 5/20/40 s) passes. Cause not found yet.",
+    reason="flaky, open: now and then (CI twice, locally once in four) the simulated plug "
+    "keeps the trial image after a crash 10-25 s into its trial although HA saw the reset; "
+    "the firmware's own fault table (tests/e2e/test_ota_faults.py, crash 5/20/40 s) passes. "
+    "Cause not found yet.",
 )
 async def test_an_image_that_crashes_during_its_trial_is_not_reported_installed(
     hass: HomeAssistant,
